@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every check and test: formatting, clippy (backend and
+# wasm UI), unit, store (real SQLite files), CLI, IPC contract, and end-to-end tests of the
+# real console window under Xvfb. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+scripts/setup.sh
+source scripts/lib/env.sh
+
+step() { printf '\n\033[1;36m[test]\033[0m %s (%ds)\n' "$*" "$((SECONDS - started))"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "build the UI (trunk, release)"
+scripts/build-ui.sh
+
+step "clippy: backend, CLI, tests"
+cargo clippy --release --workspace --all-targets -- -D warnings
+step "clippy: UI (wasm32)"
+cargo clippy --release -p guardia-ui --target wasm32-unknown-unknown -- -D warnings
+
+# One release build of everything (the e2e tests start the release console), then the tests
+# reuse it: nothing is compiled twice.
+step "build (release, all targets)"
+cargo build --release --workspace --all-targets
+
+step "tests, e2e included (Xvfb + D-Bus session)"
+mkdir -p target/e2e-shots
+# dbus-daemon chatter is filtered; the exit status is cargo's, not grep's.
+set +e
+xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- \
+  cargo test --release --workspace --all-targets 2>&1 \
+  | grep --line-buffered -v -e '^dbus-daemon\[' -e 'SpiRegistry daemon is running'
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "[test] FAILED (exit $status)"
+  exit "$status"
+fi
+
+step "all passed; screenshots in target/e2e-shots/"

@@ -1,0 +1,248 @@
+//! Demo data for a first look at an empty console (`guardia-console --demo`).
+//!
+//! Every demo task is driven through the real state machine and stored through the real
+//! store, so its timeline is one the product could have produced.
+
+use chrono::{DateTime, Duration, FixedOffset};
+use guardia_domain::{Category, PersonName, TaskDraft, TaskEvent, TaskEvent as E};
+use guardia_store::Store;
+
+use crate::ApiError;
+
+struct DemoTask {
+    hours_ago: i64,
+    title: &'static str,
+    category: Category,
+    sub_type: &'static str,
+    system: &'static str,
+    request: &'static str,
+    requester: &'static str,
+    steps: &'static [(TaskEvent, &'static str)],
+}
+
+const TO_REVIEW: &[(TaskEvent, &str)] = &[
+    (E::Submitted, ""),
+    (E::ChainApproved, ""),
+    (E::WorkStarted, ""),
+    (E::ResultImported, "package v1"),
+];
+
+const DEMO: &[DemoTask] = &[
+    DemoTask {
+        hours_ago: 1,
+        title: "민원포털 메인 배너 교체",
+        category: Category::Deploy,
+        sub_type: "web-fix",
+        system: "minwon-portal",
+        request: "연말 공지 배너(banner_2026_12.png)로 메인 배너를 교체해 주세요.",
+        requester: "kim.minji",
+        steps: &[],
+    },
+    DemoTask {
+        hours_ago: 3,
+        title: "인사시스템 WAS 재기동 (메모리 사용률 95%)",
+        category: Category::InfraControl,
+        sub_type: "service-restart",
+        system: "hr-portal",
+        request: "힙 사용률이 95%를 넘었습니다. 업무 시간 외에 WAS를 재기동해 주세요.",
+        requester: "lee.jihoon",
+        steps: &[(E::Submitted, "야간 작업 요청")],
+    },
+    DemoTask {
+        hours_ago: 6,
+        title: "전자결재 SSL 인증서 교체 (만료 D-7)",
+        category: Category::InfraControl,
+        sub_type: "certificate-replace",
+        system: "e-approval",
+        request: "새 인증서는 보안팀 공유 폴더에 있습니다. 142개 사이트 모두 교체가 필요합니다.",
+        requester: "park.soyeon",
+        steps: &[(E::Submitted, ""), (E::ChainApproved, "")],
+    },
+    DemoTask {
+        hours_ago: 9,
+        title: "Replace expiring TLS certificate on the EMR gateway",
+        category: Category::InfraControl,
+        sub_type: "certificate-replace",
+        system: "emr-gateway",
+        request: "Hospitals report browser warnings from 12/01. New chain is in the security share.",
+        requester: "choi.hyun",
+        steps: &[
+            (E::Submitted, ""),
+            (E::ChainApproved, ""),
+            (E::WorkStarted, ""),
+        ],
+    },
+    DemoTask {
+        hours_ago: 20,
+        title: "민원 신청 중복 데이터 정리",
+        category: Category::Data,
+        sub_type: "data-cleanup",
+        system: "minwon-portal",
+        request: "2026-10 이관 시 생긴 중복 신청 건(약 3,200건)을 정리해 주세요. 원본은 백업 후 진행.",
+        requester: "jung.eunji",
+        steps: TO_REVIEW,
+    },
+    DemoTask {
+        hours_ago: 28,
+        title: "Fix broken links on the plant safety notice page",
+        category: Category::Deploy,
+        sub_type: "web-fix",
+        system: "plant-notice",
+        request: "Three links on /safety/notice.html return 404 since the document archive moved.",
+        requester: "han.seojun",
+        steps: &[
+            (E::Submitted, ""),
+            (E::ChainApproved, ""),
+            (E::WorkStarted, ""),
+            (E::ResultImported, "package v1"),
+            (
+                E::ReworkRequested,
+                "The diff also rewrites site.css; limit it to notice.html.",
+            ),
+            (E::ResultImported, "package v2"),
+            (E::ResultApproved, "v2 touches notice.html only"),
+        ],
+    },
+    DemoTask {
+        hours_ago: 30,
+        title: "급여 계산 모듈 패치 배포",
+        category: Category::Deploy,
+        sub_type: "artifact-deploy",
+        system: "payroll",
+        request: "소득세 간이세액표 2026 개정 반영 패치(payroll-3.8.2.war)를 배포해 주세요.",
+        requester: "yoon.jiwoo",
+        steps: &[
+            (E::Submitted, ""),
+            (E::ChainApproved, ""),
+            (E::WorkStarted, ""),
+            (E::ResultImported, "package v1"),
+            (E::ResultApproved, ""),
+            (E::RolloutStarted, "canary 10 sites"),
+        ],
+    },
+    DemoTask {
+        hours_ago: 50,
+        title: "정기 로그 점검 (11월)",
+        category: Category::Inspection,
+        sub_type: "log-review",
+        system: "hr-portal",
+        request: "11월 정기 점검: 에러 로그 패턴과 디스크 사용량을 확인해 주세요.",
+        requester: "kim.minji",
+        steps: &[
+            (E::Submitted, ""),
+            (E::ChainApproved, ""),
+            (E::WorkStarted, ""),
+            (E::ResultImported, "package v1"),
+            (E::ResultApproved, ""),
+            (E::RolloutStarted, ""),
+            (E::RolloutCompleted, "no findings"),
+        ],
+    },
+    DemoTask {
+        hours_ago: 74,
+        title: "Deploy search index update to library sites",
+        category: Category::Deploy,
+        sub_type: "artifact-deploy",
+        system: "library-search",
+        request: "Roll out the rebuilt search index (index-2026-11.tar.gz) to all library sites.",
+        requester: "han.seojun",
+        steps: &[
+            (E::Submitted, ""),
+            (E::ChainApproved, ""),
+            (E::WorkStarted, ""),
+            (E::ResultImported, "package v1"),
+            (E::ResultApproved, ""),
+            (E::RolloutStarted, ""),
+            (E::Halted, "Kill switch: HTTP 502 on tier-1 canary sites"),
+        ],
+    },
+    DemoTask {
+        hours_ago: 98,
+        title: "병원 예약시스템 설정 변경",
+        category: Category::Deploy,
+        sub_type: "config-change",
+        system: "hospital-booking",
+        request: "예약 가능 기간을 30일에서 60일로 늘려 주세요.",
+        requester: "jung.eunji",
+        steps: &[
+            (E::Submitted, ""),
+            (
+                E::RequestRejected,
+                "11/30까지 변경 동결 기간입니다. 12월에 다시 요청해 주세요.",
+            ),
+        ],
+    },
+    DemoTask {
+        hours_ago: 122,
+        title: "도서관 검색 서버 JVM 옵션 변경",
+        category: Category::InfraControl,
+        sub_type: "security-change",
+        system: "library-search",
+        request: "TLS 1.0/1.1 비활성화를 위해 JVM 옵션을 변경해 주세요.",
+        requester: "choi.hyun",
+        steps: &[
+            (E::Submitted, ""),
+            (E::ChainApproved, ""),
+            (E::WorkStarted, ""),
+            (E::ResultImported, "package v1"),
+            (E::ResultApproved, ""),
+            (E::RolloutStarted, ""),
+            (
+                E::RolloutFailed,
+                "3 consecutive health check failures on site LIB-017",
+            ),
+            (E::RolledBack, "restored backup on 12 touched sites"),
+        ],
+    },
+];
+
+/// Who plays each part in the demo's timelines.
+fn actor_for(event: TaskEvent, requester: &'static str) -> &'static str {
+    match event {
+        E::Submitted | E::Cancelled => requester,
+        E::ChainApproved | E::RequestRejected => "lee.teamlead",
+        E::WorkStarted | E::ResultImported => "ai-agent",
+        E::ReworkRequested | E::ResultApproved => "oh.pm",
+        E::RolloutStarted | E::RolloutCompleted | E::RolloutFailed | E::RolledBack => {
+            "song.operator"
+        }
+        E::Halted => "bae.security",
+    }
+}
+
+/// Minutes between two steps of a demo timeline.
+const STEP: Duration = Duration::minutes(9);
+
+pub(crate) async fn seed(store: &dyn Store, now: DateTime<FixedOffset>) -> Result<usize, ApiError> {
+    // Oldest first, as they would have been registered, so ids count up with time.
+    let mut chronological: Vec<&DemoTask> = DEMO.iter().collect();
+    chronological.sort_by_key(|demo| std::cmp::Reverse(demo.hours_ago));
+    for demo in chronological {
+        let new = TaskDraft {
+            title: demo.title.into(),
+            category: Some(demo.category),
+            sub_type: demo.sub_type.into(),
+            system: demo.system.into(),
+            request: demo.request.into(),
+            requester: demo.requester.into(),
+        }
+        .validate()
+        .map_err(ApiError::Invalid)?;
+        let mut at = now - Duration::hours(demo.hours_ago);
+        let requester = new.requester.clone();
+        let mut task = store
+            .insert_task(&new, at.date_naive(), at.to_utc(), &requester)
+            .await?;
+        for &(event, note) in demo.steps {
+            at += STEP;
+            let transition = task.status.apply(event)?;
+            let actor = PersonName::parse(actor_for(event, demo.requester))
+                .map_err(|e| ApiError::Invalid(vec![e]))?;
+            task = store
+                .record_transition(task.id, transition, &actor, note, at.to_utc())
+                .await?;
+        }
+    }
+    tracing::info!(tasks = DEMO.len(), "demo data seeded");
+    Ok(DEMO.len())
+}

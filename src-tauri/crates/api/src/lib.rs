@@ -1,0 +1,196 @@
+//! # guardia-api — the operations of the console, with no window attached
+//!
+//! [`Api`] is the one surface the desktop shell and the `guardia` CLI both call (the
+//! GitButler pattern): a Tauri command is a one-line adapter onto a method here, and the CLI
+//! calls the very same method, so the two can never disagree about validation, ids or
+//! errors. Methods take and return the IPC types of `guardia-ipc`, which is also what the CLI
+//! prints with `--json`.
+//!
+//! This is the edge of the core: raw drafts and id strings are validated into domain types
+//! here, the clock is read here (through [`Clock`], so tests pin time), and failures become
+//! an [`ApiError`] with a stable code. Permission checks land here when people and roles do.
+
+mod clock;
+mod data_dir;
+mod demo;
+mod error;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use data_dir::DataDir;
+pub use error::ApiError;
+
+use std::sync::Arc;
+
+use guardia_domain::{PersonName, TaskId};
+use guardia_ipc::{
+    AppInfo, Lang, Preferences, TaskDetail, TaskDraft, TaskQuery, TaskRef, TaskSummary,
+};
+use guardia_store::{SqliteStore, Store, TaskFilter};
+
+/// The console's operations over one store, acting as one operator.
+pub struct Api {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    operator: PersonName,
+    data_dir: DataDir,
+    default_lang: Lang,
+}
+
+const LANG_KEY: &str = "lang";
+
+impl Api {
+    /// Assembles an API from its parts (tests use this with a [`FixedClock`]).
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        operator: PersonName,
+        data_dir: DataDir,
+        default_lang: Lang,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            operator,
+            data_dir,
+            default_lang,
+        }
+    }
+
+    /// Opens the embedded database in `data_dir` as the OS account, on the system clock.
+    pub async fn open(data_dir: DataDir) -> Result<Self, ApiError> {
+        let store = SqliteStore::open(&data_dir.database()).await?;
+        Ok(Self::new(
+            Arc::new(store),
+            Arc::new(SystemClock),
+            operator_from_os()?,
+            data_dir,
+            lang_from_locale(&locale_from_env()),
+        ))
+    }
+
+    /// The person this console acts as.
+    pub fn operator(&self) -> &PersonName {
+        &self.operator
+    }
+
+    /// Registers a task. Every field problem is reported at once and nothing is stored.
+    pub async fn task_create(&self, draft: TaskDraft) -> Result<TaskDetail, ApiError> {
+        let new = draft.validate().map_err(ApiError::Invalid)?;
+        let now = self.clock.now();
+        let task = self
+            .store
+            .insert_task(&new, now.date_naive(), now.to_utc(), &self.operator)
+            .await?;
+        tracing::info!(id = %task.id, category = %task.category, "task registered");
+        let timeline = self.store.timeline(task.id).await?;
+        Ok(TaskDetail { task, timeline })
+    }
+
+    /// Tasks matching `query`, newest first.
+    pub async fn task_list(&self, query: TaskQuery) -> Result<Vec<TaskSummary>, ApiError> {
+        let filter = TaskFilter {
+            status: query.status,
+            category: query.category,
+            text: query.text,
+            limit: query
+                .limit
+                .unwrap_or(TaskFilter::DEFAULT_LIMIT)
+                .clamp(1, TaskFilter::MAX_LIMIT),
+        };
+        let tasks = self.store.list_tasks(&filter).await?;
+        Ok(tasks.iter().map(TaskSummary::from).collect())
+    }
+
+    /// One task and its timeline.
+    pub async fn task_get(&self, task: TaskRef) -> Result<TaskDetail, ApiError> {
+        let id: TaskId = task.id.parse()?;
+        let task = self.store.task(id).await?.ok_or(ApiError::NotFound(id))?;
+        let timeline = self.store.timeline(id).await?;
+        Ok(TaskDetail { task, timeline })
+    }
+
+    /// The operator's preferences; the language defaults to the OS locale until chosen.
+    pub async fn preferences_get(&self) -> Result<Preferences, ApiError> {
+        let stored = self
+            .store
+            .preference(self.operator.as_str(), LANG_KEY)
+            .await?;
+        let lang = stored
+            .as_deref()
+            .and_then(Lang::from_code)
+            .unwrap_or(self.default_lang);
+        Ok(Preferences { lang })
+    }
+
+    pub async fn preferences_set(&self, preferences: Preferences) -> Result<Preferences, ApiError> {
+        self.store
+            .set_preference(self.operator.as_str(), LANG_KEY, preferences.lang.code())
+            .await?;
+        self.preferences_get().await
+    }
+
+    pub fn app_info(&self) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            operator: self.operator.to_string(),
+            data_dir: self.data_dir.path().display().to_string(),
+            database: self.store.describe(),
+        }
+    }
+
+    /// Fills an empty database with a realistic set of demo tasks; does nothing otherwise.
+    /// Returns how many tasks were added.
+    pub async fn seed_demo_if_empty(&self) -> Result<usize, ApiError> {
+        if self.store.count_tasks().await? > 0 {
+            return Ok(0);
+        }
+        demo::seed(self.store.as_ref(), self.clock.now()).await
+    }
+}
+
+/// The OS account name, which stands for the operator until sign-in exists. Asked of the OS
+/// (passwd on Unix) first, because `USER` is often unset under services and CI; the
+/// environment is only a fallback. Without a name we cannot say who did what, so opening
+/// fails rather than act anonymously.
+fn operator_from_os() -> Result<PersonName, ApiError> {
+    let from_os = whoami::username().ok();
+    let from_env = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .filter_map(|var| std::env::var(var).ok());
+    from_os
+        .into_iter()
+        .chain(from_env)
+        .find_map(|name| PersonName::parse(&name).ok())
+        .ok_or(ApiError::UnknownOperator)
+}
+
+fn locale_from_env() -> String {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .into_iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find(|value| !value.is_empty())
+        .unwrap_or_default()
+}
+
+/// `ko_KR.UTF-8` → Korean; anything else (including `C`) → English.
+pub fn lang_from_locale(locale: &str) -> Lang {
+    if locale.to_ascii_lowercase().starts_with("ko") {
+        Lang::Ko
+    } else {
+        Lang::En
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn korean_locales_choose_korean_and_everything_else_english() {
+        assert_eq!(lang_from_locale("ko_KR.UTF-8"), Lang::Ko);
+        assert_eq!(lang_from_locale("KO"), Lang::Ko);
+        assert_eq!(lang_from_locale("en_US.UTF-8"), Lang::En);
+        assert_eq!(lang_from_locale("C"), Lang::En);
+        assert_eq!(lang_from_locale(""), Lang::En);
+    }
+}

@@ -1,0 +1,104 @@
+//! The one error type that crosses IPC.
+
+use std::fmt;
+
+use guardia_domain::FieldError;
+use serde::{Deserialize, Serialize};
+
+/// What kind of failure this is. The UI picks its text and behaviour from the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The input was refused; `fields` says which fields and why. Nothing was changed.
+    InvalidInput,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The state changed underneath the request (another console acted first). Nothing was
+    /// changed; reload and retry.
+    Conflict,
+    /// The database could not be read or written. The outcome of a write is unknown until
+    /// the data is reloaded.
+    Storage,
+    /// The message did not follow the IPC contract (set by the UI's client when the backend's
+    /// answer is not an `IpcError`, e.g. Tauri refused the call before our code ran).
+    Protocol,
+    /// A bug: something that should not happen did.
+    Internal,
+}
+
+/// An error as the UI receives it: `{code, message}`, plus per-field problems for forms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub struct IpcError {
+    pub code: ErrorCode,
+    /// English, for logs and the details line; the UI shows its own text for `code`.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl IpcError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Refused input, with every field problem found.
+    pub fn invalid_fields(fields: Vec<FieldError>) -> Self {
+        let message = fields
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            code: ErrorCode::InvalidInput,
+            message,
+            fields,
+        }
+    }
+}
+
+impl fmt::Display for IpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guardia_domain::{Field, Problem};
+
+    #[test]
+    fn crosses_as_code_and_message() {
+        let error = IpcError::new(ErrorCode::NotFound, "no task OPS-20261121-009");
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            serde_json::json!({"code": "NOT_FOUND", "message": "no task OPS-20261121-009"})
+        );
+    }
+
+    #[test]
+    fn invalid_fields_lists_each_problem_in_the_message() {
+        let error = IpcError::invalid_fields(vec![
+            FieldError {
+                field: Field::Title,
+                problem: Problem::Required,
+            },
+            FieldError {
+                field: Field::System,
+                problem: Problem::TooLong { max: 80 },
+            },
+        ]);
+        assert_eq!(
+            error.message,
+            "title is required; system is longer than 80 characters"
+        );
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["code"], "INVALID_INPUT");
+        assert_eq!(json["fields"][1]["max"], 80);
+        assert_eq!(serde_json::from_value::<IpcError>(json).unwrap(), error);
+    }
+}

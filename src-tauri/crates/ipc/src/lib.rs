@@ -1,0 +1,104 @@
+//! # guardia-ipc — the contract between the console window and the backend
+//!
+//! Every command the UI may call is declared once, here, as a type implementing [`Command`]:
+//! its wire name, its argument type and its output type. The Tauri shell registers a handler
+//! for each name (a contract test checks the two lists are the same), the UI calls through
+//! [`Command`] so it cannot send the wrong arguments or expect the wrong answer, and the CLI
+//! prints the same output types with `--json`.
+//!
+//! Errors cross as [`IpcError`] — a stable [`ErrorCode`] plus an English message — so the UI
+//! chooses what to show by code, never by matching message text.
+//!
+//! The crate is serde-only and compiles to wasm: no IO, no Tauri, no database.
+
+mod dto;
+mod error;
+
+pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSummary};
+pub use error::{ErrorCode, IpcError};
+pub use guardia_domain::TaskDraft;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// One IPC command: its wire name and the types that cross for it.
+pub trait Command {
+    /// The name the UI invokes and the shell registers (snake_case, unique).
+    const NAME: &'static str;
+    /// Sent by the UI as the single argument named `args`.
+    type Args: Serialize + DeserializeOwned;
+    /// Returned on success.
+    type Output: Serialize + DeserializeOwned;
+}
+
+/// The argument type of command `C`.
+pub type Args<C> = <C as Command>::Args;
+/// What a handler of command `C` returns.
+pub type Reply<C> = Result<<C as Command>::Output, IpcError>;
+
+/// Declares the command descriptors and [`COMMANDS`] from one table, so a command cannot be
+/// declared without being listed (and so without getting a capability and a handler).
+macro_rules! commands {
+    ($( $(#[$doc:meta])* $ty:ident = $name:literal : $args:ty => $output:ty; )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $ty;
+
+            impl Command for $ty {
+                const NAME: &'static str = $name;
+                type Args = $args;
+                type Output = $output;
+            }
+        )*
+
+        /// Every command name, in declaration order.
+        pub const COMMANDS: &[&str] = &[$($name),*];
+    };
+}
+
+commands! {
+    /// Registers a new task from a (not yet validated) draft; returns it with its timeline.
+    TaskCreate = "task_create": TaskDraft => TaskDetail;
+    /// Lists tasks matching a filter, newest first.
+    TaskList = "task_list": TaskQuery => Vec<TaskSummary>;
+    /// One task with its full timeline.
+    TaskGet = "task_get": TaskRef => TaskDetail;
+    /// The operator's saved preferences (language).
+    PreferencesGet = "preferences_get": () => Preferences;
+    /// Saves the operator's preferences and returns what was stored.
+    PreferencesSet = "preferences_set": Preferences => Preferences;
+    /// Version, operator and where this console keeps its data.
+    AppInfoGet = "app_info_get": () => AppInfo;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_names_are_unique_snake_case() {
+        for (i, name) in COMMANDS.iter().enumerate() {
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{name} is not snake_case"
+            );
+            assert!(!COMMANDS[..i].contains(name), "{name} is declared twice");
+        }
+    }
+
+    #[test]
+    fn descriptors_and_list_agree() {
+        assert_eq!(
+            COMMANDS,
+            [
+                TaskCreate::NAME,
+                TaskList::NAME,
+                TaskGet::NAME,
+                PreferencesGet::NAME,
+                PreferencesSet::NAME,
+                AppInfoGet::NAME,
+            ]
+        );
+    }
+}

@@ -1,0 +1,39 @@
+use std::path::PathBuf;
+
+use guardia_domain::{TaskId, TaskStatus};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot bring the database schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("task {0} does not exist")]
+    TaskNotFound(TaskId),
+    #[error("task {id} is {actual}, not {expected} any more; reload and try again")]
+    Conflict {
+        id: TaskId,
+        expected: TaskStatus,
+        actual: TaskStatus,
+    },
+    /// A stored value no longer passes validation: the database was edited outside GUARDiA
+    /// or by a bug. Reported, never repaired silently.
+    #[error("stored {what} is invalid: {reason}")]
+    Corrupt { what: String, reason: String },
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl Into<String>, reason: impl ToString) -> Self {
+        Self::Corrupt {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! # guardia-store — where GUARDiA keeps its state
+//!
+//! Callers see one interface, [`Store`], made of small per-area traits ([`TaskStore`],
+//! [`PreferenceStore`]). Today it has one implementation, [`SqliteStore`]: an embedded SQLite
+//! file in WAL mode, the zero-set-up default for a single workstation. Team mode adds a
+//! PostgreSQL implementation of the same traits with its own `migrations/postgres/`; callers
+//! hold an `Arc<dyn Store>` and do not change.
+//!
+//! The rules every implementation keeps:
+//! * Values are domain types on the way in and re-validated on the way out: a row that no
+//!   longer parses is reported as [`StoreError::Corrupt`], never papered over or panicked on.
+//! * Each method is one transaction. A task and its first timeline entry appear together or
+//!   not at all; a transition is compare-and-set on the status, so two consoles acting on
+//!   the same task cannot both win ([`StoreError::Conflict`]).
+//! * Task sequence numbers come from a per-day counter updated with an upsert, which is
+//!   atomic across processes sharing the database (console and CLI).
+//! * Only SQL with bind parameters; no string is ever spliced into a statement.
+
+mod error;
+mod sqlite;
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use guardia_domain::{
+    Category, NewTask, PersonName, Task, TaskId, TaskStatus, TimelineEntry, Transition,
+};
+
+/// Which tasks to list. Empty fields do not filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub category: Option<Category>,
+    /// Substring of id, title, system or requester (case-insensitive for ASCII).
+    pub text: String,
+    pub limit: u32,
+}
+
+impl Default for TaskFilter {
+    fn default() -> Self {
+        Self {
+            status: None,
+            category: None,
+            text: String::new(),
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+}
+
+impl TaskFilter {
+    pub const DEFAULT_LIMIT: u32 = 500;
+    pub const MAX_LIMIT: u32 = 5_000;
+}
+
+/// Tasks and their timelines.
+#[async_trait]
+pub trait TaskStore: Send + Sync {
+    /// Stores `task` as the next task of the local calendar day `day`, in status
+    /// [`TaskStatus::Received`], with a `created` timeline entry by `actor`.
+    async fn insert_task(
+        &self,
+        task: &NewTask,
+        day: NaiveDate,
+        at: DateTime<Utc>,
+        actor: &PersonName,
+    ) -> Result<Task, StoreError>;
+
+    /// Tasks matching `filter`, newest first.
+    async fn list_tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>, StoreError>;
+
+    /// One task, or `None` if there is no such task.
+    async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+
+    /// The task's timeline, oldest first. Empty if there is no such task.
+    async fn timeline(&self, id: TaskId) -> Result<Vec<TimelineEntry>, StoreError>;
+
+    /// Moves the task along a transition already checked by the state machine, if and only
+    /// if it is still in `transition.from`; appends the timeline entry in the same
+    /// transaction.
+    async fn record_transition(
+        &self,
+        id: TaskId,
+        transition: Transition,
+        actor: &PersonName,
+        note: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Task, StoreError>;
+
+    /// How many tasks exist (used to decide whether to seed demo data).
+    async fn count_tasks(&self) -> Result<u64, StoreError>;
+}
+
+/// Small per-operator settings such as the UI language.
+#[async_trait]
+pub trait PreferenceStore: Send + Sync {
+    async fn preference(&self, owner: &str, key: &str) -> Result<Option<String>, StoreError>;
+    async fn set_preference(&self, owner: &str, key: &str, value: &str) -> Result<(), StoreError>;
+}
+
+/// Everything GUARDiA stores. Callers hold an `Arc<dyn Store>`.
+pub trait Store: TaskStore + PreferenceStore {
+    /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
+    fn describe(&self) -> String;
+}

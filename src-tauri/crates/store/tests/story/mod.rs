@@ -1,0 +1,276 @@
+//! The store story: what any [`Store`] backend must do, told once and run against each
+//! backend (SQLite today; PostgreSQL joins with team mode).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test code: a panic is the report
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use guardia_domain::{
+    Category, NewTask, PersonName, TaskDraft, TaskEvent, TaskId, TaskStatus, TimelineKind,
+};
+use guardia_store::{Store, StoreError, TaskFilter};
+
+pub fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+pub fn at(d: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, d, hour, 0, 0).unwrap()
+}
+
+pub fn person(name: &str) -> PersonName {
+    PersonName::parse(name).unwrap()
+}
+
+pub fn new_task(title: &str, category: Category, system: &str) -> NewTask {
+    TaskDraft {
+        title: title.into(),
+        category: Some(category),
+        sub_type: String::new(),
+        system: system.into(),
+        request: "요청 내용\nline two".into(),
+        requester: "kim.requester".into(),
+    }
+    .validate()
+    .unwrap()
+}
+
+fn id(s: &str) -> TaskId {
+    s.parse().unwrap()
+}
+
+/// Sequence numbers restart every day and are never reused.
+pub async fn ids_count_per_day(store: &dyn Store) {
+    let op = person("operator");
+    let a = store
+        .insert_task(
+            &new_task("a", Category::Deploy, "web"),
+            day(20),
+            at(20, 1),
+            &op,
+        )
+        .await
+        .unwrap();
+    let b = store
+        .insert_task(
+            &new_task("b", Category::Data, "db"),
+            day(20),
+            at(20, 2),
+            &op,
+        )
+        .await
+        .unwrap();
+    let c = store
+        .insert_task(
+            &new_task("c", Category::Inspection, "web"),
+            day(21),
+            at(21, 1),
+            &op,
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.id.to_string(), "OPS-20261120-001");
+    assert_eq!(b.id.to_string(), "OPS-20261120-002");
+    assert_eq!(c.id.to_string(), "OPS-20261121-001");
+    assert_eq!(store.count_tasks().await.unwrap(), 3);
+}
+
+/// What goes in comes back out, field for field, with a `created` timeline entry.
+pub async fn task_round_trips_with_its_creation_entry(store: &dyn Store) {
+    let new = NewTask {
+        sub_type: Some(guardia_domain::SubType::parse("service-restart").unwrap()),
+        ..new_task("WAS 재기동", Category::InfraControl, "hr-portal")
+    };
+    let created = store
+        .insert_task(&new, day(21), at(21, 9), &person("park.operator"))
+        .await
+        .unwrap();
+    assert_eq!(created.status, TaskStatus::Received);
+    assert_eq!(created.created_at, at(21, 9));
+
+    let read = store.task(created.id).await.unwrap().unwrap();
+    assert_eq!(read, created);
+    assert_eq!(read.title.as_str(), "WAS 재기동");
+    assert_eq!(read.sub_type.unwrap().as_str(), "service-restart");
+    assert_eq!(read.request.as_str(), "요청 내용\nline two");
+
+    let timeline = store.timeline(created.id).await.unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].kind, TimelineKind::Created);
+    assert_eq!(timeline[0].actor.as_str(), "park.operator");
+
+    assert_eq!(store.task(id("OPS-19990101-001")).await.unwrap(), None);
+    assert!(
+        store
+            .timeline(id("OPS-19990101-001"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Filters combine; text search treats `%` and `_` literally; newest first; limit holds.
+pub async fn list_filters_and_orders(store: &dyn Store) {
+    let op = person("operator");
+    for (i, (title, category, system)) in [
+        ("배포 50% 완료 확인", Category::Deploy, "minwon-portal"),
+        ("Restart WAS", Category::InfraControl, "hr_portal"),
+        ("Clean logs", Category::InfraControl, "minwon-portal"),
+        ("Fix typo", Category::Deploy, "hr-portal"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let hour = u32::try_from(i).unwrap();
+        store
+            .insert_task(
+                &new_task(title, category, system),
+                day(21),
+                at(21, hour),
+                &op,
+            )
+            .await
+            .unwrap();
+    }
+    let titles = |tasks: Vec<guardia_domain::Task>| -> Vec<String> {
+        tasks.into_iter().map(|t| t.title.to_string()).collect()
+    };
+
+    let all = store.list_tasks(&TaskFilter::default()).await.unwrap();
+    assert_eq!(
+        titles(all),
+        [
+            "Fix typo",
+            "Clean logs",
+            "Restart WAS",
+            "배포 50% 완료 확인"
+        ],
+        "newest first"
+    );
+
+    let infra = TaskFilter {
+        category: Some(Category::InfraControl),
+        ..TaskFilter::default()
+    };
+    assert_eq!(
+        titles(store.list_tasks(&infra).await.unwrap()),
+        ["Clean logs", "Restart WAS"]
+    );
+
+    let text = |t: &str| TaskFilter {
+        text: t.into(),
+        ..TaskFilter::default()
+    };
+    assert_eq!(
+        titles(store.list_tasks(&text("50%")).await.unwrap()),
+        ["배포 50% 완료 확인"]
+    );
+    assert_eq!(
+        titles(store.list_tasks(&text("hr_portal")).await.unwrap()),
+        ["Restart WAS"],
+        "underscore is literal, so hr-portal does not match"
+    );
+    assert_eq!(
+        titles(store.list_tasks(&text("restart")).await.unwrap()),
+        ["Restart WAS"],
+        "ASCII search ignores case"
+    );
+    assert_eq!(
+        titles(store.list_tasks(&text("OPS-20261121-004")).await.unwrap()),
+        ["Fix typo"],
+        "search by id"
+    );
+
+    let both = TaskFilter {
+        category: Some(Category::Deploy),
+        text: "minwon".into(),
+        ..TaskFilter::default()
+    };
+    assert_eq!(
+        titles(store.list_tasks(&both).await.unwrap()),
+        ["배포 50% 완료 확인"]
+    );
+
+    let received = TaskFilter {
+        status: Some(TaskStatus::Received),
+        limit: 2,
+        ..TaskFilter::default()
+    };
+    assert_eq!(store.list_tasks(&received).await.unwrap().len(), 2);
+    let approved = TaskFilter {
+        status: Some(TaskStatus::Approved),
+        ..TaskFilter::default()
+    };
+    assert!(store.list_tasks(&approved).await.unwrap().is_empty());
+}
+
+/// A transition is compare-and-set: the second console acting on stale state loses and
+/// nothing it tried is written.
+pub async fn transitions_are_compare_and_set(store: &dyn Store) {
+    let op = person("operator");
+    let task = store
+        .insert_task(
+            &new_task("t", Category::Deploy, "web"),
+            day(21),
+            at(21, 1),
+            &op,
+        )
+        .await
+        .unwrap();
+    let submit = TaskStatus::Received.apply(TaskEvent::Submitted).unwrap();
+    let moved = store
+        .record_transition(task.id, submit, &person("lee.lead"), "please", at(21, 2))
+        .await
+        .unwrap();
+    assert_eq!(moved.status, TaskStatus::PendingApproval);
+    assert_eq!(moved.updated_at, at(21, 2));
+    assert_eq!(moved.created_at, at(21, 1));
+
+    let cancel_from_stale = TaskStatus::Received.apply(TaskEvent::Cancelled).unwrap();
+    let err = store
+        .record_transition(task.id, cancel_from_stale, &op, "", at(21, 3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: TaskStatus::Received,
+                actual: TaskStatus::PendingApproval,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        store.task(task.id).await.unwrap().unwrap().status,
+        TaskStatus::PendingApproval
+    );
+
+    let timeline = store.timeline(task.id).await.unwrap();
+    assert_eq!(timeline.len(), 2, "the refused cancel left no trace");
+    assert_eq!(timeline[1].kind, TimelineKind::Transition(submit));
+    assert_eq!(timeline[1].note, "please");
+    assert_eq!(timeline[1].actor.as_str(), "lee.lead");
+
+    let missing = store
+        .record_transition(id("OPS-19990101-001"), submit, &op, "", at(21, 4))
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, StoreError::TaskNotFound(_)), "{missing}");
+}
+
+/// Preferences are per operator and overwrite in place.
+pub async fn preferences_are_per_owner(store: &dyn Store) {
+    assert_eq!(store.preference("kim", "lang").await.unwrap(), None);
+    store.set_preference("kim", "lang", "en").await.unwrap();
+    store.set_preference("kim", "lang", "ko").await.unwrap();
+    store.set_preference("lee", "lang", "en").await.unwrap();
+    assert_eq!(
+        store.preference("kim", "lang").await.unwrap().as_deref(),
+        Some("ko")
+    );
+    assert_eq!(
+        store.preference("lee", "lang").await.unwrap().as_deref(),
+        Some("en")
+    );
+}

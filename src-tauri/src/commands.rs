@@ -1,0 +1,151 @@
+//! The IPC commands: each converts nothing itself, calls one `Api` method, and lets `?` turn
+//! an `ApiError` into the `{code, message}` the UI receives.
+
+use guardia_ipc::{self as ipc, Args, Reply};
+use tauri::State;
+
+use crate::Console;
+
+/// Registers the handlers and, from the same list, [`REGISTERED`] for the contract test.
+/// Each entry also names its `guardia_ipc` descriptor, and a compile-time check makes sure
+/// the function's name is the descriptor's wire name.
+macro_rules! register {
+    ($($command:ident => $descriptor:ty),* $(,)?) => {
+        $(
+            const _: () = assert!(
+                same_name(stringify!($command), <$descriptor as ipc::Command>::NAME),
+                concat!("command fn `", stringify!($command), "` does not match its descriptor")
+            );
+        )*
+
+        /// Every command name the shell answers, in registration order.
+        pub const REGISTERED: &[&str] = &[$(stringify!($command)),*];
+
+        pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($command),*]
+        }
+    };
+}
+
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+register! {
+    task_create => ipc::TaskCreate,
+    task_list => ipc::TaskList,
+    task_get => ipc::TaskGet,
+    preferences_get => ipc::PreferencesGet,
+    preferences_set => ipc::PreferencesSet,
+    app_info_get => ipc::AppInfoGet,
+}
+
+#[tauri::command]
+async fn task_create(
+    console: State<'_, Console>,
+    args: Args<ipc::TaskCreate>,
+) -> Reply<ipc::TaskCreate> {
+    Ok(console.api()?.task_create(args).await?)
+}
+
+#[tauri::command]
+async fn task_list(console: State<'_, Console>, args: Args<ipc::TaskList>) -> Reply<ipc::TaskList> {
+    Ok(console.api()?.task_list(args).await?)
+}
+
+#[tauri::command]
+async fn task_get(console: State<'_, Console>, args: Args<ipc::TaskGet>) -> Reply<ipc::TaskGet> {
+    Ok(console.api()?.task_get(args).await?)
+}
+
+#[tauri::command]
+async fn preferences_get(
+    console: State<'_, Console>,
+    args: Args<ipc::PreferencesGet>,
+) -> Reply<ipc::PreferencesGet> {
+    let () = args;
+    Ok(console.api()?.preferences_get().await?)
+}
+
+#[tauri::command]
+async fn preferences_set(
+    console: State<'_, Console>,
+    args: Args<ipc::PreferencesSet>,
+) -> Reply<ipc::PreferencesSet> {
+    Ok(console.api()?.preferences_set(args).await?)
+}
+
+#[tauri::command]
+async fn app_info_get(
+    console: State<'_, Console>,
+    args: Args<ipc::AppInfoGet>,
+) -> Reply<ipc::AppInfoGet> {
+    let () = args;
+    Ok(console.api()?.app_info())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_registered_command_has_a_descriptor_and_every_descriptor_a_handler() {
+        let registered: BTreeSet<&str> = REGISTERED.iter().copied().collect();
+        let declared: BTreeSet<&str> = ipc::COMMANDS.iter().copied().collect();
+        assert_eq!(
+            registered.len(),
+            REGISTERED.len(),
+            "a command is registered twice"
+        );
+        let missing: Vec<_> = declared.difference(&registered).collect();
+        let unknown: Vec<_> = registered.difference(&declared).collect();
+        assert!(
+            missing.is_empty(),
+            "descriptors without a handler: {missing:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "handlers without a descriptor: {unknown:?}"
+        );
+    }
+
+    /// The window may call exactly GUARDiA's commands: each needs `allow-<name>` in the
+    /// capability, and nothing else (no plugin or core permission) may sneak in.
+    #[test]
+    fn the_main_capability_grants_exactly_our_commands() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        assert_eq!(capability["windows"], serde_json::json!(["main"]));
+        let granted: BTreeSet<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+        let expected: BTreeSet<String> = ipc::COMMANDS
+            .iter()
+            .map(|name| format!("allow-{}", name.replace('_', "-")))
+            .collect();
+        assert_eq!(granted, expected);
+    }
+
+    #[test]
+    fn names_are_compared_exactly() {
+        assert!(same_name("task_get", "task_get"));
+        assert!(!same_name("task_get", "task_gets"));
+        assert!(!same_name("task_get", "task_set"));
+    }
+}

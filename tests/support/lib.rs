@@ -1,0 +1,234 @@
+//! # guardia-e2e — drive the real console window
+//!
+//! Starts the release `guardia-console` binary through `tauri-driver` (which drives
+//! WebKitWebDriver, which launches the app) and hands back a WebDriver client. Nothing is
+//! mocked: the app opens a real SQLite file in a temp data directory and renders with
+//! WebKitGTK under Xvfb. `scripts/test.sh` provides the display and a D-Bus session.
+//!
+//! Each [`Driver`] listens on its own free ports, so tests may run in parallel.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test harness: a panic is the report
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+/// How long any single expectation may take before the test fails. Generous: a cold WebKit
+/// start on a loaded 2-core CI machine takes seconds.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The directory holding the binaries of the profile this test was built in: a test runs
+/// from `<target>/<profile>/deps/`, and the binaries sit one level up.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test runs from <target>/<profile>/deps");
+    let path = profile_dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first (scripts/test.sh runs `cargo build --release --workspace --all-targets`)",
+        path.display()
+    );
+    path
+}
+
+/// `target/e2e-shots/` in the repository, where screenshots go.
+pub fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-shots");
+    std::fs::create_dir_all(&dir).expect("create target/e2e-shots");
+    dir.canonicalize().expect("shots dir")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A running `tauri-driver`, killed when dropped.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    pub fn start() -> Self {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run the e2e tests through scripts/test.sh (it starts Xvfb and D-Bus)"
+        );
+        let port = free_port();
+        let native_port = free_port();
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("tauri-driver on PATH (scripts/setup.sh installs it)");
+        let driver = Self { child, port };
+        driver.wait_until_listening();
+        driver
+    }
+
+    /// Polls the port until tauri-driver accepts connections (a readiness check with a
+    /// deadline, not a fixed sleep).
+    fn wait_until_listening(&self) {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + PATIENCE;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Launches the console on `data_dir` and returns a WebDriver session on its window.
+    pub async fn launch(&self, data_dir: &Path) -> Console {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "wry".into());
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({
+                "application": binary("guardia-console"),
+                "args": ["--data-dir", data_dir],
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a WebDriver session on the console");
+        let console = Console { client };
+        console.find("[data-test=app]").await;
+        console
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Err(error) = self.child.kill() {
+            eprintln!("tauri-driver already gone: {error}");
+        }
+        if let Err(error) = self.child.wait() {
+            eprintln!("cannot reap tauri-driver: {error}");
+        }
+    }
+}
+
+/// The console window under test.
+pub struct Console {
+    pub client: Client,
+}
+
+impl Console {
+    /// Waits for an element matching `css` and returns it.
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element `{css}` within {PATIENCE:?}: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.expect("click");
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.expect("text")
+    }
+
+    /// Waits until `css` shows exactly `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let current = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if current == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` shows {current:?}, expected {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until nothing matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("query")
+            .is_empty()
+        {
+            assert!(Instant::now() < deadline, "`{css}` is still shown");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// All elements matching `css` right now.
+    pub async fn all(&self, css: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("query")
+    }
+
+    /// Saves a PNG of the window to `target/e2e-shots/<name>.png` and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "WebDriver returned a PNG");
+        let path = shots_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        eprintln!("screenshot: {}", path.display());
+        path
+    }
+
+    /// Ends the session, which closes the app.
+    pub async fn quit(self) {
+        self.client.close().await.expect("close the session");
+    }
+}
+
+/// Runs the headless `guardia` CLI on `data_dir` and returns its stdout.
+pub fn cli(data_dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(binary("guardia"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run guardia");
+    assert!(
+        output.status.success(),
+        "guardia {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}

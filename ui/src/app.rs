@@ -1,0 +1,324 @@
+//! The window's frame: top bar, navigation, status bar, notices, and start-up states.
+
+use guardia_ipc::{
+    AppInfo, AppInfoGet, IpcError, Lang, Preferences, PreferencesGet, PreferencesSet,
+};
+use leptos::ev;
+use leptos::prelude::*;
+
+use crate::i18n::{Key, tr};
+use crate::ipc;
+use crate::settings::SettingsPage;
+use crate::tasks::TasksPage;
+use crate::widgets::ErrorPanel;
+
+/// What every screen may read: language, console facts, and the notice line.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub lang: RwSignal<Lang>,
+    pub info: RwSignal<Option<AppInfo>>,
+    notice: RwSignal<Option<Notice>>,
+}
+
+#[derive(Clone, PartialEq)]
+struct Notice {
+    serial: u64,
+    text: String,
+    is_error: bool,
+}
+
+/// How long a notice stays up. Errors stay until dismissed or replaced.
+const NOTICE_MS: u64 = 6_000;
+
+impl Ui {
+    pub fn t(self, key: Key) -> &'static str {
+        tr(self.lang.get(), key)
+    }
+
+    /// Shows a short confirmation; it fades on its own.
+    pub fn notify(self, text: String) {
+        self.show(text, false);
+    }
+
+    /// Shows an error until the operator dismisses it or another notice replaces it.
+    pub fn notify_error(self, error: &IpcError) {
+        let lang = self.lang.get_untracked();
+        let headline = crate::i18n::error_headline(lang, error.code);
+        self.show(format!("{headline}: {}", error.message), true);
+    }
+
+    fn show(self, text: String, is_error: bool) {
+        let serial = self.notice.get_untracked().map_or(1, |n| n.serial + 1);
+        self.notice.set(Some(Notice {
+            serial,
+            text,
+            is_error,
+        }));
+        if !is_error {
+            let notice = self.notice;
+            set_timeout(
+                move || {
+                    if notice.get_untracked().is_some_and(|n| n.serial == serial) {
+                        notice.set(None);
+                    }
+                },
+                std::time::Duration::from_millis(NOTICE_MS),
+            );
+        }
+    }
+
+    /// Switches the language at once and saves it for next time.
+    pub fn set_lang(self, lang: Lang) {
+        self.lang.set(lang);
+        leptos::task::spawn_local(async move {
+            if let Err(error) = ipc::call::<PreferencesSet>(Preferences { lang }).await {
+                self.notify_error(&error);
+            }
+        });
+    }
+}
+
+/// The console's sections, in navigation order (Alt+1 … Alt+6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Tasks,
+    Reviews,
+    Rollouts,
+    Audit,
+    Inventory,
+    Settings,
+}
+
+impl Page {
+    const ALL: [Page; 6] = [
+        Page::Tasks,
+        Page::Reviews,
+        Page::Rollouts,
+        Page::Audit,
+        Page::Inventory,
+        Page::Settings,
+    ];
+
+    fn label(self) -> Key {
+        match self {
+            Page::Tasks => Key::NavTasks,
+            Page::Reviews => Key::NavReviews,
+            Page::Rollouts => Key::NavRollouts,
+            Page::Audit => Key::NavAudit,
+            Page::Inventory => Key::NavInventory,
+            Page::Settings => Key::NavSettings,
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Page::Tasks => "tasks",
+            Page::Reviews => "reviews",
+            Page::Rollouts => "rollouts",
+            Page::Audit => "audit",
+            Page::Inventory => "inventory",
+            Page::Settings => "settings",
+        }
+    }
+
+    /// What a not-yet-built section will do, so the placeholder still says something useful.
+    fn blurb(self) -> Option<Key> {
+        match self {
+            Page::Reviews => Some(Key::ReviewsBlurb),
+            Page::Rollouts => Some(Key::RolloutsBlurb),
+            Page::Audit => Some(Key::AuditBlurb),
+            Page::Inventory => Some(Key::InventoryBlurb),
+            Page::Tasks | Page::Settings => None,
+        }
+    }
+}
+
+/// Until the saved preference arrives, guess from the webview's language.
+fn initial_lang() -> Lang {
+    let guess = window().navigator().language().unwrap_or_default();
+    if guess.to_ascii_lowercase().starts_with("ko") {
+        Lang::Ko
+    } else {
+        Lang::En
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ui = Ui {
+        lang: RwSignal::new(initial_lang()),
+        info: RwSignal::new(None),
+        notice: RwSignal::new(None),
+    };
+    provide_context(ui);
+
+    let startup = LocalResource::new(move || async move {
+        let preferences = ipc::call::<PreferencesGet>(()).await?;
+        let info = ipc::call::<AppInfoGet>(()).await?;
+        Ok::<_, IpcError>((preferences, info))
+    });
+    Effect::new(move |_| {
+        if let Some(Ok((preferences, info))) = startup.get() {
+            ui.lang.set(preferences.lang);
+            ui.info.set(Some(info));
+        }
+    });
+    // The document language picks the right CJK glyphs and screen-reader voice.
+    Effect::new(move |_| {
+        let code = ui.lang.get().code();
+        if let Some(root) = document().document_element() {
+            if root.set_attribute("lang", code).is_err() {
+                leptos::logging::warn!("cannot set the document language");
+            }
+        }
+    });
+
+    view! {
+        {move || match startup.get() {
+            None => view! {
+                <div class="splash" data-test="splash">
+                    <div class="spinner"></div>
+                    <p>{move || ui.t(Key::Loading)}</p>
+                </div>
+            }
+            .into_any(),
+            Some(Err(error)) => view! {
+                <div class="splash">
+                    <ErrorPanel
+                        title=Signal::derive(move || ui.t(Key::StartupFailed).to_owned())
+                        error=error
+                        retry=Callback::new(move |()| startup.refetch())
+                    />
+                </div>
+            }
+            .into_any(),
+            Some(Ok(_)) => view! { <Shell /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let page = RwSignal::new(Page::Tasks);
+
+    let keys = window_event_listener(ev::keydown, move |ev| {
+        if !ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+            return;
+        }
+        let chosen = ev
+            .code()
+            .strip_prefix("Digit")
+            .and_then(|d| d.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| Page::ALL.get(i).copied());
+        if let Some(chosen) = chosen {
+            ev.prevent_default();
+            page.set(chosen);
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    let nav = Page::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            view! {
+                <button
+                    class="nav-item"
+                    class:active=move || page.get() == p
+                    data-test=format!("nav-{}", p.slug())
+                    on:click=move |_| page.set(p)
+                >
+                    <span>{move || ui.t(p.label())}</span>
+                    <kbd>{format!("Alt+{}", i + 1)}</kbd>
+                </button>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="app" data-test="app">
+            <header class="topbar">
+                <div class="brand">
+                    <img src="icon.svg" alt="" width="26" height="26" />
+                    <span class="brand-name">"GUARDiA"</span>
+                    <span class="brand-sub">{move || ui.t(Key::Tagline)}</span>
+                </div>
+                <div class="spacer"></div>
+                <div class="operator" title=move || ui.t(Key::Operator)>
+                    {move || ui.info.get().map(|i| i.operator).unwrap_or_default()}
+                </div>
+                <LangSwitch />
+            </header>
+            <nav class="sidebar">{nav}</nav>
+            <main class="content">
+                {move || match page.get() {
+                    Page::Tasks => view! { <TasksPage /> }.into_any(),
+                    Page::Settings => view! { <SettingsPage /> }.into_any(),
+                    other => view! { <Placeholder page=other /> }.into_any(),
+                }}
+            </main>
+            <footer class="statusbar">{move || ui.t(Key::StatusHint)}</footer>
+            <NoticeLine />
+        </div>
+    }
+}
+
+#[component]
+pub fn LangSwitch() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let choice = move |lang: Lang, label: &'static str| {
+        view! {
+            <button
+                class="lang"
+                class:active=move || ui.lang.get() == lang
+                aria-pressed=move || (ui.lang.get() == lang).to_string()
+                data-test=format!("lang-{}", lang.code())
+                on:click=move |_| ui.set_lang(lang)
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div class="lang-switch" role="group" aria-label="Language / 언어">
+            {choice(Lang::Ko, "한국어")}
+            {choice(Lang::En, "English")}
+        </div>
+    }
+}
+
+#[component]
+fn Placeholder(page: Page) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    view! {
+        <section class="placeholder" data-test=format!("page-{}", page.slug())>
+            <h1>{move || ui.t(page.label())}</h1>
+            <p class="blurb">{move || page.blurb().map(|k| ui.t(k))}</p>
+            <p class="muted">{move || ui.t(Key::ComingLater)}</p>
+        </section>
+    }
+}
+
+#[component]
+fn NoticeLine() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    move || {
+        ui.notice.get().map(|notice| {
+            view! {
+                <div
+                    class="notice"
+                    class:error=notice.is_error
+                    role=if notice.is_error { "alert" } else { "status" }
+                    data-test="notice"
+                >
+                    <span>{notice.text}</span>
+                    <button class="ghost" on:click=move |_| ui.notice.set(None) aria-label="close">
+                        "×"
+                    </button>
+                </div>
+            }
+        })
+    }
+}

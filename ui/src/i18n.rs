@@ -1,0 +1,213 @@
+//! Korean and English text. Every string is one row with both languages, so a missing
+//! translation does not compile. Domain codes (statuses, categories, problems, error codes)
+//! are translated here too; the UI never shows a backend message as the headline.
+
+use guardia_domain::{Category, Problem, TaskEvent, TaskStatus};
+use guardia_ipc::{ErrorCode, Lang};
+
+macro_rules! texts {
+    ($($key:ident => $ko:literal, $en:literal;)*) => {
+        /// A piece of UI text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Key { $($key),* }
+
+        /// The text for `key` in `lang`.
+        pub fn tr(lang: Lang, key: Key) -> &'static str {
+            match key {
+                $(Key::$key => match lang { Lang::Ko => $ko, Lang::En => $en },)*
+            }
+        }
+    };
+}
+
+texts! {
+    Tagline => "관제 콘솔", "Control-room console";
+    Loading => "불러오는 중…", "Loading…";
+    Retry => "다시 시도", "Retry";
+    Close => "닫기", "Close";
+    Cancel => "취소", "Cancel";
+    Details => "상세", "Details";
+    NavTasks => "작업", "Tasks";
+    NavReviews => "검토", "Reviews";
+    NavRollouts => "배포", "Rollouts";
+    NavAudit => "감사", "Audit";
+    NavInventory => "자산", "Inventory";
+    NavSettings => "설정", "Settings";
+    NewTask => "새 작업", "New task";
+    SearchPlaceholder => "ID, 제목, 시스템, 요청자 검색", "Search id, title, system, requester";
+    AllCategories => "모든 유형", "All categories";
+    AllStatuses => "모든 상태", "All statuses";
+    Refresh => "새로 고침", "Refresh";
+    NoTasks => "작업이 없습니다", "No tasks yet";
+    NoTasksHint => "N 키를 누르거나 ‘새 작업’으로 첫 작업을 등록하세요.", "Press N or ‘New task’ to register the first one.";
+    NoMatches => "조건에 맞는 작업이 없습니다", "No task matches these filters";
+    ColId => "ID", "ID";
+    ColTitle => "제목", "Title";
+    ColCategory => "유형", "Category";
+    ColSystem => "시스템", "System";
+    ColStatus => "상태", "Status";
+    ColRequester => "요청자", "Requester";
+    ColCreated => "등록", "Created";
+    FieldTitle => "제목", "Title";
+    FieldCategory => "유형", "Category";
+    FieldSubType => "세부 유형", "Sub-type";
+    FieldSystem => "대상 시스템", "Target system";
+    FieldRequester => "요청자", "Requester";
+    FieldRequest => "요청 내용", "Request";
+    ChooseCategory => "유형 선택", "Choose a category";
+    SubTypeUnspecified => "미지정 (가장 엄격한 승인 적용)", "Unspecified (strictest approval applies)";
+    SystemPlaceholder => "예: hr-portal", "e.g. hr-portal";
+    RequestPlaceholder => "무엇을, 왜 해야 하는지 적어 주세요.", "What should be done, and why.";
+    FormTitle => "새 작업 등록", "Register a task";
+    Register => "등록", "Register";
+    Registering => "등록 중…", "Registering…";
+    FormHasErrors => "표시된 항목을 고쳐 주세요.", "Please fix the marked fields.";
+    Registered => "등록됨", "registered";
+    Timeline => "이력", "Timeline";
+    Created => "등록", "Created";
+    Updated => "변경", "Updated";
+    TimelineCreated => "작업 등록", "Task registered";
+    NoRequestText => "요청 내용 없음", "No request text";
+    SettingsLanguage => "언어", "Language";
+    SettingsAbout => "이 콘솔", "This console";
+    SettingsShortcuts => "단축키", "Keyboard shortcuts";
+    Version => "버전", "Version";
+    Operator => "운영자", "Operator";
+    DataDir => "데이터 폴더", "Data directory";
+    Database => "데이터베이스", "Database";
+    ComingLater => "다음 단계에서 제공됩니다", "Arrives in a later release";
+    ReviewsBlurb => "AI 결과 패키지(diff, 실행 로그, 헬스 체크)를 검토하고 승인·반려합니다.", "Review AI result packages (diff, execution log, health check); approve or send back.";
+    RolloutsBlurb => "카나리 → 단계별 배포를 실행·감시하고, 일시 정지·롤백합니다.", "Run and watch canary → tiered rollouts; pause, resume, roll back.";
+    AuditBlurb => "변조 방지 감사 로그를 검증하고 보고서를 내보냅니다.", "Verify the tamper-evident audit log and export reports.";
+    InventoryBlurb => "기관 → 시스템 → 사이트 → 서버 자산과 접속 정보를 관리합니다.", "Manage institutions → systems → sites → servers and their access.";
+    StartupFailed => "콘솔 데이터를 열 수 없습니다", "The console cannot open its data";
+    ShortcutNav => "구역 이동", "Go to section";
+    ShortcutNew => "새 작업", "New task";
+    ShortcutSearch => "검색", "Search";
+    ShortcutMove => "목록 이동", "Move in the list";
+    ShortcutClose => "닫기", "Close";
+    ShortcutSubmit => "양식 제출", "Submit the form";
+    ShortcutRefresh => "새로 고침", "Refresh";
+    StatusHint => "N 새 작업 · / 검색 · ↑↓ 이동 · Esc 닫기 · Alt+1–6 구역", "N new · / search · ↑↓ move · Esc close · Alt+1–6 sections";
+}
+
+/// "3 tasks" / "3건".
+pub fn task_count(lang: Lang, n: usize) -> String {
+    match (lang, n) {
+        (Lang::Ko, n) => format!("{n}건"),
+        (Lang::En, 1) => "1 task".to_owned(),
+        (Lang::En, n) => format!("{n} tasks"),
+    }
+}
+
+pub fn status_label(lang: Lang, status: TaskStatus) -> &'static str {
+    let (ko, en) = match status {
+        TaskStatus::Received => ("접수", "Received"),
+        TaskStatus::PendingApproval => ("승인 대기", "Pending approval"),
+        TaskStatus::Approved => ("승인됨", "Approved"),
+        TaskStatus::InProgress => ("작업 중", "In progress"),
+        TaskStatus::PendingReview => ("검토 대기", "Pending review"),
+        TaskStatus::ReadyToRollOut => ("배포 준비", "Ready to roll out"),
+        TaskStatus::RollingOut => ("배포 중", "Rolling out"),
+        TaskStatus::Completed => ("완료", "Completed"),
+        TaskStatus::RolledBack => ("롤백됨", "Rolled back"),
+        TaskStatus::Failed => ("실패", "Failed"),
+        TaskStatus::Halted => ("긴급 중지", "Halted"),
+        TaskStatus::Cancelled => ("취소됨", "Cancelled"),
+    };
+    pick(lang, ko, en)
+}
+
+pub fn category_label(lang: Lang, category: Category) -> &'static str {
+    let (ko, en) = match category {
+        Category::Deploy => ("배포", "Deploy"),
+        Category::InfraControl => ("인프라 제어", "Infra control"),
+        Category::Data => ("데이터", "Data"),
+        Category::Inspection => ("점검", "Inspection"),
+    };
+    pick(lang, ko, en)
+}
+
+pub fn event_label(lang: Lang, event: TaskEvent) -> &'static str {
+    let (ko, en) = match event {
+        TaskEvent::Submitted => ("승인 요청", "Submitted for approval"),
+        TaskEvent::ChainApproved => ("승인 완료", "Approval chain complete"),
+        TaskEvent::RequestRejected => ("승인 반려", "Request rejected"),
+        TaskEvent::Cancelled => ("요청 취소", "Cancelled by requester"),
+        TaskEvent::WorkStarted => ("작업 시작", "Work started"),
+        TaskEvent::ResultImported => ("결과 패키지 수신", "Result package imported"),
+        TaskEvent::ReworkRequested => ("재작업 요청", "Rework requested"),
+        TaskEvent::ResultApproved => ("결과 승인", "Result approved"),
+        TaskEvent::RolloutStarted => ("배포 시작", "Rollout started"),
+        TaskEvent::RolloutCompleted => ("배포 완료", "Rollout completed"),
+        TaskEvent::RolledBack => ("롤백", "Rolled back"),
+        TaskEvent::RolloutFailed => ("배포 실패", "Rollout failed"),
+        TaskEvent::Halted => ("긴급 중지", "Halted by kill switch"),
+    };
+    pick(lang, ko, en)
+}
+
+/// Labels for the suggested sub-types; others are shown as their code.
+pub fn sub_type_label(lang: Lang, code: &str) -> String {
+    let known = match code {
+        "web-fix" => Some(("웹 페이지 수정", "Web page fix")),
+        "artifact-deploy" => Some(("배포물 배포", "Artifact deploy")),
+        "config-change" => Some(("설정 변경", "Configuration change")),
+        "service-restart" => Some(("서비스 재기동", "Service restart")),
+        "certificate-replace" => Some(("SSL 인증서 교체", "SSL certificate replace")),
+        "security-change" => Some(("보안 설정 변경", "Security change")),
+        "data-fix" => Some(("데이터 정정", "Data fix")),
+        "data-cleanup" => Some(("데이터 정리", "Data cleanup")),
+        "data-extract" => Some(("데이터 추출", "Data extract")),
+        "health-check" => Some(("상태 점검", "Health check")),
+        "log-review" => Some(("로그 점검", "Log review")),
+        "security-inspection" => Some(("보안 점검", "Security inspection")),
+        _ => None,
+    };
+    match known {
+        Some((ko, en)) => pick(lang, ko, en).to_owned(),
+        None => code.to_owned(),
+    }
+}
+
+pub fn problem_text(lang: Lang, problem: Problem) -> String {
+    match (problem, lang) {
+        (Problem::Required, Lang::Ko) => "필수 항목입니다.".to_owned(),
+        (Problem::Required, Lang::En) => "Required.".to_owned(),
+        (Problem::TooLong { max }, Lang::Ko) => format!("{max}자 이하로 입력하세요."),
+        (Problem::TooLong { max }, Lang::En) => format!("At most {max} characters."),
+        (Problem::ControlCharacters, Lang::Ko) => "제어 문자는 쓸 수 없습니다.".to_owned(),
+        (Problem::ControlCharacters, Lang::En) => "Control characters are not allowed.".to_owned(),
+        (Problem::NotASlug, Lang::Ko) => {
+            "영문 소문자·숫자·하이픈만 (예: service-restart).".to_owned()
+        }
+        (Problem::NotASlug, Lang::En) => {
+            "Lowercase letters, digits and dashes (e.g. service-restart).".to_owned()
+        }
+    }
+}
+
+pub fn error_headline(lang: Lang, code: ErrorCode) -> &'static str {
+    let (ko, en) = match code {
+        ErrorCode::InvalidInput => ("입력값을 확인해 주세요", "Please check the input"),
+        ErrorCode::NotFound => ("찾을 수 없습니다", "Not found"),
+        ErrorCode::Conflict => (
+            "다른 곳에서 먼저 변경했습니다. 새로 고친 뒤 다시 시도하세요",
+            "It was changed elsewhere first; refresh and try again",
+        ),
+        ErrorCode::Storage => (
+            "데이터베이스 오류 — 결과를 확인하려면 새로 고치세요",
+            "Database error — refresh to see what was saved",
+        ),
+        ErrorCode::Protocol => ("콘솔 내부 통신 오류", "Console communication error"),
+        ErrorCode::Internal => ("예상하지 못한 오류", "Unexpected error"),
+    };
+    pick(lang, ko, en)
+}
+
+fn pick(lang: Lang, ko: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Ko => ko,
+        Lang::En => en,
+    }
+}

@@ -1,0 +1,52 @@
+//! The only way the window talks to the backend: [`call`] a command described in
+//! `guardia-ipc`, get its typed output or an [`IpcError`].
+
+use guardia_ipc::{Command, ErrorCode, IpcError};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Tauri's invoke, exposed as `window.__TAURI__.core.invoke` by `withGlobalTauri`.
+    #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "core"], js_name = invoke)]
+    async fn tauri_invoke(command: &str, args: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Calls command `C`. Arguments and results cross as JSON text through `JSON.parse` and
+/// `JSON.stringify`, which keeps serde's exact shapes (maps stay objects, numbers stay numbers).
+pub async fn call<C: Command>(args: C::Args) -> Result<C::Output, IpcError> {
+    let payload = serde_json::to_string(&serde_json::json!({ "args": args }))
+        .map_err(|e| protocol(format!("cannot encode the arguments of {}: {e}", C::NAME)))?;
+    let payload = js_sys::JSON::parse(&payload)
+        .map_err(|_| protocol(format!("cannot pass the arguments of {}", C::NAME)))?;
+    match tauri_invoke(C::NAME, payload).await {
+        Ok(value) => {
+            let text = js_text(&value).unwrap_or_else(|| "null".to_owned());
+            serde_json::from_str(&text)
+                .map_err(|e| protocol(format!("unexpected answer to {}: {e}", C::NAME)))
+        }
+        Err(error) => Err(backend_error(C::NAME, &error)),
+    }
+}
+
+fn js_text(value: &JsValue) -> Option<String> {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+}
+
+/// Our handlers reject with an `IpcError` object. Anything else (a string from Tauri when it
+/// refuses a call, a JS exception when not running inside the console) becomes `PROTOCOL`.
+fn backend_error(command: &str, error: &JsValue) -> IpcError {
+    if let Some(parsed) = js_text(error).and_then(|t| serde_json::from_str::<IpcError>(&t).ok()) {
+        return parsed;
+    }
+    let detail = error
+        .as_string()
+        .or_else(|| js_text(error))
+        .unwrap_or_else(|| "no details".to_owned());
+    protocol(format!("{command}: {detail}"))
+}
+
+fn protocol(message: String) -> IpcError {
+    IpcError::new(ErrorCode::Protocol, message)
+}

@@ -1,0 +1,67 @@
+//! Small building blocks shared by the screens.
+
+use chrono::{DateTime, Local, Utc};
+use guardia_domain::TaskStatus;
+use guardia_ipc::IpcError;
+use leptos::prelude::*;
+
+use crate::app::Ui;
+use crate::i18n::{Key, error_headline, status_label};
+
+/// An error as the operator should see it: what happened (by code, in their language), the
+/// backend's detail line, and a way to try again.
+#[component]
+pub fn ErrorPanel(
+    #[prop(into)] title: Signal<String>,
+    error: IpcError,
+    retry: Callback<()>,
+) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let code = error.code;
+    view! {
+        <div class="error-panel" role="alert" data-test="error-panel">
+            <h2>{move || title.get()}</h2>
+            <p class="headline">{move || error_headline(ui.lang.get(), code)}</p>
+            <p class="detail"><code>{format!("{code:?}")}</code>" "{error.message}</p>
+            <button class="primary" on:click=move |_| retry.run(())>{move || ui.t(Key::Retry)}</button>
+        </div>
+    }
+}
+
+/// A coloured status chip.
+#[component]
+pub fn StatusBadge(status: TaskStatus) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let tone = match status {
+        TaskStatus::Received | TaskStatus::PendingApproval | TaskStatus::PendingReview => "waiting",
+        TaskStatus::Approved
+        | TaskStatus::InProgress
+        | TaskStatus::ReadyToRollOut
+        | TaskStatus::RollingOut => "active",
+        TaskStatus::Completed => "done",
+        TaskStatus::RolledBack | TaskStatus::Failed | TaskStatus::Halted => "alarm",
+        TaskStatus::Cancelled => "closed",
+    };
+    view! {
+        <span class=format!("badge tone-{tone}") data-status=status.code()>
+            {move || status_label(ui.lang.get(), status)}
+        </span>
+    }
+}
+
+pub fn local_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// True when a key press belongs to a text field rather than to a shortcut.
+pub fn typing_in_a_field(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.is_content_editable()
+        })
+}
