@@ -9,7 +9,7 @@ source scripts/lib/env.sh
 
 scripts/build-ui.sh
 # Same package set as test.sh's build, so both share every compiled crate.
-cargo build --release --workspace --bins
+cargo build --release --bins
 
 console=("$CARGO_TARGET_DIR/release/guardia-console" --demo "$@")
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then

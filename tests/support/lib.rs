@@ -33,7 +33,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = profile_dir.join(name);
     assert!(
         path.is_file(),
-        "{} is missing: build it first (scripts/test.sh runs `cargo build --release --workspace --all-targets`)",
+        "{} is missing: build it first (scripts/test.sh runs `cargo build --release --all-targets`)",
         path.display()
     );
     path

@@ -166,10 +166,10 @@ pub fn App() -> impl IntoView {
     // The document language picks the right CJK glyphs and screen-reader voice.
     Effect::new(move |_| {
         let code = ui.lang.get().code();
-        if let Some(root) = document().document_element() {
-            if root.set_attribute("lang", code).is_err() {
-                leptos::logging::warn!("cannot set the document language");
-            }
+        if let Some(root) = document().document_element()
+            && root.set_attribute("lang", code).is_err()
+        {
+            leptos::logging::warn!("cannot set the document language");
         }
     });
 

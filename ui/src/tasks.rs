@@ -13,7 +13,7 @@ use crate::i18n::{
     Key, category_label, event_label, problem_text, status_label, sub_type_label, task_count,
 };
 use crate::ipc;
-use crate::widgets::{ErrorPanel, StatusBadge, local_time, typing_in_a_field};
+use crate::widgets::{ErrorPanel, StatusBadge, focus, local_time, typing_in_a_field};
 
 #[component]
 pub fn TasksPage() -> impl IntoView {
@@ -65,9 +65,7 @@ pub fn TasksPage() -> impl IntoView {
             "/" => {
                 ev.prevent_default();
                 if let Some(input) = search_box.get_untracked() {
-                    if input.focus().is_err() {
-                        leptos::logging::warn!("cannot focus the search box");
-                    }
+                    focus(&input, "the search box");
                 }
             }
             "r" | "R" => list.refetch(),
@@ -405,19 +403,17 @@ fn TaskForm(on_close: Callback<()>, on_created: Callback<TaskDetail>) -> impl In
         }
         if client_errors.get_untracked().is_empty() {
             create.dispatch(draft());
-        } else if let Some(input) = title_box.get_untracked() {
+        } else if let Some(input) = title_box.get_untracked()
+            && title.get_untracked().trim().is_empty()
+        {
             // Put the cursor back in the form so the operator can fix it by keyboard.
-            if title.get_untracked().trim().is_empty() && input.focus().is_err() {
-                leptos::logging::warn!("cannot focus the title field");
-            }
+            focus(&input, "the title field");
         }
     };
 
     Effect::new(move |_| {
         if let Some(input) = title_box.get() {
-            if input.focus().is_err() {
-                leptos::logging::warn!("cannot focus the title field");
-            }
+            focus(&input, "the title field");
         }
     });
 

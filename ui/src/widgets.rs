@@ -65,3 +65,10 @@ pub fn typing_in_a_field(ev: &web_sys::KeyboardEvent) -> bool {
                 || el.is_content_editable()
         })
 }
+
+/// Moves keyboard focus to `element`; a failure only costs convenience, so it is logged.
+pub fn focus(element: &web_sys::HtmlElement, what: &str) {
+    if element.focus().is_err() {
+        leptos::logging::warn!("cannot focus {what}");
+    }
+}

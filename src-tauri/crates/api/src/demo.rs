@@ -17,14 +17,21 @@ struct DemoTask {
     system: &'static str,
     request: &'static str,
     requester: &'static str,
-    steps: &'static [(TaskEvent, &'static str)],
+    /// How many steps of [`HAPPY_PATH`] the task went through, silently…
+    happy_steps: usize,
+    /// …and then these, with the remark given at each.
+    then: &'static [(TaskEvent, &'static str)],
 }
 
-const TO_REVIEW: &[(TaskEvent, &str)] = &[
-    (E::Submitted, ""),
-    (E::ChainApproved, ""),
-    (E::WorkStarted, ""),
-    (E::ResultImported, "package v1"),
+/// The uneventful life of a task, from submission to a completed rollout.
+const HAPPY_PATH: [TaskEvent; 7] = [
+    E::Submitted,
+    E::ChainApproved,
+    E::WorkStarted,
+    E::ResultImported,
+    E::ResultApproved,
+    E::RolloutStarted,
+    E::RolloutCompleted,
 ];
 
 const DEMO: &[DemoTask] = &[
@@ -36,7 +43,8 @@ const DEMO: &[DemoTask] = &[
         system: "minwon-portal",
         request: "연말 공지 배너(banner_2026_12.png)로 메인 배너를 교체해 주세요.",
         requester: "kim.minji",
-        steps: &[],
+        happy_steps: 0,
+        then: &[],
     },
     DemoTask {
         hours_ago: 3,
@@ -46,7 +54,8 @@ const DEMO: &[DemoTask] = &[
         system: "hr-portal",
         request: "힙 사용률이 95%를 넘었습니다. 업무 시간 외에 WAS를 재기동해 주세요.",
         requester: "lee.jihoon",
-        steps: &[(E::Submitted, "야간 작업 요청")],
+        happy_steps: 0,
+        then: &[(E::Submitted, "야간 작업 요청")],
     },
     DemoTask {
         hours_ago: 6,
@@ -56,7 +65,8 @@ const DEMO: &[DemoTask] = &[
         system: "e-approval",
         request: "새 인증서는 보안팀 공유 폴더에 있습니다. 142개 사이트 모두 교체가 필요합니다.",
         requester: "park.soyeon",
-        steps: &[(E::Submitted, ""), (E::ChainApproved, "")],
+        happy_steps: 2,
+        then: &[],
     },
     DemoTask {
         hours_ago: 9,
@@ -66,11 +76,8 @@ const DEMO: &[DemoTask] = &[
         system: "emr-gateway",
         request: "Hospitals report browser warnings from 12/01. New chain is in the security share.",
         requester: "choi.hyun",
-        steps: &[
-            (E::Submitted, ""),
-            (E::ChainApproved, ""),
-            (E::WorkStarted, ""),
-        ],
+        happy_steps: 3,
+        then: &[],
     },
     DemoTask {
         hours_ago: 20,
@@ -80,7 +87,8 @@ const DEMO: &[DemoTask] = &[
         system: "minwon-portal",
         request: "2026-10 이관 시 생긴 중복 신청 건(약 3,200건)을 정리해 주세요. 원본은 백업 후 진행.",
         requester: "jung.eunji",
-        steps: TO_REVIEW,
+        happy_steps: 3,
+        then: &[(E::ResultImported, "package v1")],
     },
     DemoTask {
         hours_ago: 28,
@@ -90,10 +98,8 @@ const DEMO: &[DemoTask] = &[
         system: "plant-notice",
         request: "Three links on /safety/notice.html return 404 since the document archive moved.",
         requester: "han.seojun",
-        steps: &[
-            (E::Submitted, ""),
-            (E::ChainApproved, ""),
-            (E::WorkStarted, ""),
+        happy_steps: 3,
+        then: &[
             (E::ResultImported, "package v1"),
             (
                 E::ReworkRequested,
@@ -111,14 +117,8 @@ const DEMO: &[DemoTask] = &[
         system: "payroll",
         request: "소득세 간이세액표 2026 개정 반영 패치(payroll-3.8.2.war)를 배포해 주세요.",
         requester: "yoon.jiwoo",
-        steps: &[
-            (E::Submitted, ""),
-            (E::ChainApproved, ""),
-            (E::WorkStarted, ""),
-            (E::ResultImported, "package v1"),
-            (E::ResultApproved, ""),
-            (E::RolloutStarted, "canary 10 sites"),
-        ],
+        happy_steps: 5,
+        then: &[(E::RolloutStarted, "canary 10 sites")],
     },
     DemoTask {
         hours_ago: 50,
@@ -128,15 +128,8 @@ const DEMO: &[DemoTask] = &[
         system: "hr-portal",
         request: "11월 정기 점검: 에러 로그 패턴과 디스크 사용량을 확인해 주세요.",
         requester: "kim.minji",
-        steps: &[
-            (E::Submitted, ""),
-            (E::ChainApproved, ""),
-            (E::WorkStarted, ""),
-            (E::ResultImported, "package v1"),
-            (E::ResultApproved, ""),
-            (E::RolloutStarted, ""),
-            (E::RolloutCompleted, "no findings"),
-        ],
+        happy_steps: 6,
+        then: &[(E::RolloutCompleted, "no findings")],
     },
     DemoTask {
         hours_ago: 74,
@@ -146,15 +139,8 @@ const DEMO: &[DemoTask] = &[
         system: "library-search",
         request: "Roll out the rebuilt search index (index-2026-11.tar.gz) to all library sites.",
         requester: "han.seojun",
-        steps: &[
-            (E::Submitted, ""),
-            (E::ChainApproved, ""),
-            (E::WorkStarted, ""),
-            (E::ResultImported, "package v1"),
-            (E::ResultApproved, ""),
-            (E::RolloutStarted, ""),
-            (E::Halted, "Kill switch: HTTP 502 on tier-1 canary sites"),
-        ],
+        happy_steps: 6,
+        then: &[(E::Halted, "Kill switch: HTTP 502 on tier-1 canary sites")],
     },
     DemoTask {
         hours_ago: 98,
@@ -164,13 +150,11 @@ const DEMO: &[DemoTask] = &[
         system: "hospital-booking",
         request: "예약 가능 기간을 30일에서 60일로 늘려 주세요.",
         requester: "jung.eunji",
-        steps: &[
-            (E::Submitted, ""),
-            (
-                E::RequestRejected,
-                "11/30까지 변경 동결 기간입니다. 12월에 다시 요청해 주세요.",
-            ),
-        ],
+        happy_steps: 1,
+        then: &[(
+            E::RequestRejected,
+            "11/30까지 변경 동결 기간입니다. 12월에 다시 요청해 주세요.",
+        )],
     },
     DemoTask {
         hours_ago: 122,
@@ -180,13 +164,8 @@ const DEMO: &[DemoTask] = &[
         system: "library-search",
         request: "TLS 1.0/1.1 비활성화를 위해 JVM 옵션을 변경해 주세요.",
         requester: "choi.hyun",
-        steps: &[
-            (E::Submitted, ""),
-            (E::ChainApproved, ""),
-            (E::WorkStarted, ""),
-            (E::ResultImported, "package v1"),
-            (E::ResultApproved, ""),
-            (E::RolloutStarted, ""),
+        happy_steps: 6,
+        then: &[
             (
                 E::RolloutFailed,
                 "3 consecutive health check failures on site LIB-017",
@@ -233,7 +212,8 @@ pub(crate) async fn seed(store: &dyn Store, now: DateTime<FixedOffset>) -> Resul
         let mut task = store
             .insert_task(&new, at.date_naive(), at.to_utc(), &requester)
             .await?;
-        for &(event, note) in demo.steps {
+        let happy = HAPPY_PATH.iter().take(demo.happy_steps).map(|e| (*e, ""));
+        for (event, note) in happy.chain(demo.then.iter().copied()) {
             at += STEP;
             let transition = task.status.apply(event)?;
             let actor = PersonName::parse(actor_for(event, demo.requester))

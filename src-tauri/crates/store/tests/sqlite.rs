@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use guardia_domain::Category;
 use guardia_store::{SqliteStore, Store, StoreError, TaskFilter, TaskStore};
-use story::{at, day, new_task, person};
+use story::{at, day, new_task, person, register};
 use tempfile::TempDir;
 
 async fn fresh() -> (TempDir, SqliteStore) {
@@ -74,15 +74,7 @@ async fn tasks_survive_closing_and_reopening_the_file() {
     let path = dir.path().join("guardia.db");
     let created = {
         let store = SqliteStore::open(&path).await.unwrap();
-        let task = store
-            .insert_task(
-                &new_task("keep me", Category::Deploy, "web"),
-                day(21),
-                at(21, 1),
-                &person("op"),
-            )
-            .await
-            .unwrap();
+        let task = register(&store, "keep me").await;
         store.close().await;
         task
     };
@@ -129,15 +121,7 @@ async fn two_processes_registering_at_once_get_distinct_ids() {
 #[tokio::test]
 async fn a_row_edited_outside_guardia_is_reported_as_corrupt_not_shown() {
     let (dir, store) = fresh().await;
-    let task = store
-        .insert_task(
-            &new_task("ok", Category::Deploy, "web"),
-            day(21),
-            at(21, 1),
-            &person("op"),
-        )
-        .await
-        .unwrap();
+    let task = register(&store, "ok").await;
     store.close().await;
 
     // Tamper with the file the way someone with a SQLite shell would.

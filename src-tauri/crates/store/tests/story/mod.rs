@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use guardia_domain::{
-    Category, NewTask, PersonName, TaskDraft, TaskEvent, TaskId, TaskStatus, TimelineKind,
+    Category, NewTask, PersonName, Task, TaskDraft, TaskEvent, TaskId, TaskStatus, TimelineKind,
 };
 use guardia_store::{Store, StoreError, TaskFilter};
 
@@ -32,6 +32,19 @@ pub fn new_task(title: &str, category: Category, system: &str) -> NewTask {
     }
     .validate()
     .unwrap()
+}
+
+/// Registers a plain task on 2026-11-21 01:00 as `operator`.
+pub async fn register(store: &dyn Store, title: &str) -> Task {
+    store
+        .insert_task(
+            &new_task(title, Category::Deploy, "web"),
+            day(21),
+            at(21, 1),
+            &person("operator"),
+        )
+        .await
+        .unwrap()
 }
 
 fn id(s: &str) -> TaskId {
@@ -207,15 +220,7 @@ pub async fn list_filters_and_orders(store: &dyn Store) {
 /// nothing it tried is written.
 pub async fn transitions_are_compare_and_set(store: &dyn Store) {
     let op = person("operator");
-    let task = store
-        .insert_task(
-            &new_task("t", Category::Deploy, "web"),
-            day(21),
-            at(21, 1),
-            &op,
-        )
-        .await
-        .unwrap();
+    let task = register(store, "t").await;
     let submit = TaskStatus::Received.apply(TaskEvent::Submitted).unwrap();
     let moved = store
         .record_transition(task.id, submit, &person("lee.lead"), "please", at(21, 2))
