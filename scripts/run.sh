@@ -12,12 +12,26 @@ scripts/build-ui.sh
 cargo build --release --bins
 
 console=("$CARGO_TARGET_DIR/release/guardia-console" --demo "$@")
+
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  echo "[run] no display: starting the console on a virtual X display (Xvfb). Stop it with Ctrl+C."
-  exec xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- "${console[@]}"
-elif [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  # Headless machine: give the console a virtual screen, reachable from other shells so
+  # the operator (or a newcomer checking the install) can take a screenshot.
+  n=99
+  while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+  Xvfb ":$n" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb=$!
+  trap 'kill "$xvfb" 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+  [ -e "/tmp/.X11-unix/X$n" ] || { echo "[run] Xvfb did not start on :$n" >&2; exit 1; }
+  export DISPLAY=":$n"
+  echo "[run] no display found: the console runs on the virtual display $DISPLAY (Xvfb)."
+  echo "[run] look at it with:  DISPLAY=$DISPLAY import -window root console.png"
+  echo "[run] stop it with Ctrl+C."
+fi
+
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
   # Without a session bus, GTK's accessibility bridge autolaunches daemons that outlive the app.
-  exec dbus-run-session -- "${console[@]}"
+  dbus-run-session -- "${console[@]}"
 else
-  exec "${console[@]}"
+  "${console[@]}"
 fi
