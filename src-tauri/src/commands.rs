@@ -6,7 +6,7 @@ use tauri::State;
 
 use crate::Console;
 
-/// Registers the handlers and, from the same list, [`REGISTERED`] for the contract test.
+/// Registers the handlers and, from the same list, `REGISTERED` for the contract test.
 /// Each entry also names its `guardia_ipc` descriptor, and a compile-time check makes sure
 /// the function's name is the descriptor's wire name.
 macro_rules! register {
@@ -18,8 +18,9 @@ macro_rules! register {
             );
         )*
 
-        /// Every command name the shell answers, in registration order.
-        pub const REGISTERED: &[&str] = &[$(stringify!($command)),*];
+        /// Every command name the shell answers, in registration order (for the contract test).
+        #[cfg(test)]
+        const REGISTERED: &[&str] = &[$(stringify!($command)),*];
 
         pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
             tauri::generate_handler![$($command),*]

@@ -18,8 +18,6 @@ use clap::Parser;
 use guardia_api::{Api, DataDir};
 use guardia_ipc::IpcError;
 
-pub use commands::REGISTERED;
-
 /// GUARDiA Console: review, approve and roll out changes to legacy sites.
 #[derive(Debug, Parser)]
 #[command(name = "guardia-console", version)]
@@ -31,10 +29,6 @@ struct ConsoleArgs {
     /// Fill an empty database with demo tasks on start
     #[arg(long)]
     demo: bool,
-
-    /// Added by WebKitWebDriver when it launches the app for end-to-end tests.
-    #[arg(long, hide = true)]
-    automation: bool,
 }
 
 /// What the commands work on: the API, or why it could not be opened.

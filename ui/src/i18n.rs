@@ -91,12 +91,14 @@ texts! {
     StatusHint => "N 새 작업 · / 검색 · ↑↓ 이동 · Esc 닫기 · Alt+1–6 구역", "N new · / search · ↑↓ move · Esc close · Alt+1–6 sections";
 }
 
-/// "3 tasks" / "3건".
-pub fn task_count(lang: Lang, n: usize) -> String {
-    match (lang, n) {
-        (Lang::Ko, n) => format!("{n}건"),
-        (Lang::En, 1) => "1 task".to_owned(),
-        (Lang::En, n) => format!("{n} tasks"),
+/// "3 tasks" / "3건"; a full page says there may be more and how to see them.
+pub fn task_count(lang: Lang, n: usize, page_full: bool) -> String {
+    match (lang, n, page_full) {
+        (Lang::Ko, n, true) => format!("{n}건 이상 — 조건을 좁혀 보세요"),
+        (Lang::En, n, true) => format!("{n}+ tasks — narrow the filters"),
+        (Lang::Ko, n, false) => format!("{n}건"),
+        (Lang::En, 1, false) => "1 task".to_owned(),
+        (Lang::En, n, false) => format!("{n} tasks"),
     }
 }
 

@@ -15,6 +15,9 @@ use crate::i18n::{
 use crate::ipc;
 use crate::widgets::{ErrorPanel, StatusBadge, focus, local_time, typing_in_a_field};
 
+/// How many tasks the list asks for at once. The backend answers newest first.
+const PAGE: u32 = 500;
+
 #[component]
 pub fn TasksPage() -> impl IntoView {
     let ui = expect_context::<Ui>();
@@ -30,7 +33,7 @@ pub fn TasksPage() -> impl IntoView {
             status: status.get(),
             category: category.get(),
             text: text.get(),
-            limit: None,
+            limit: Some(PAGE),
         };
         async move { ipc::call::<TaskList>(query).await }
     });
@@ -158,7 +161,10 @@ pub fn TasksPage() -> impl IntoView {
                 </button>
                 <span class="count" data-test="task-count">
                     {move || match list.get() {
-                        Some(Ok(tasks)) => task_count(ui.lang.get(), tasks.len()),
+                        Some(Ok(tasks)) => {
+                            let full = u32::try_from(tasks.len()).is_ok_and(|n| n >= PAGE);
+                            task_count(ui.lang.get(), tasks.len(), full)
+                        }
                         _ => String::new(),
                     }}
                 </span>
