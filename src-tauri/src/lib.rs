@@ -58,13 +58,7 @@ pub fn main() -> ExitCode {
         Ok(args) => args,
         Err(err) => err.exit(),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GUARDIA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    guardia_api::init_logging("info");
 
     // Tauri's async runtime is the one the commands run on; the database pool must live there.
     let api = tauri::async_runtime::block_on(open(&args));

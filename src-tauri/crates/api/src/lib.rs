@@ -14,10 +14,12 @@ mod clock;
 mod data_dir;
 mod demo;
 mod error;
+mod logging;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use data_dir::DataDir;
 pub use error::ApiError;
+pub use logging::init_logging;
 
 use std::sync::Arc;
 

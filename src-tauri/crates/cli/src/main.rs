@@ -118,13 +118,7 @@ fn main() -> ExitCode {
         // Prints help/version (exit 0) or the usage error (exit 2), as clap decides.
         Err(err) => err.exit(),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GUARDIA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    guardia_api::init_logging("warn");
 
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_current_thread()
