@@ -38,6 +38,13 @@ pub fn TasksPage() -> impl IntoView {
         async move { ipc::call::<TaskList>(query).await }
     });
 
+    // Whether any filter is set: decides the empty-list message and what a new task clears.
+    let filtering = move || {
+        !text.get_untracked().is_empty()
+            || category.get_untracked().is_some()
+            || status.get_untracked().is_some()
+    };
+
     let loaded_ids = move || -> Vec<TaskId> {
         match list.get() {
             Some(Ok(tasks)) => tasks.iter().map(|t| t.id).collect(),
@@ -96,10 +103,7 @@ pub fn TasksPage() -> impl IntoView {
         form_open.set(false);
         let id = detail.task.id;
         // Clear filters that could hide the new task; any change refetches the list.
-        let filtered = !text.get_untracked().is_empty()
-            || category.get_untracked().is_some()
-            || status.get_untracked().is_some();
-        if filtered {
+        if filtering() {
             text.set(String::new());
             category.set(None);
             status.set(None);
@@ -182,9 +186,7 @@ pub fn TasksPage() -> impl IntoView {
                         }
                         .into_any(),
                         Some(Ok(tasks)) if tasks.is_empty() => {
-                            let filtered = !text.get_untracked().is_empty()
-                                || category.get_untracked().is_some()
-                                || status.get_untracked().is_some();
+                            let filtered = filtering();
                             view! {
                                 <div class="empty" data-test="tasks-empty">
                                     <h2>{move || ui.t(if filtered { Key::NoMatches } else { Key::NoTasks })}</h2>
