@@ -1,6 +1,7 @@
 //! The IPC commands: each converts nothing itself, calls one `Api` method, and lets `?` turn
 //! an `ApiError` into the `{code, message}` the UI receives.
 
+use guardia_api::{CheckpointReason, VerifyTrigger};
 use guardia_ipc::{self as ipc, Args, Reply};
 use tauri::State;
 
@@ -50,6 +51,14 @@ register! {
     preferences_get => ipc::PreferencesGet,
     preferences_set => ipc::PreferencesSet,
     app_info_get => ipc::AppInfoGet,
+    audit_list => ipc::AuditList,
+    audit_status_get => ipc::AuditStatusGet,
+    audit_verify => ipc::AuditVerify,
+    audit_checkpoint => ipc::AuditCheckpoint,
+    audit_checkpoint_export => ipc::AuditCheckpointExport,
+    audit_checkpoint_import => ipc::AuditCheckpointImport,
+    audit_acknowledge => ipc::AuditAcknowledge,
+    audit_report_export => ipc::AuditReportExport,
 }
 
 #[tauri::command]
@@ -94,6 +103,79 @@ async fn app_info_get(
 ) -> Reply<ipc::AppInfoGet> {
     let () = args;
     Ok(console.api()?.app_info())
+}
+
+#[tauri::command]
+async fn audit_list(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditList>,
+) -> Reply<ipc::AuditList> {
+    Ok(console.api()?.audit_list(args).await?)
+}
+
+#[tauri::command]
+async fn audit_status_get(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditStatusGet>,
+) -> Reply<ipc::AuditStatusGet> {
+    let () = args;
+    Ok(console.api()?.audit_status().await?)
+}
+
+#[tauri::command]
+async fn audit_verify(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditVerify>,
+) -> Reply<ipc::AuditVerify> {
+    let () = args;
+    Ok(console
+        .api()?
+        .audit_verify_start(VerifyTrigger::Manual)
+        .await?)
+}
+
+#[tauri::command]
+async fn audit_checkpoint(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditCheckpoint>,
+) -> Reply<ipc::AuditCheckpoint> {
+    let () = args;
+    Ok(console
+        .api()?
+        .audit_checkpoint(CheckpointReason::OnDemand)
+        .await?)
+}
+
+#[tauri::command]
+async fn audit_checkpoint_export(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditCheckpointExport>,
+) -> Reply<ipc::AuditCheckpointExport> {
+    Ok(console.api()?.audit_checkpoint_export(args).await?)
+}
+
+#[tauri::command]
+async fn audit_checkpoint_import(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditCheckpointImport>,
+) -> Reply<ipc::AuditCheckpointImport> {
+    Ok(console.api()?.audit_checkpoint_import(args).await?)
+}
+
+#[tauri::command]
+async fn audit_acknowledge(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditAcknowledge>,
+) -> Reply<ipc::AuditAcknowledge> {
+    Ok(console.api()?.audit_acknowledge(args).await?)
+}
+
+#[tauri::command]
+async fn audit_report_export(
+    console: State<'_, Console>,
+    args: Args<ipc::AuditReportExport>,
+) -> Reply<ipc::AuditReportExport> {
+    Ok(console.api()?.audit_report_export(args).await?)
 }
 
 #[cfg(test)]

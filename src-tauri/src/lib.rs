@@ -13,9 +13,12 @@ mod commands;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
-use guardia_api::{Api, DataDir};
+use guardia_api::{Api, CheckpointReason, DataDir, VerifyTrigger};
+use guardia_audit::EntryKind;
 use guardia_ipc::IpcError;
 
 /// GUARDiA Console: review, approve and roll out changes to legacy sites.
@@ -33,23 +36,63 @@ struct ConsoleArgs {
 
 /// What the commands work on: the API, or why it could not be opened.
 pub struct Console {
-    api: Result<Api, IpcError>,
+    api: Result<Arc<Api>, IpcError>,
 }
 
 impl Console {
     /// The API, or the startup error every command reports until the console is restarted.
-    fn api(&self) -> Result<&Api, IpcError> {
+    fn api(&self) -> Result<&Arc<Api>, IpcError> {
         self.api.as_ref().map_err(Clone::clone)
     }
 }
 
-async fn open(args: &ConsoleArgs) -> Result<Api, IpcError> {
+/// How often the console asks whether the daily verification is due. The decision itself
+/// is the API's, on its clock; this is only how soon a due run starts.
+const DAILY_CHECK_EVERY: Duration = Duration::from_secs(10 * 60);
+
+async fn open(args: &ConsoleArgs) -> Result<Arc<Api>, IpcError> {
     let api = Api::open(DataDir::locate(args.data_dir.clone())?).await?;
     if args.demo {
         let added = api.seed_demo_if_empty().await?;
         tracing::info!(added, "demo data");
     }
-    Ok(api)
+    api.audit_note(
+        EntryKind::ConsoleStarted,
+        vec![("version", env!("CARGO_PKG_VERSION").into())],
+    )
+    .await?;
+    Ok(Arc::new(api))
+}
+
+/// Runs the daily verification whenever it is due, for as long as the console runs.
+async fn daily_verification(api: Arc<Api>) {
+    let mut ticks = tokio::time::interval(DAILY_CHECK_EVERY);
+    loop {
+        ticks.tick().await;
+        match api.audit_verification_due().await {
+            Ok(true) => {
+                if let Err(e) = api.audit_verify_start(VerifyTrigger::Daily).await {
+                    tracing::warn!(error = %e, "daily audit verification did not start");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot tell whether verification is due"),
+        }
+    }
+}
+
+/// At exit: records the stop and signs whatever is not yet covered by a checkpoint.
+async fn shut_down(api: &Api) {
+    if let Err(e) = api.audit_note(EntryKind::ConsoleStopped, Vec::new()).await {
+        tracing::error!(error = %e, "cannot record the console stopping");
+    }
+    match api.checkpoint_if_unsigned(CheckpointReason::Shutdown).await {
+        Ok(Some(checkpoint)) => {
+            tracing::info!(size = checkpoint.size, "shutdown checkpoint signed")
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "shutdown checkpoint not written"),
+    }
 }
 
 /// Runs the console until its window closes.
@@ -66,15 +109,28 @@ pub fn main() -> ExitCode {
         tracing::error!(code = ?error.code, "cannot open the console's data: {}", error.message);
     }
 
-    let result = tauri::Builder::default()
+    if let Ok(api) = &api {
+        tauri::async_runtime::spawn(daily_verification(api.clone()));
+    }
+    let for_exit = api.as_ref().ok().cloned();
+
+    let app = tauri::Builder::default()
         .manage(Console { api })
         .invoke_handler(commands::handler())
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
         Err(error) => {
             tracing::error!("the console window failed: {error}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    app.run(move |_app, event| {
+        if let tauri::RunEvent::Exit = event
+            && let Some(api) = &for_exit
+        {
+            tauri::async_runtime::block_on(shut_down(api));
+        }
+    });
+    ExitCode::SUCCESS
 }

@@ -201,6 +201,14 @@ pub fn error_headline(lang: Lang, code: ErrorCode) -> &'static str {
             "데이터베이스 오류 — 결과를 확인하려면 새로 고치세요",
             "Database error — refresh to see what was saved",
         ),
+        ErrorCode::Keyring => (
+            "OS 키링을 사용할 수 없습니다 — 서명되지 않았습니다",
+            "The OS keyring is not available — nothing was signed",
+        ),
+        ErrorCode::IntegrityBlocked => (
+            "감사 로그 검증 실패가 확인되지 않아 차단되었습니다",
+            "Blocked: a failed audit verification has not been acknowledged",
+        ),
         ErrorCode::Protocol => ("콘솔 내부 통신 오류", "Console communication error"),
         ErrorCode::Internal => ("예상하지 못한 오류", "Unexpected error"),
     };

@@ -210,7 +210,9 @@ pub(crate) async fn seed(store: &dyn Store, now: DateTime<FixedOffset>) -> Resul
         let mut at = now - Duration::hours(demo.hours_ago);
         let requester = new.requester.clone();
         let mut task = store
-            .insert_task(&new, at.date_naive(), at.to_utc(), &requester)
+            .insert_task(&new, at.date_naive(), at.to_utc(), &requester, &|task| {
+                crate::audit_entries::task_created(task, &requester)
+            })
             .await?;
         let happy = HAPPY_PATH.iter().take(demo.happy_steps).map(|e| (*e, ""));
         for (event, note) in happy.chain(demo.then.iter().copied()) {
@@ -218,8 +220,11 @@ pub(crate) async fn seed(store: &dyn Store, now: DateTime<FixedOffset>) -> Resul
             let transition = task.status.apply(event)?;
             let actor = PersonName::parse(actor_for(event, demo.requester))
                 .map_err(|e| ApiError::Invalid(vec![e]))?;
+            let when = at.to_utc();
             task = store
-                .record_transition(task.id, transition, &actor, note, at.to_utc())
+                .record_transition(task.id, transition, &actor, note, when, &|task| {
+                    crate::audit_entries::task_transitioned(task, transition, &actor, note, when)
+                })
                 .await?;
         }
     }

@@ -1,7 +1,9 @@
 use std::path::PathBuf;
 
+use guardia_audit::NoteError;
 use guardia_domain::{FieldError, TaskId, TaskIdError, TransitionRefused};
 use guardia_ipc::{ErrorCode, IpcError};
+use guardia_secrets::SecretError;
 use guardia_store::StoreError;
 
 /// Why an operation failed, in terms a caller can act on.
@@ -29,6 +31,39 @@ pub enum ApiError {
     Io(#[source] std::io::Error),
     #[error("cannot tell who is operating this console: set USER (or LOGNAME / USERNAME)")]
     UnknownOperator,
+    #[error(transparent)]
+    Keyring(#[from] SecretError),
+    #[error(
+        "the audit signing key {name} is missing from the OS keyring, but this log was signed \
+         with {recorded}; restore the keyring (GUARDiA will not silently start a new key)"
+    )]
+    KeyMissing { name: String, recorded: String },
+    #[error("the OS keyring holds audit key {keyring}, but this log was signed with {recorded}")]
+    KeyMismatch { recorded: String, keyring: String },
+    #[error("the keyring entry {0} is not an audit signing key")]
+    KeyMalformed(String),
+    #[error("the checkpoint was refused: {0}")]
+    BadCheckpoint(#[source] NoteError),
+    #[error("no valid checkpoint covers entry {0} yet; sign one first (guardia audit checkpoint)")]
+    NoCheckpointCovers(u64),
+    #[error(
+        "the inclusion proof of entry {index} in {size} does not verify: {reason}; run `guardia audit verify`"
+    )]
+    ProofFailed {
+        index: u64,
+        size: u64,
+        reason: String,
+    },
+    #[error("a verification is already running")]
+    VerificationRunning,
+    #[error(
+        "refused: the audit log failed verification ({problem}) and no admin has acknowledged it"
+    )]
+    IntegrityBlocked { problem: String },
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -44,7 +79,18 @@ impl ApiError {
             ApiError::Store(_) | ApiError::DataDir { .. } | ApiError::NoDataDir => {
                 ErrorCode::Storage
             }
-            ApiError::UnknownOperator | ApiError::Io(_) => ErrorCode::Internal,
+            ApiError::Keyring(_)
+            | ApiError::KeyMissing { .. }
+            | ApiError::KeyMismatch { .. }
+            | ApiError::KeyMalformed(_) => ErrorCode::Keyring,
+            ApiError::BadCheckpoint(_) | ApiError::InvalidRequest(_) => ErrorCode::InvalidInput,
+            ApiError::NoCheckpointCovers(_) => ErrorCode::NotFound,
+            ApiError::VerificationRunning => ErrorCode::Conflict,
+            ApiError::IntegrityBlocked { .. } => ErrorCode::IntegrityBlocked,
+            ApiError::ProofFailed { .. } => ErrorCode::Storage,
+            ApiError::UnknownOperator | ApiError::Io(_) | ApiError::Internal(_) => {
+                ErrorCode::Internal
+            }
         }
     }
 }

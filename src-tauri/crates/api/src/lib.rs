@@ -10,24 +10,37 @@
 //! here, the clock is read here (through [`Clock`], so tests pin time), and failures become
 //! an [`ApiError`] with a stable code. Permission checks land here when people and roles do.
 
+mod audit;
+mod audit_entries;
+mod audit_export;
 mod clock;
 mod data_dir;
 mod demo;
 mod error;
 mod logging;
 
+pub use audit::{
+    CheckpointReason, DAILY, InclusionProof, KEY_SERVICE, VerifyOptions, VerifyTrigger,
+    verification_due,
+};
+pub use audit_export::qr_svg;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use data_dir::DataDir;
 pub use error::ApiError;
 pub use logging::init_logging;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
+use guardia_audit::AuditSigningKey;
 use guardia_domain::{PersonName, TaskId};
+use guardia_ipc::VerifyProgress;
 use guardia_ipc::{
     AppInfo, Lang, Preferences, TaskDetail, TaskDraft, TaskQuery, TaskRef, TaskSummary,
 };
+use guardia_secrets::{OsKeyring, SecretStore};
 use guardia_store::{SqliteStore, Store, TaskFilter};
+use tokio::sync::{OnceCell, watch};
 
 /// The console's operations over one store, acting as one operator.
 pub struct Api {
@@ -36,38 +49,60 @@ pub struct Api {
     operator: PersonName,
     data_dir: DataDir,
     default_lang: Lang,
+    secrets: Arc<dyn SecretStore>,
+    /// The audit log's name, read (or created) when the API opens.
+    origin: String,
+    /// The audit signing key, loaded from the keyring on first use.
+    signer: OnceCell<Arc<AuditSigningKey>>,
+    /// The latest progress of a running verification (read by the integrity panel).
+    progress: watch::Sender<VerifyProgress>,
+    verifying: AtomicBool,
+}
+
+/// What an [`Api`] is made of.
+pub struct ApiParts {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub operator: PersonName,
+    pub data_dir: DataDir,
+    pub default_lang: Lang,
+    pub secrets: Arc<dyn SecretStore>,
 }
 
 const LANG_KEY: &str = "lang";
 
 impl Api {
-    /// Assembles an API from its parts (tests use this with a [`FixedClock`]).
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        operator: PersonName,
-        data_dir: DataDir,
-        default_lang: Lang,
-    ) -> Self {
-        Self {
-            store,
-            clock,
-            operator,
-            data_dir,
-            default_lang,
-        }
+    /// Assembles an API from its parts (tests use this with a [`FixedClock`]); names the
+    /// audit log on first use of the database.
+    pub async fn new(parts: ApiParts) -> Result<Self, ApiError> {
+        let origin = audit::load_origin(parts.store.as_ref()).await?;
+        Ok(Self {
+            store: parts.store,
+            clock: parts.clock,
+            operator: parts.operator,
+            data_dir: parts.data_dir,
+            default_lang: parts.default_lang,
+            secrets: parts.secrets,
+            origin,
+            signer: OnceCell::new(),
+            progress: watch::Sender::new(VerifyProgress::default()),
+            verifying: AtomicBool::new(false),
+        })
     }
 
-    /// Opens the embedded database in `data_dir` as the OS account, on the system clock.
+    /// Opens the embedded database in `data_dir` as the OS account, on the system clock,
+    /// with secrets in the OS keyring.
     pub async fn open(data_dir: DataDir) -> Result<Self, ApiError> {
         let store = SqliteStore::open(&data_dir.database()).await?;
-        Ok(Self::new(
-            Arc::new(store),
-            Arc::new(SystemClock),
-            operator_from_os()?,
+        Self::new(ApiParts {
+            store: Arc::new(store),
+            clock: Arc::new(SystemClock),
+            operator: operator_from_os()?,
             data_dir,
-            lang_from_locale(&locale_from_env()),
-        ))
+            default_lang: lang_from_locale(&locale_from_env()),
+            secrets: Arc::new(OsKeyring),
+        })
+        .await
     }
 
     /// The person this console acts as.
@@ -79,11 +114,19 @@ impl Api {
     pub async fn task_create(&self, draft: TaskDraft) -> Result<TaskDetail, ApiError> {
         let new = draft.validate().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
+        let operator = self.operator.clone();
         let task = self
             .store
-            .insert_task(&new, now.date_naive(), now.to_utc(), &self.operator)
+            .insert_task(
+                &new,
+                now.date_naive(),
+                now.to_utc(),
+                &self.operator,
+                &|task| audit_entries::task_created(task, &operator),
+            )
             .await?;
         tracing::info!(id = %task.id, category = %task.category, "task registered");
+        self.checkpoint_if_due().await;
         let timeline = self.store.timeline(task.id).await?;
         Ok(TaskDetail { task, timeline })
     }
@@ -146,7 +189,9 @@ impl Api {
         if self.store.count_tasks().await? > 0 {
             return Ok(0);
         }
-        demo::seed(self.store.as_ref(), self.clock.now()).await
+        let seeded = demo::seed(self.store.as_ref(), self.clock.now()).await?;
+        self.checkpoint_if_due().await;
+        Ok(seeded)
     }
 }
 

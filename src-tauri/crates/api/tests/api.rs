@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
-use guardia_api::{Api, ApiError, DataDir, FixedClock};
+use guardia_api::{Api, ApiError, ApiParts, DataDir, FixedClock};
 use guardia_domain::{Category, Field, PersonName, Problem, TaskStatus, TimelineKind};
 use guardia_ipc::{ErrorCode, IpcError, Lang, Preferences, TaskDraft, TaskQuery, TaskRef};
+use guardia_secrets::OsKeyring;
 use guardia_store::SqliteStore;
 use tempfile::TempDir;
 
@@ -20,13 +21,16 @@ async fn api_at(now: &str) -> (TempDir, Api) {
     let data_dir = DataDir::create(dir.path()).unwrap();
     let store = SqliteStore::open(&data_dir.database()).await.unwrap();
     let clock = FixedClock(DateTime::<FixedOffset>::parse_from_rfc3339(now).unwrap());
-    let api = Api::new(
-        Arc::new(store),
-        Arc::new(clock),
-        PersonName::parse("test.operator").unwrap(),
+    let api = Api::new(ApiParts {
+        store: Arc::new(store),
+        clock: Arc::new(clock),
+        operator: PersonName::parse("test.operator").unwrap(),
         data_dir,
-        Lang::En,
-    );
+        default_lang: Lang::En,
+        secrets: Arc::new(OsKeyring),
+    })
+    .await
+    .unwrap();
     (dir, api)
 }
 

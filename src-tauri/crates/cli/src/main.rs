@@ -6,15 +6,19 @@
 //!
 //! Exit codes: 0 done, 1 failed (the error is on stderr), 2 the command line was wrong.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::Local;
 use clap::{Args, Parser, Subcommand};
-use guardia_api::{Api, ApiError, DataDir};
+use guardia_api::{Api, ApiError, CheckpointReason, DataDir, VerifyOptions};
+use guardia_audit::{VerifierKey, hex_lower};
 use guardia_domain::{Category, TaskStatus, TimelineKind};
-use guardia_ipc::{IpcError, TaskDetail, TaskDraft, TaskQuery, TaskRef, TaskSummary};
+use guardia_ipc::{
+    Acknowledgement, AuditQuery, AuditStatus, CheckpointExport, CheckpointFormat, CheckpointImport,
+    IpcError, ReportExport, ReportKind, TaskDetail, TaskDraft, TaskQuery, TaskRef, TaskSummary,
+};
 use serde::Serialize;
 
 #[derive(Debug, Parser)]
@@ -46,6 +50,96 @@ enum Command {
     Task(TaskCommand),
     /// Fill an empty database with demo tasks (does nothing if tasks exist)
     Demo,
+    /// The audit ledger: verify, prove, checkpoint, list, export
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Re-check every entry, the tree and every checkpoint; exit 1 naming the first bad entry
+    Verify {
+        /// A checkpoint kept elsewhere (file with the signed note); repeatable
+        #[arg(long = "checkpoint", value_name = "FILE")]
+        checkpoints: Vec<PathBuf>,
+        /// Trust this verifier key (name+id+key, or a file holding it) instead of the keyring's
+        #[arg(long, value_name = "KEY|FILE")]
+        key: Option<String>,
+    },
+    /// Write an inclusion proof of one entry that a third party can check
+    Proof {
+        /// The entry's index
+        #[arg(long)]
+        index: u64,
+        /// Write it here instead of printing it
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Trust this verifier key instead of the keyring's
+        #[arg(long, value_name = "KEY|FILE")]
+        key: Option<String>,
+    },
+    /// Sign a checkpoint of the log as it stands and print it
+    Checkpoint,
+    /// Export the latest checkpoint as text, QR code (SVG) or a printable page
+    Export {
+        #[arg(long, value_parser = parse_format, default_value = "text")]
+        format: CheckpointFormat,
+    },
+    /// Keep a checkpoint brought back from outside, and verify against it
+    Import {
+        /// File holding the signed note
+        file: PathBuf,
+        /// Where it was kept [default: the file name]
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// The integrity status
+    Status,
+    /// Activity, newest first
+    List {
+        #[arg(long, default_value = "")]
+        kind: String,
+        #[arg(long, default_value = "")]
+        actor: String,
+        #[arg(long, default_value = "")]
+        subject: String,
+        #[arg(long, default_value = "")]
+        search: String,
+        /// Older than this index (paging)
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Acknowledge a failed verification (unblocks rollouts; logged)
+    Acknowledge {
+        #[arg(long)]
+        note: String,
+    },
+    /// Write the activity CSV or the printable integrity report
+    Report {
+        #[arg(long, value_parser = parse_report, default_value = "csv")]
+        kind: ReportKind,
+    },
+}
+
+fn parse_format(raw: &str) -> Result<CheckpointFormat, String> {
+    match raw {
+        "text" | "txt" => Ok(CheckpointFormat::Text),
+        "qr" | "svg" => Ok(CheckpointFormat::Qr),
+        "print" | "html" => Ok(CheckpointFormat::Print),
+        other => Err(format!(
+            "unknown format `{other}`; expected text, qr or print"
+        )),
+    }
+}
+
+fn parse_report(raw: &str) -> Result<ReportKind, String> {
+    match raw {
+        "csv" | "activity" => Ok(ReportKind::ActivityCsv),
+        "html" | "integrity" => Ok(ReportKind::IntegrityHtml),
+        other => Err(format!("unknown report `{other}`; expected csv or html")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,7 +228,8 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Done::Success) => ExitCode::SUCCESS,
+        Ok(Done::Failed) => ExitCode::FAILURE,
         Err(err) => fail(json, &IpcError::from(err)),
     }
 }
@@ -154,10 +249,25 @@ fn fail(json: bool, error: &IpcError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn run(cli: Cli) -> Result<(), ApiError> {
+/// How a command that ran to the end came out.
+enum Done {
+    Success,
+    /// It ran, and the answer is "no" (e.g. verification found tampering): exit 1.
+    Failed,
+}
+
+async fn run(cli: Cli) -> Result<Done, ApiError> {
     let api = Api::open(DataDir::locate(cli.data_dir)?).await?;
     let out = Output { json: cli.json };
-    match cli.command {
+    let changes = matches!(
+        cli.command,
+        Command::Task(TaskCommand::Create(_)) | Command::Demo
+    );
+    let done = match cli.command {
+        Command::Audit(command) => return audit(&api, &out, command).await,
+        other => other,
+    };
+    match done {
         Command::Task(TaskCommand::Create(args)) => {
             let requester = args.requester.unwrap_or_else(|| api.operator().to_string());
             let detail = api
@@ -197,7 +307,263 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
                 }
             })
         }
+        Command::Audit(_) => Ok(()),
+    }?;
+    if changes {
+        // The CLI's "shutdown": sign what this run appended. The change is committed either
+        // way; without a keyring it stays unsigned until the next checkpoint, and we say so.
+        if let Err(e) = api.checkpoint_if_unsigned(CheckpointReason::Shutdown).await {
+            tracing::warn!("no checkpoint signed: {e}");
+        }
     }
+    Ok(Done::Success)
+}
+
+/// A verifier key given on the command line, or the path of a file holding one.
+fn read_key(raw: Option<String>) -> Result<Option<VerifierKey>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let text = if std::path::Path::new(&raw).is_file() {
+        std::fs::read_to_string(&raw).map_err(ApiError::Io)?
+    } else {
+        raw
+    };
+    text.trim()
+        .parse()
+        .map(Some)
+        .map_err(|e: guardia_audit::NoteError| ApiError::InvalidRequest(format!("--key: {e}")))
+}
+
+/// The JSON `guardia audit verify --json` prints.
+#[derive(Debug, Serialize)]
+struct VerifyJson {
+    ok: bool,
+    entries: u64,
+    first_bad: Option<u64>,
+    problem: Option<String>,
+    problem_code: Option<&'static str>,
+    checkpoints_verified: usize,
+    verified_through: u64,
+    root: String,
+}
+
+async fn audit(api: &Api, out: &Output, command: AuditCommand) -> Result<Done, ApiError> {
+    match command {
+        AuditCommand::Verify { checkpoints, key } => {
+            let mut external = Vec::new();
+            for path in checkpoints {
+                let note = std::fs::read_to_string(&path).map_err(ApiError::Io)?;
+                external.push((note, path.display().to_string()));
+            }
+            let options = VerifyOptions {
+                key: read_key(key)?,
+                external,
+            };
+            let show_progress = std::io::stderr().is_terminal() && !out.json;
+            let mut last_shown = std::time::Instant::now();
+            let report = api
+                .audit_verify_with(options, &mut |done, total| {
+                    if show_progress && last_shown.elapsed().as_millis() >= 250 {
+                        last_shown = std::time::Instant::now();
+                        eprint!("\rverifying {done}/{total} entries…");
+                    }
+                })
+                .await?;
+            if show_progress {
+                eprint!("\r\x1b[K");
+            }
+            let failure = report.failure.as_ref();
+            let json = VerifyJson {
+                ok: report.ok(),
+                entries: report.entries,
+                first_bad: failure.map(|f| f.first_bad),
+                problem: failure.map(|f| f.problem.to_string()),
+                problem_code: failure.map(|f| f.problem.code()),
+                checkpoints_verified: report.checkpoints_verified,
+                verified_through: report.verified_through,
+                root: hex_lower(&report.root),
+            };
+            out.print(&json, |j| match (&j.problem, j.first_bad) {
+                (Some(problem), Some(first_bad)) => format!(
+                    "TAMPERED: first bad entry {first_bad}\n{problem}\n\
+                     ({} entries read, {} checkpoints verified, trusted through entry {})",
+                    j.entries, j.checkpoints_verified, j.verified_through
+                ),
+                _ => format!(
+                    "intact: {} entries, {} checkpoints verified (signed through {}), root {}",
+                    j.entries, j.checkpoints_verified, j.verified_through, j.root
+                ),
+            })?;
+            Ok(if report.ok() {
+                Done::Success
+            } else {
+                Done::Failed
+            })
+        }
+        AuditCommand::Proof {
+            index,
+            out: file,
+            key,
+        } => {
+            let proof = api.audit_proof(index, read_key(key)?).await?;
+            match file {
+                Some(path) => {
+                    let text = serde_json::to_string_pretty(&proof)
+                        .map_err(|e| ApiError::Io(std::io::Error::other(e)))?;
+                    std::fs::write(&path, text + "\n").map_err(ApiError::Io)?;
+                    out.print(&serde_json::json!({ "path": path }), |_| {
+                        format!(
+                            "inclusion proof of entry {index} written to {}",
+                            path.display()
+                        )
+                    })?;
+                }
+                None => out.print(&proof, |p| {
+                    serde_json::to_string_pretty(p).unwrap_or_default()
+                })?,
+            }
+            Ok(Done::Success)
+        }
+        AuditCommand::Checkpoint => {
+            let checkpoint = api.audit_checkpoint(CheckpointReason::OnDemand).await?;
+            out.print(&checkpoint, |c| c.note.trim_end().to_owned())?;
+            Ok(Done::Success)
+        }
+        AuditCommand::Export { format } => {
+            let file = api
+                .audit_checkpoint_export(CheckpointExport { format })
+                .await?;
+            out.print(&file, |f| f.path.clone())?;
+            Ok(Done::Success)
+        }
+        AuditCommand::Import { file, label } => {
+            let note = std::fs::read_to_string(&file).map_err(ApiError::Io)?;
+            let label = label.unwrap_or_else(|| file.display().to_string());
+            api.audit_import_checkpoint_now(CheckpointImport { note, label })
+                .await?;
+            let status = api.audit_status().await?;
+            let ok = status.last_verification.as_ref().is_some_and(|v| v.ok);
+            out.print(&status, status_text)?;
+            Ok(if ok { Done::Success } else { Done::Failed })
+        }
+        AuditCommand::Status => {
+            let status = api.audit_status().await?;
+            out.print(&status, status_text)?;
+            Ok(Done::Success)
+        }
+        AuditCommand::List {
+            kind,
+            actor,
+            subject,
+            search,
+            before,
+            limit,
+        } => {
+            let page = api
+                .audit_list(AuditQuery {
+                    before,
+                    kind,
+                    actor,
+                    subject,
+                    result: String::new(),
+                    text: search,
+                    limit,
+                })
+                .await?;
+            out.print(&page, |page| {
+                let mut lines: Vec<String> = page
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{:>8}  {}  {:<16} {:<26} {:<24} {:<8} {}",
+                            e.index,
+                            local(e.at),
+                            e.actor,
+                            e.kind,
+                            e.subject,
+                            e.result,
+                            e.details
+                        )
+                    })
+                    .collect();
+                if let Some(next) = page.next_before {
+                    lines.push(format!("… older: --before {next}"));
+                }
+                lines.join("\n")
+            })?;
+            Ok(Done::Success)
+        }
+        AuditCommand::Acknowledge { note } => {
+            let status = api.audit_acknowledge(Acknowledgement { note }).await?;
+            out.print(&status, status_text)?;
+            Ok(Done::Success)
+        }
+        AuditCommand::Report { kind } => {
+            let file = api
+                .audit_report_export(ReportExport {
+                    kind,
+                    query: AuditQuery::default(),
+                })
+                .await?;
+            out.print(&file, |f| f.path.clone())?;
+            Ok(Done::Success)
+        }
+    }
+}
+
+fn status_text(status: &AuditStatus) -> String {
+    let mut lines = vec![
+        format!("log          {}", status.origin),
+        format!("entries      {}", status.entries),
+        format!(
+            "key          {}",
+            status
+                .verifier_key
+                .clone()
+                .or_else(|| status.key_problem.clone())
+                .unwrap_or_default()
+        ),
+    ];
+    match &status.last_checkpoint {
+        Some(c) => lines.push(format!(
+            "checkpoint   size {} ({}, {})",
+            c.size,
+            c.reason,
+            local(c.created_at)
+        )),
+        None => lines.push("checkpoint   none yet".to_owned()),
+    }
+    lines.push(format!(
+        "unexported   {} entries since the last exported checkpoint",
+        status.entries_since_export
+    ));
+    match &status.last_verification {
+        Some(v) if v.ok => lines.push(format!(
+            "verified     ok, {} entries, {}",
+            v.entries,
+            local(v.finished_at)
+        )),
+        Some(v) => lines.push(format!(
+            "verified     FAILED at entry {}: {}{}",
+            v.first_bad.map_or("?".to_owned(), |b| b.to_string()),
+            v.problem.clone().unwrap_or_default(),
+            if v.acknowledged_by.is_some() {
+                " (acknowledged)"
+            } else {
+                ""
+            }
+        )),
+        None => lines.push("verified     never".to_owned()),
+    }
+    if status.rollouts_blocked {
+        lines.push(
+            "ROLLOUTS BLOCKED until an admin acknowledges (guardia audit acknowledge --note …)"
+                .to_owned(),
+        );
+    }
+    lines.join("\n")
 }
 
 /// Where results go: text for people, JSON for programs.

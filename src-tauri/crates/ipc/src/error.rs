@@ -19,6 +19,12 @@ pub enum ErrorCode {
     /// The database could not be read or written. The outcome of a write is unknown until
     /// the data is reloaded.
     Storage,
+    /// The OS keyring is unreachable, or does not hold the key this log is signed with.
+    /// Nothing was signed; fix the keyring and retry.
+    Keyring,
+    /// The audit log failed verification and nobody has acknowledged it yet: the action
+    /// (e.g. a rollout) is refused until an admin does.
+    IntegrityBlocked,
     /// The message did not follow the IPC contract (set by the UI's client when the backend's
     /// answer is not an `IpcError`, e.g. Tauri refused the call before our code ran).
     Protocol,

@@ -11,9 +11,15 @@
 //!
 //! The crate is serde-only and compiles to wasm: no IO, no Tauri, no database.
 
+mod audit;
 mod dto;
 mod error;
 
+pub use audit::{
+    Acknowledgement, AuditEntryView, AuditPage, AuditQuery, AuditStatus, CheckpointExport,
+    CheckpointFormat, CheckpointImport, CheckpointView, ExportedFile, ReportExport, ReportKind,
+    VerificationView, VerifyProgress,
+};
 pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSummary};
 pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
@@ -70,6 +76,22 @@ commands! {
     PreferencesSet = "preferences_set": Preferences => Preferences;
     /// Version, operator and where this console keeps its data.
     AppInfoGet = "app_info_get": () => AppInfo;
+    /// A page of the audit activity list, newest first.
+    AuditList = "audit_list": AuditQuery => AuditPage;
+    /// The integrity panel: checkpoints, verification, progress, whether rollouts are blocked.
+    AuditStatusGet = "audit_status_get": () => AuditStatus;
+    /// Starts a full verification in the background (progress in `audit_status_get`).
+    AuditVerify = "audit_verify": () => AuditStatus;
+    /// Signs a checkpoint of the log as it stands now.
+    AuditCheckpoint = "audit_checkpoint": () => CheckpointView;
+    /// Writes the latest checkpoint as a text file, a QR code or a printable page.
+    AuditCheckpointExport = "audit_checkpoint_export": CheckpointExport => ExportedFile;
+    /// Keeps a checkpoint brought back from outside and checks the log against it.
+    AuditCheckpointImport = "audit_checkpoint_import": CheckpointImport => AuditStatus;
+    /// An admin acknowledges a failed verification, which unblocks rollouts (and is logged).
+    AuditAcknowledge = "audit_acknowledge": Acknowledgement => AuditStatus;
+    /// Writes the activity CSV or the printable integrity report.
+    AuditReportExport = "audit_report_export": ReportExport => ExportedFile;
 }
 
 #[cfg(test)]
@@ -98,6 +120,14 @@ mod tests {
                 PreferencesGet::NAME,
                 PreferencesSet::NAME,
                 AppInfoGet::NAME,
+                AuditList::NAME,
+                AuditStatusGet::NAME,
+                AuditVerify::NAME,
+                AuditCheckpoint::NAME,
+                AuditCheckpointExport::NAME,
+                AuditCheckpointImport::NAME,
+                AuditAcknowledge::NAME,
+                AuditReportExport::NAME,
             ]
         );
     }

@@ -15,9 +15,19 @@
 //! * Task sequence numbers come from a per-day counter updated with an upsert, which is
 //!   atomic across processes sharing the database (console and CLI).
 //! * Only SQL with bind parameters; no string is ever spliced into a statement.
+//! * Every change appends its audit entry ([`AuditStore`]) **in the same transaction**: if the
+//!   entry cannot be written, the change is not made (fail closed). Entry indexes come from
+//!   the log's own recorded size, never from a sequence, so there are no gaps.
 
+mod audit;
 mod error;
 mod sqlite;
+mod sqlite_audit;
+
+pub use audit::{
+    AuditFilter, AuditFor, AuditHead, AuditStore, ExternalCheckpoint, NewVerification,
+    StoredCheckpoint, StoredEntry, VerificationRecord,
+};
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
@@ -58,13 +68,15 @@ impl TaskFilter {
 #[async_trait]
 pub trait TaskStore: Send + Sync {
     /// Stores `task` as the next task of the local calendar day `day`, in status
-    /// [`TaskStatus::Received`], with a `created` timeline entry by `actor`.
+    /// [`TaskStatus::Received`], with a `created` timeline entry by `actor` and the audit
+    /// entry `audit` makes of the stored task.
     async fn insert_task(
         &self,
         task: &NewTask,
         day: NaiveDate,
         at: DateTime<Utc>,
         actor: &PersonName,
+        audit: AuditFor<'_, Task>,
     ) -> Result<Task, StoreError>;
 
     /// Tasks matching `filter`, newest first.
@@ -77,8 +89,8 @@ pub trait TaskStore: Send + Sync {
     async fn timeline(&self, id: TaskId) -> Result<Vec<TimelineEntry>, StoreError>;
 
     /// Moves the task along a transition already checked by the state machine, if and only
-    /// if it is still in `transition.from`; appends the timeline entry in the same
-    /// transaction.
+    /// if it is still in `transition.from`; appends the timeline entry and the audit entry
+    /// in the same transaction.
     async fn record_transition(
         &self,
         id: TaskId,
@@ -86,6 +98,7 @@ pub trait TaskStore: Send + Sync {
         actor: &PersonName,
         note: &str,
         at: DateTime<Utc>,
+        audit: AuditFor<'_, Task>,
     ) -> Result<Task, StoreError>;
 
     /// How many tasks exist (used to decide whether to seed demo data).
@@ -100,7 +113,7 @@ pub trait PreferenceStore: Send + Sync {
 }
 
 /// Everything GUARDiA stores. Callers hold an `Arc<dyn Store>`.
-pub trait Store: TaskStore + PreferenceStore {
+pub trait Store: TaskStore + PreferenceStore + AuditStore {
     /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
     fn describe(&self) -> String;
 }

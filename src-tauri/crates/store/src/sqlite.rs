@@ -17,7 +17,8 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 
-use crate::{PreferenceStore, Store, StoreError, TaskFilter, TaskStore};
+use crate::sqlite_audit::append_in;
+use crate::{AuditFor, PreferenceStore, Store, StoreError, TaskFilter, TaskStore};
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../../migrations/sqlite");
 
@@ -73,9 +74,15 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// A write transaction that takes the write lock at once, so it waits (up to the busy
     /// timeout) instead of failing half-way when another process is writing.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
@@ -183,7 +190,7 @@ async fn task_in(conn: &mut SqliteConnection, id: TaskId) -> Result<Option<Task>
 }
 
 /// Escapes `%`, `_` and `\` so a search for `50%` finds "50%" and not everything.
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return String::new();
@@ -208,6 +215,7 @@ impl TaskStore for SqliteStore {
         day: NaiveDate,
         at: DateTime<Utc>,
         actor: &PersonName,
+        audit: AuditFor<'_, Task>,
     ) -> Result<Task, StoreError> {
         let mut tx = self.begin_write().await?;
         let seq: i64 = sqlx::query_scalar(
@@ -254,6 +262,7 @@ impl TaskStore for SqliteStore {
         let stored = task_in(&mut tx, id)
             .await?
             .ok_or(StoreError::TaskNotFound(id))?;
+        append_in(&mut tx, &[audit(&stored)]).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -304,6 +313,7 @@ impl TaskStore for SqliteStore {
         actor: &PersonName,
         note: &str,
         at: DateTime<Utc>,
+        audit: AuditFor<'_, Task>,
     ) -> Result<Task, StoreError> {
         let mut tx = self.begin_write().await?;
         let moved = sqlx::query(
@@ -342,6 +352,7 @@ impl TaskStore for SqliteStore {
         let task = task_in(&mut tx, id)
             .await?
             .ok_or(StoreError::TaskNotFound(id))?;
+        append_in(&mut tx, &[audit(&task)]).await?;
         tx.commit().await?;
         Ok(task)
     }

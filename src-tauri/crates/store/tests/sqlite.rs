@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use guardia_domain::Category;
 use guardia_store::{SqliteStore, Store, StoreError, TaskFilter, TaskStore};
-use story::{at, day, new_task, person, register};
+use story::{at, audit_created, day, new_task, person, register};
 use tempfile::TempDir;
 
 async fn fresh() -> (TempDir, SqliteStore) {
@@ -105,6 +105,7 @@ async fn two_processes_registering_at_once_get_distinct_ids() {
                     day(21),
                     at(21, 1),
                     &person("op"),
+                    &audit_created,
                 )
                 .await
                 .map(|t| t.id.seq())

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test code: a panic is the report
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use guardia_audit::{EntryDraft, EntryKind};
 use guardia_domain::{
     Category, NewTask, PersonName, Task, TaskDraft, TaskEvent, TaskId, TaskStatus, TimelineKind,
 };
@@ -15,6 +16,27 @@ pub fn day(d: u32) -> NaiveDate {
 
 pub fn at(d: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, d, hour, 0, 0).unwrap()
+}
+
+/// The audit entry the story records for a new task (the console's own wording is tested
+/// in guardia-api; here only that an entry lands with the change matters).
+pub fn audit_created(task: &Task) -> EntryDraft {
+    EntryDraft::new(
+        task.created_at,
+        EntryKind::TaskCreated,
+        "operator",
+        format!("task:{}", task.id),
+    )
+}
+
+pub fn audit_moved(task: &Task) -> EntryDraft {
+    EntryDraft::new(
+        task.updated_at,
+        EntryKind::TaskTransitioned,
+        "operator",
+        format!("task:{}", task.id),
+    )
+    .with("status", task.status.code())
 }
 
 pub fn person(name: &str) -> PersonName {
@@ -42,6 +64,7 @@ pub async fn register(store: &dyn Store, title: &str) -> Task {
             day(21),
             at(21, 1),
             &person("operator"),
+            &audit_created,
         )
         .await
         .unwrap()
@@ -60,6 +83,7 @@ pub async fn ids_count_per_day(store: &dyn Store) {
             day(20),
             at(20, 1),
             &op,
+            &audit_created,
         )
         .await
         .unwrap();
@@ -69,6 +93,7 @@ pub async fn ids_count_per_day(store: &dyn Store) {
             day(20),
             at(20, 2),
             &op,
+            &audit_created,
         )
         .await
         .unwrap();
@@ -78,6 +103,7 @@ pub async fn ids_count_per_day(store: &dyn Store) {
             day(21),
             at(21, 1),
             &op,
+            &audit_created,
         )
         .await
         .unwrap();
@@ -94,7 +120,13 @@ pub async fn task_round_trips_with_its_creation_entry(store: &dyn Store) {
         ..new_task("WAS 재기동", Category::InfraControl, "hr-portal")
     };
     let created = store
-        .insert_task(&new, day(21), at(21, 9), &person("park.operator"))
+        .insert_task(
+            &new,
+            day(21),
+            at(21, 9),
+            &person("park.operator"),
+            &audit_created,
+        )
         .await
         .unwrap();
     assert_eq!(created.status, TaskStatus::Received);
@@ -140,6 +172,7 @@ pub async fn list_filters_and_orders(store: &dyn Store) {
                 day(21),
                 at(21, hour),
                 &op,
+                &audit_created,
             )
             .await
             .unwrap();
@@ -223,7 +256,14 @@ pub async fn transitions_are_compare_and_set(store: &dyn Store) {
     let task = register(store, "t").await;
     let submit = TaskStatus::Received.apply(TaskEvent::Submitted).unwrap();
     let moved = store
-        .record_transition(task.id, submit, &person("lee.lead"), "please", at(21, 2))
+        .record_transition(
+            task.id,
+            submit,
+            &person("lee.lead"),
+            "please",
+            at(21, 2),
+            &audit_moved,
+        )
         .await
         .unwrap();
     assert_eq!(moved.status, TaskStatus::PendingApproval);
@@ -232,7 +272,7 @@ pub async fn transitions_are_compare_and_set(store: &dyn Store) {
 
     let cancel_from_stale = TaskStatus::Received.apply(TaskEvent::Cancelled).unwrap();
     let err = store
-        .record_transition(task.id, cancel_from_stale, &op, "", at(21, 3))
+        .record_transition(task.id, cancel_from_stale, &op, "", at(21, 3), &audit_moved)
         .await
         .unwrap_err();
     assert!(
@@ -258,7 +298,14 @@ pub async fn transitions_are_compare_and_set(store: &dyn Store) {
     assert_eq!(timeline[1].actor.as_str(), "lee.lead");
 
     let missing = store
-        .record_transition(id("OPS-19990101-001"), submit, &op, "", at(21, 4))
+        .record_transition(
+            id("OPS-19990101-001"),
+            submit,
+            &op,
+            "",
+            at(21, 4),
+            &audit_moved,
+        )
         .await
         .unwrap_err();
     assert!(matches!(missing, StoreError::TaskNotFound(_)), "{missing}");

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs "$@" with a Secret Service (gnome-keyring) on the current D-Bus session bus, the way
+# BUILD-NOTES.md measured it works headless: an unlocked login keyring in private temp dirs
+# (or GUARDIA_KEYRING_HOME, to keep it between runs).
+# Call it inside `dbus-run-session`. Used by test.sh (always) and run.sh (when no keyring
+# answers). The keyring password is GUARDIA_KEYRING_PASSWORD (default "guardia"; an empty one
+# leaves the login collection uncreated): this is for test runs and headless demos; a desktop
+# session brings its own unlocked keyring.
+set -euo pipefail
+if [ -n "${GUARDIA_KEYRING_HOME:-}" ]; then
+  keyring_home="$GUARDIA_KEYRING_HOME"
+  temporary=false
+else
+  keyring_home="$(mktemp -d -t guardia-keyring.XXXXXX)"
+  temporary=true
+fi
+mkdir -p "$keyring_home/runtime" "$keyring_home/data"
+chmod 700 "$keyring_home" "$keyring_home/runtime"
+export XDG_RUNTIME_DIR="$keyring_home/runtime"
+export XDG_DATA_HOME="$keyring_home/data"
+# --daemonize prints the control socket variables; eval exports them for the children.
+eval "$(printf %s "${GUARDIA_KEYRING_PASSWORD:-guardia}" \
+  | gnome-keyring-daemon --unlock --components=secrets --daemonize 2>/dev/null)"
+export GNOME_KEYRING_CONTROL
+set +e
+"$@"
+status=$?
+set -e
+kill "${GNOME_KEYRING_PID:-0}" 2>/dev/null || true
+if [ "$temporary" = true ]; then rm -rf "$keyring_home"; fi
+exit "$status"

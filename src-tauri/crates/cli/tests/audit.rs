@@ -1,0 +1,405 @@
+//! `guardia audit verify` against real database files tampered with raw SQL, one test per
+//! class of tampering the auditors care about. Each log is written by the real API (real
+//! SQLite file, real OS keyring under `dbus-run-session`), then edited the way someone with
+//! write access to the file would, then checked by the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use guardia_api::{Api, CheckpointReason, DataDir};
+use guardia_audit::{AuditSigningKey, Checkpoint, EntryDraft, EntryKind, Frontier, leaf_hash};
+use guardia_domain::Category;
+use guardia_ipc::{CheckpointExport, CheckpointFormat, TaskDraft};
+use serde_json::Value;
+use sqlx::Connection;
+use sqlx::sqlite::SqliteConnection;
+
+fn guardia(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guardia"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("GUARDIA_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+/// Runs `guardia --json audit verify [extra…]`: (exit code, report).
+fn verify(data_dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["--json", "audit", "verify"];
+    args.extend_from_slice(extra);
+    let output = guardia(data_dir, &args);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap(), report)
+}
+
+fn draft(i: usize) -> TaskDraft {
+    TaskDraft {
+        title: format!("패치 적용 {i}"),
+        category: Some(Category::Deploy),
+        sub_type: String::new(),
+        system: "hr-portal".into(),
+        request: format!("request {i}"),
+        requester: "kim.requester".into(),
+    }
+}
+
+/// A log of 200 task entries with a checkpoint after every 50 tasks (each checkpoint adds
+/// its own entry, so they sign sizes 51, 102, 153, 204).
+async fn written_log(dir: &Path) -> Api {
+    let api = Api::open(DataDir::create(dir).unwrap()).await.unwrap();
+    for i in 0..200 {
+        api.task_create(draft(i)).await.unwrap();
+        if i % 50 == 49 {
+            api.audit_checkpoint(CheckpointReason::OnDemand)
+                .await
+                .unwrap();
+        }
+    }
+    api
+}
+
+async fn raw(dir: &Path) -> SqliteConnection {
+    let url = format!("sqlite://{}", dir.join("guardia.db").display());
+    let mut conn = SqliteConnection::connect(&url).await.unwrap();
+    // What an attacker does first: the append-only triggers are only a guard against mistakes.
+    sqlx::raw_sql("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn
+}
+
+async fn entry_bytes(conn: &mut SqliteConnection, index: i64) -> Vec<u8> {
+    sqlx::query_scalar("SELECT entry FROM audit_entries WHERE idx = ?1")
+        .bind(index)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// Rewrites the log's own bookkeeping (right edge, stored nodes) to match the entries, as a
+/// careful attacker would, so only the signed checkpoints can give the edit away.
+async fn recompute_bookkeeping(conn: &mut SqliteConnection) {
+    let rows: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT idx, entry FROM audit_entries ORDER BY idx")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    sqlx::query("DELETE FROM audit_nodes")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let mut frontier = Frontier::new();
+    for (idx, bytes) in rows {
+        let leaf = leaf_hash(&bytes);
+        sqlx::query("UPDATE audit_entries SET leaf = ?1 WHERE idx = ?2")
+            .bind(leaf.to_vec())
+            .bind(idx)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        for (id, hash) in frontier.append(leaf) {
+            if id.level > 0 {
+                sqlx::query("INSERT INTO audit_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                    .bind(i64::from(id.level))
+                    .bind(id.index as i64)
+                    .bind(hash.to_vec())
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    sqlx::query("UPDATE audit_tree SET size = ?1, peaks = ?2")
+        .bind(frontier.size() as i64)
+        .bind(frontier.peaks().concat())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
+
+fn assert_tampered(report: &(i32, Value), first_bad: u64, code: &str) {
+    let (exit, json) = report;
+    assert_eq!(*exit, 1, "verify must exit 1: {json}");
+    assert_eq!(json["ok"], false, "{json}");
+    assert_eq!(json["first_bad"], first_bad, "{json}");
+    assert_eq!(json["problem_code"], code, "{json}");
+    assert!(!json["problem"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_untouched_log_verifies_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(written_log(dir.path()).await);
+    let (exit, json) = verify(dir.path(), &[]);
+    assert_eq!(exit, 0, "{json}");
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["entries"], 204);
+    assert_eq!(json["checkpoints_verified"], 4);
+    assert_eq!(json["verified_through"], 204);
+    assert_eq!(json["first_bad"], Value::Null);
+
+    // Text output names the outcome too.
+    let text = guardia(dir.path(), &["audit", "verify"]);
+    assert_eq!(text.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("intact: 204 entries"));
+}
+
+#[tokio::test]
+async fn an_edited_entry_is_found_at_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(written_log(dir.path()).await);
+    let mut conn = raw(dir.path()).await;
+    let edited = String::from_utf8(entry_bytes(&mut conn, 77).await)
+        .unwrap()
+        .replace("kim.requester", "lee.attacker");
+    sqlx::query("UPDATE audit_entries SET entry = ?1 WHERE idx = 77")
+        .bind(edited.into_bytes())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_tampered(&verify(dir.path(), &[]), 77, "entry_edited");
+
+    // A careful attacker also rewrites the leaf hashes, nodes and right edge: the signed
+    // checkpoint of size 102 no longer matches, and everything after the last good one
+    // (51) is untrusted.
+    recompute_bookkeeping(&mut conn).await;
+    assert_tampered(&verify(dir.path(), &[]), 51, "root_mismatch");
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_found_at_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(written_log(dir.path()).await);
+    let mut conn = raw(dir.path()).await;
+    sqlx::query("DELETE FROM audit_entries WHERE idx = 120")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_tampered(&verify(dir.path(), &[]), 120, "missing_rows");
+
+    // Closing the gap by renumbering does not help: entry 121 says it is 121.
+    sqlx::query("UPDATE audit_entries SET idx = idx + 999999 WHERE idx > 120")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_entries SET idx = idx - 1000000 WHERE idx >= 1000000")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_tampered(&verify(dir.path(), &[]), 120, "out_of_place");
+}
+
+#[tokio::test]
+async fn an_inserted_entry_is_found_at_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(written_log(dir.path()).await);
+    let mut conn = raw(dir.path()).await;
+    // Make room at 150 and put a well-formed, correctly hashed forgery there.
+    sqlx::query("UPDATE audit_entries SET idx = idx + 1000001 WHERE idx >= 150")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_entries SET idx = idx - 1000000 WHERE idx >= 1000000")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let forged = EntryDraft::new(
+        chrono::Utc::now(),
+        EntryKind::ApprovalGranted,
+        "park.approver",
+        "task:OPS-20261121-150",
+    )
+    .encode(150)
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_entries (idx, entry, leaf, at, kind, actor, subject, result) \
+         VALUES (150, ?1, ?2, '', 'approval.granted', 'park.approver', 'task:x', 'ok')",
+    )
+    .bind(forged.clone())
+    .bind(leaf_hash(&forged).to_vec())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_tampered(&verify(dir.path(), &[]), 150, "out_of_place");
+}
+
+#[tokio::test]
+async fn two_swapped_entries_are_found_at_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(written_log(dir.path()).await);
+    let mut conn = raw(dir.path()).await;
+    sqlx::raw_sql(
+        "UPDATE audit_entries SET idx = 9999999 WHERE idx = 90; \
+         UPDATE audit_entries SET idx = 90 WHERE idx = 91; \
+         UPDATE audit_entries SET idx = 91 WHERE idx = 9999999;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_tampered(&verify(dir.path(), &[]), 90, "out_of_place");
+}
+
+/// Exports the newest checkpoint the way an operator does, and returns the file.
+async fn exported_checkpoint(api: &Api) -> PathBuf {
+    let file = api
+        .audit_checkpoint_export(CheckpointExport {
+            format: CheckpointFormat::Text,
+        })
+        .await
+        .unwrap();
+    let kept = tempfile::NamedTempFile::new().unwrap().into_temp_path();
+    let kept = kept.keep().unwrap();
+    std::fs::copy(&file.path, &kept).unwrap();
+    kept
+}
+
+#[tokio::test]
+async fn a_truncated_tail_is_found_given_an_external_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = written_log(dir.path()).await;
+    let kept = exported_checkpoint(&api).await;
+    drop(api);
+    let mut conn = raw(dir.path()).await;
+    // Cut everything from 160 on, and tidy up so the database is consistent with itself.
+    sqlx::raw_sql(
+        "DELETE FROM audit_entries WHERE idx >= 160; DELETE FROM audit_checkpoints WHERE size > 160;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    recompute_bookkeeping(&mut conn).await;
+
+    // On its own the database cannot show what is missing (that is why checkpoints leave
+    // the machine)...
+    let (exit, alone) = verify(dir.path(), &[]);
+    assert_eq!(exit, 0, "{alone}");
+    assert_eq!(alone["entries"], 160);
+    // ...the checkpoint kept outside does.
+    let kept = kept.display().to_string();
+    assert_tampered(
+        &verify(dir.path(), &["--checkpoint", &kept]),
+        160,
+        "truncated",
+    );
+}
+
+#[tokio::test]
+async fn an_older_copy_of_the_database_is_found_given_a_newer_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = written_log(dir.path()).await;
+    api.audit_checkpoint(CheckpointReason::OnDemand)
+        .await
+        .unwrap();
+    let size_then = api.audit_status().await.unwrap().entries;
+    // A backup of that moment (VACUUM INTO gives a consistent copy of a live database).
+    let backup = dir.path().join("backup.db");
+    let mut conn = SqliteConnection::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("guardia.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("VACUUM INTO ?1")
+        .bind(backup.display().to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    // Work continues: approvals, a checkpoint that is taken off the machine.
+    for i in 0..30 {
+        api.task_create(draft(1000 + i)).await.unwrap();
+    }
+    let kept = exported_checkpoint(&api).await;
+    drop(api);
+    // Then someone restores the backup.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("guardia.db{suffix}")));
+    }
+    std::fs::rename(&backup, dir.path().join("guardia.db")).unwrap();
+
+    let (exit, alone) = verify(dir.path(), &[]);
+    assert_eq!(exit, 0, "the old copy is consistent with itself: {alone}");
+    let kept = kept.display().to_string();
+    assert_tampered(
+        &verify(dir.path(), &["--checkpoint", &kept]),
+        size_then,
+        "truncated",
+    );
+}
+
+#[tokio::test]
+async fn forged_and_wrongly_keyed_checkpoints_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = written_log(dir.path()).await;
+    let origin = api.audit_origin().to_owned();
+    drop(api);
+    let mut conn = raw(dir.path()).await;
+    let (size, peaks): (i64, Vec<u8>) = sqlx::query_as("SELECT size, peaks FROM audit_tree")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let frontier = Frontier::from_parts(
+        size as u64,
+        peaks.chunks(32).map(|c| c.try_into().unwrap()).collect(),
+    )
+    .unwrap();
+    let checkpoint = Checkpoint {
+        origin: origin.clone(),
+        size: size as u64,
+        root: frontier.root(),
+    };
+
+    // Signed by a key of the same name that is not in the keyring.
+    let impostor = AuditSigningKey::generate(&origin).unwrap();
+    sqlx::query("UPDATE audit_checkpoints SET note = ?1 WHERE size = 153")
+        .bind(impostor.sign(&Checkpoint {
+            size: 153,
+            ..checkpoint.clone()
+        }))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_tampered(&verify(dir.path(), &[]), 102, "bad_checkpoint");
+
+    // The genuine key's signature line on an edited body (a forged size).
+    let genuine: String = sqlx::query_scalar("SELECT note FROM audit_checkpoints WHERE size = 102")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_checkpoints SET note = ?1 WHERE size = 153")
+        .bind(genuine.replacen("\n102\n", "\n153\n", 1))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (exit, json) = verify(dir.path(), &[]);
+    assert_tampered(&(exit, json.clone()), 102, "bad_checkpoint");
+    assert!(
+        json["problem"]
+            .as_str()
+            .unwrap()
+            .contains("forged or altered"),
+        "{json}"
+    );
+
+    // An external "checkpoint" from another key proves nothing and is reported.
+    sqlx::query("UPDATE audit_checkpoints SET note = ?1 WHERE size = 153")
+        .bind(genuine.replacen("\n102\n", "\n102\n", 1))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let foreign = dir.path().join("foreign.txt");
+    std::fs::write(&foreign, impostor.sign(&checkpoint)).unwrap();
+    let (exit, json) = verify(dir.path(), &["--checkpoint", foreign.to_str().unwrap()]);
+    assert_eq!(exit, 1, "{json}");
+    assert_eq!(json["problem_code"], "bad_checkpoint", "{json}");
+}
