@@ -30,8 +30,13 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 fi
 
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
-  # Without a session bus, GTK's accessibility bridge autolaunches daemons that outlive the app.
-  dbus-run-session -- "${console[@]}"
+  # No desktop session: start a session bus (without one, GTK's accessibility bridge
+  # autolaunches daemons that outlive the app) and a Secret Service for the audit signing
+  # key. Its keyring is kept in GUARDIA_KEYRING_HOME so the key survives restarts; a desktop
+  # session brings its own keyring instead.
+  export GUARDIA_KEYRING_HOME="${GUARDIA_KEYRING_HOME:-$HOME/.local/share/guardia-keyring}"
+  echo "[run] no desktop session: using the keyring in $GUARDIA_KEYRING_HOME"
+  dbus-run-session -- scripts/lib/keyring-session.sh "${console[@]}"
 else
   "${console[@]}"
 fi

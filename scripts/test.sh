@@ -28,11 +28,12 @@ cargo clippy --release -p guardia-ui --target wasm32-unknown-unknown -- -D warni
 step "build (release, all targets)"
 cargo build --release --all-targets
 
-step "tests, e2e included (Xvfb + D-Bus session)"
+step "tests, e2e included (Xvfb + D-Bus session + gnome-keyring)"
 mkdir -p target/e2e-shots
+# A private, unlocked Secret Service for this run: the audit tests use the real keyring.
 # dbus-daemon chatter is filtered; the exit status is cargo's, not grep's.
 set +e
-xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- \
+xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- scripts/lib/keyring-session.sh \
   cargo test --release --all-targets 2>&1 \
   | grep --line-buffered -v -e '^dbus-daemon\[' -e 'SpiRegistry daemon is running'
 status=${PIPESTATUS[0]}

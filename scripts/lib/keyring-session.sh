@@ -16,16 +16,20 @@ else
 fi
 mkdir -p "$keyring_home/runtime" "$keyring_home/data"
 chmod 700 "$keyring_home" "$keyring_home/runtime"
-export XDG_RUNTIME_DIR="$keyring_home/runtime"
-export XDG_DATA_HOME="$keyring_home/data"
+# Only the daemon sees the redirected XDG dirs: the program keeps its own (its data
+# directory must not move) and reaches the keyring over the session bus.
 # --daemonize prints the control socket variables; eval exports them for the children.
 eval "$(printf %s "${GUARDIA_KEYRING_PASSWORD:-guardia}" \
-  | gnome-keyring-daemon --unlock --components=secrets --daemonize 2>/dev/null)"
+  | XDG_RUNTIME_DIR="$keyring_home/runtime" XDG_DATA_HOME="$keyring_home/data" \
+    gnome-keyring-daemon --unlock --components=secrets --daemonize 2>/dev/null)"
 export GNOME_KEYRING_CONTROL
 set +e
 "$@"
 status=$?
 set -e
-kill "${GNOME_KEYRING_PID:-0}" 2>/dev/null || true
+# The daemon leaves with the D-Bus session that dbus-run-session ends after us.
+if [ -n "${GNOME_KEYRING_PID:-}" ] && [ "$GNOME_KEYRING_PID" -gt 1 ]; then
+  kill "$GNOME_KEYRING_PID" 2>/dev/null || true
+fi
 if [ "$temporary" = true ]; then rm -rf "$keyring_home"; fi
 exit "$status"

@@ -178,6 +178,44 @@ impl Console {
         }
     }
 
+    /// Waits until the element matching `css` has `attribute` equal to `expected`.
+    pub async fn wait_for_attr(&self, css: &str, attribute: &str, expected: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let current = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.attr(attribute).await.unwrap_or_default(),
+                Err(_) => None,
+            };
+            if current.as_deref() == Some(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` has {attribute}={current:?}, expected {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the text of `css` contains `expected`.
+    pub async fn wait_for_text_containing(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let current = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if current.contains(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` shows {current:?}, expected it to contain {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until nothing matches `css`.
     pub async fn wait_gone(&self, css: &str) {
         let deadline = Instant::now() + PATIENCE;

@@ -6,6 +6,7 @@ use guardia_ipc::{
 use leptos::ev;
 use leptos::prelude::*;
 
+use crate::audit::AuditPage;
 use crate::i18n::{Key, tr};
 use crate::ipc;
 use crate::settings::SettingsPage;
@@ -126,9 +127,8 @@ impl Page {
         match self {
             Page::Reviews => Some(Key::ReviewsBlurb),
             Page::Rollouts => Some(Key::RolloutsBlurb),
-            Page::Audit => Some(Key::AuditBlurb),
             Page::Inventory => Some(Key::InventoryBlurb),
-            Page::Tasks | Page::Settings => None,
+            Page::Tasks | Page::Audit | Page::Settings => None,
         }
     }
 }
@@ -255,6 +255,7 @@ fn Shell() -> impl IntoView {
             <main class="content">
                 {move || match page.get() {
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
+                    Page::Audit => view! { <AuditPage /> }.into_any(),
                     Page::Settings => view! { <SettingsPage /> }.into_any(),
                     other => view! { <Placeholder page=other /> }.into_any(),
                 }}

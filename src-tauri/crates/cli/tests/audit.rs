@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use guardia_api::{Api, CheckpointReason, DataDir};
-use guardia_audit::{AuditSigningKey, Checkpoint, EntryDraft, EntryKind, Frontier, leaf_hash};
+use guardia_audit::{
+    AuditSigningKey, Checkpoint, EntryDraft, EntryKind, Frontier, hex_lower, leaf_hash,
+};
 use guardia_domain::Category;
 use guardia_ipc::{CheckpointExport, CheckpointFormat, TaskDraft};
 use serde_json::Value;
@@ -402,4 +404,111 @@ async fn forged_and_wrongly_keyed_checkpoints_are_refused() {
     let (exit, json) = verify(dir.path(), &["--checkpoint", foreign.to_str().unwrap()]);
     assert_eq!(exit, 1, "{json}");
     assert_eq!(json["problem_code"], "bad_checkpoint", "{json}");
+}
+
+/// The signing key lives in the keyring and nowhere else: not in the database file, its WAL,
+/// the exports, the audit entries or the logs (at trace level). Nor does a secret typed into
+/// a task's request reach the audit entries.
+#[tokio::test]
+async fn no_secret_reaches_the_database_exports_entries_or_logs() {
+    use base64::Engine;
+    use guardia_secrets::{OsKeyring, SecretName, SecretStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::open(DataDir::create(dir.path()).unwrap())
+        .await
+        .unwrap();
+    let planted = "Planted-Secret-7731";
+    let mut leaky = draft(1);
+    leaky.request = format!("db password={planted}");
+    api.task_create(leaky).await.unwrap();
+    api.audit_checkpoint(CheckpointReason::OnDemand)
+        .await
+        .unwrap();
+    for format in [
+        CheckpointFormat::Text,
+        CheckpointFormat::Qr,
+        CheckpointFormat::Print,
+    ] {
+        api.audit_checkpoint_export(CheckpointExport { format })
+            .await
+            .unwrap();
+    }
+    for kind in [
+        guardia_ipc::ReportKind::ActivityCsv,
+        guardia_ipc::ReportKind::IntegrityHtml,
+    ] {
+        api.audit_report_export(guardia_ipc::ReportExport {
+            kind,
+            query: guardia_ipc::AuditQuery::default(),
+        })
+        .await
+        .unwrap();
+    }
+    let seed = OsKeyring
+        .get(&SecretName::new(
+            guardia_api::KEY_SERVICE,
+            api.audit_origin(),
+        ))
+        .unwrap()
+        .expect("the signing key is in the keyring");
+    let seed = seed.expose().clone();
+    drop(api);
+
+    let log = Command::new(env!("CARGO_BIN_EXE_guardia"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["audit", "checkpoint"])
+        .env("GUARDIA_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(log.status.success());
+    let (_, report) = verify(dir.path(), &[]);
+    assert_eq!(report["ok"], true);
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let needles: Vec<Vec<u8>> = vec![
+        seed.clone(),
+        hex_lower(&seed).into_bytes(),
+        b64.encode(&seed).into_bytes(),
+        b64.encode(&seed[..24]).into_bytes(),
+    ];
+    let mut haystacks: Vec<(String, Vec<u8>)> =
+        vec![("CLI log".into(), [log.stdout, log.stderr].concat())];
+    let mut files = vec![
+        dir.path().join("guardia.db"),
+        dir.path().join("guardia.db-wal"),
+    ];
+    files.extend(
+        std::fs::read_dir(dir.path().join("exports"))
+            .unwrap()
+            .map(|e| e.unwrap().path()),
+    );
+    for file in files {
+        if let Ok(bytes) = std::fs::read(&file) {
+            haystacks.push((file.display().to_string(), bytes));
+        }
+    }
+    let mut conn = raw(dir.path()).await;
+    let entries: Vec<Vec<u8>> = sqlx::query_scalar("SELECT entry FROM audit_entries")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let entries = entries.concat();
+    assert!(!entries.is_empty());
+    haystacks.push(("audit entries".into(), entries.clone()));
+    for (what, hay) in &haystacks {
+        for needle in &needles {
+            assert!(
+                !hay.windows(needle.len()).any(|w| w == needle.as_slice()),
+                "the signing key appears in {what}"
+            );
+        }
+    }
+    assert!(
+        !entries
+            .windows(planted.len())
+            .any(|w| w == planted.as_bytes()),
+        "a secret typed into a request reached the audit entries"
+    );
 }

@@ -35,6 +35,8 @@ story_on_sqlite!(
     list_filters_and_orders,
     transitions_are_compare_and_set,
     preferences_are_per_owner,
+    a_change_whose_audit_entry_fails_is_not_made,
+    audit_indexes_are_contiguous_and_the_tree_is_kept,
 );
 
 async fn raw_connection(dir: &TempDir) -> sqlx::SqlitePool {

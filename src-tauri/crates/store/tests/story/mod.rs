@@ -4,11 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test code: a panic is the report
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use guardia_audit::{EntryDraft, EntryKind};
+use guardia_audit::{EntryDraft, EntryKind, Frontier, fold_range, leaf_hash, perfect_nodes};
 use guardia_domain::{
     Category, NewTask, PersonName, Task, TaskDraft, TaskEvent, TaskId, TaskStatus, TimelineKind,
 };
-use guardia_store::{Store, StoreError, TaskFilter};
+use guardia_store::{AuditFilter, Store, StoreError, TaskFilter};
 
 pub fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
@@ -325,4 +325,89 @@ pub async fn preferences_are_per_owner(store: &dyn Store) {
         store.preference("lee", "lang").await.unwrap().as_deref(),
         Some("en")
     );
+}
+
+/// Fail closed: the audit entry is written in the change's transaction, so an entry that
+/// cannot be written (here: a payload with a float, which has no canonical form) takes the
+/// change down with it — no task, no timeline, no counter bump, no entry.
+pub async fn a_change_whose_audit_entry_fails_is_not_made(store: &dyn Store) {
+    let unwritable = |task: &Task| audit_created(task).with("ratio", 0.5);
+    let err = store
+        .insert_task(
+            &new_task("t", Category::Deploy, "web"),
+            day(21),
+            at(21, 1),
+            &person("operator"),
+            &unwritable,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert_eq!(store.count_tasks().await.unwrap(), 0);
+    assert_eq!(store.audit_head().await.unwrap().size, 0);
+    let task = register(store, "next").await;
+    assert_eq!(
+        task.id.seq(),
+        1,
+        "the failed insert used no sequence number"
+    );
+
+    let submit = TaskStatus::Received.apply(TaskEvent::Submitted).unwrap();
+    let unwritable = |task: &Task| audit_moved(task).with("ratio", 0.5);
+    store
+        .record_transition(task.id, submit, &person("op"), "", at(21, 2), &unwritable)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        store.task(task.id).await.unwrap().unwrap().status,
+        TaskStatus::Received,
+        "the transition was rolled back with its entry"
+    );
+    assert_eq!(store.timeline(task.id).await.unwrap().len(), 1);
+    assert_eq!(store.audit_head().await.unwrap().size, 1);
+}
+
+/// Entries get 0, 1, 2, … from the log's own size; the stored tree gives the same root as
+/// recomputing from the entries, and every perfect node a proof needs is there.
+pub async fn audit_indexes_are_contiguous_and_the_tree_is_kept(store: &dyn Store) {
+    for i in 0..5 {
+        register(store, &format!("t{i}")).await;
+    }
+    let drafts: Vec<EntryDraft> = (0..18)
+        .map(|i| {
+            EntryDraft::new(
+                at(21, 3),
+                EntryKind::RolloutStep,
+                "op",
+                format!("server:s{i}"),
+            )
+        })
+        .collect();
+    let head = store.append_audit(&drafts).await.unwrap();
+    assert_eq!(head.size, 23);
+
+    let rows = store.audit_scan(0, 100).await.unwrap();
+    let indexes: Vec<u64> = rows.iter().map(|r| r.index).collect();
+    assert_eq!(indexes, (0..23).collect::<Vec<_>>());
+    let mut frontier = Frontier::new();
+    for row in &rows {
+        assert_eq!(row.leaf, leaf_hash(&row.bytes).to_vec());
+        assert_eq!(guardia_audit::claimed_index(&row.bytes), Some(row.index));
+        frontier.push(leaf_hash(&row.bytes));
+    }
+    assert_eq!(frontier.root(), head.root);
+    let nodes = store.audit_nodes(&perfect_nodes(0..23)).await.unwrap();
+    assert_eq!(fold_range(&nodes), head.root);
+
+    let page = store
+        .audit_page(&AuditFilter {
+            kind: Some("rollout.".into()),
+            before: Some(20),
+            limit: 3,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let indexes: Vec<u64> = page.iter().map(|r| r.index).collect();
+    assert_eq!(indexes, vec![19, 18, 17]);
 }
