@@ -266,9 +266,9 @@ fn IntegrityPanel(
                 }</dd>
                 <dt>{move || ui.t(Key::SinceExport)}</dt>
                 <dd data-test="since-export">{status.entries_since_export}</dd>
-                <dt>{move || ui.t(Key::VerifierKey)}</dt>
+                <dt>{move || ui.t(Key::VerifierKeyLabel)}</dt>
                 <dd class="mono small">{status.verifier_key.clone().unwrap_or_default()}
-                    {key_problem.map(|p| view! { <span class="error-text">{move || ui.t(Key::KeyProblem)}": "{p.clone()}</span> })}
+                    {key_problem.map(|p| view! { <span class="error-text">{move || ui.t(Key::SigningProblem)}": "{p.clone()}</span> })}
                 </dd>
             </dl>
             <div class="actions">

@@ -99,7 +99,7 @@ texts! {
     LastVerification => "마지막 검증", "Last verification";
     LastCheckpoint => "마지막 체크포인트", "Last checkpoint";
     SinceExport => "내보낸 체크포인트 이후 항목", "Entries since the last exported checkpoint";
-    VerifierKey => "검증 키", "Verifier key";
+    VerifierKeyLabel => "검증 키", "Verifier key";
     Never => "없음", "never";
     DailyDue => "일일 검증 예정", "daily verification due";
     VerifyNow => "지금 검증", "Verify now";
@@ -119,7 +119,7 @@ texts! {
     FirstBad => "첫 손상 항목", "First bad entry";
     AckNote => "무엇이 발견되었고 어떻게 조치하는지 적어 주세요.", "What was found and what is being done about it.";
     Acknowledge => "확인하고 배포 차단 해제", "Acknowledge and unblock rollouts";
-    KeyProblem => "서명 불가", "Cannot sign";
+    SigningProblem => "서명 불가", "Cannot sign";
     Activity => "활동", "Activity";
     AuditSearch => "내용 검색", "Search entries";
     AllKinds => "모든 종류", "All kinds";

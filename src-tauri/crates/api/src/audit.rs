@@ -384,7 +384,7 @@ impl Api {
         self.audit_checkpoint(reason).await.map(Some)
     }
 
-    /// Streams the whole log through the verifier. Read-only: records nothing (the
+    /// Streams the whole log through the verifier. Appends nothing to the log (the
     /// console's [`audit_verify_now`](Self::audit_verify_now) records the run).
     pub async fn audit_verify_with(
         &self,
@@ -392,7 +392,10 @@ impl Api {
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Report, ApiError> {
         let key = self.trusted_key(options.key).await?;
-        let head = self.store.audit_head().await?;
+        // Checkpoints first, then the head: every stored checkpoint is then within the head,
+        // and the scan stops at the head, so entries appended meanwhile (the console keeps
+        // working during a verification) are left for the next run instead of looking like
+        // a size mismatch.
         let mut checkpoints: Vec<(String, Source)> = self
             .store
             .checkpoints()
@@ -406,6 +409,7 @@ impl Api {
         for (note, label) in options.external {
             checkpoints.push((note, Source::External(label)));
         }
+        let head = self.store.audit_head().await?;
         let mut verifier = Verifier::new(&self.origin, &key, checkpoints);
         let total = head.size;
         progress(0, total);
@@ -414,10 +418,16 @@ impl Api {
         let (batches, mut incoming) =
             tokio::sync::mpsc::channel::<Result<Vec<StoredEntry>, ApiError>>(2);
         let store = self.store.clone();
+        let end = head.size;
         let reader = tokio::spawn(async move {
             let mut from = 0u64;
             loop {
-                let batch = store.audit_scan(from, SCAN_BATCH).await;
+                let want = u32::try_from(end.saturating_sub(from)).unwrap_or(u32::MAX);
+                let batch = if want == 0 {
+                    Ok(Vec::new())
+                } else {
+                    store.audit_scan(from, want.min(SCAN_BATCH)).await
+                };
                 let last = match &batch {
                     Ok(rows) => rows.last().map(|r| r.index),
                     Err(_) => None,

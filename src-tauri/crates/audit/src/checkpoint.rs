@@ -214,9 +214,9 @@ impl FromStr for VerifierKey {
 
     fn from_str(text: &str) -> Result<Self, NoteError> {
         let text = text.trim();
-        let mut parts = text.split('+');
-        let (Some(name), Some(id_hex), Some(key_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // The key itself is standard base64, which may contain `+`: split twice only.
+        let mut parts = text.splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(NoteError::BadKey("expected name+keyid+key"));
         };
@@ -403,6 +403,17 @@ mod tests {
                 .parse::<VerifierKey>()
                 .is_err()
         );
+    }
+
+    /// Regression: a key whose base64 holds `+` was split into four parts and refused.
+    #[test]
+    fn verifier_keys_whose_base64_contains_a_plus_parse() {
+        let with_plus = (0u8..=255)
+            .map(|i| AuditSigningKey::from_seed("guardia.local/test/0001", &[i; 32]).unwrap())
+            .find(|k| k.verifier().to_string().matches('+').count() > 2)
+            .expect("some seed gives a key with + in its base64");
+        let text = with_plus.verifier().to_string();
+        assert_eq!(text.parse::<VerifierKey>().unwrap(), with_plus.verifier());
     }
 
     #[test]

@@ -26,7 +26,7 @@ async fn frontier_in(conn: &mut SqliteConnection) -> Result<Frontier, StoreError
         .await?;
     let size = to_u64(row.try_get("size")?, "audit tree size")?;
     let peaks: Vec<u8> = row.try_get("peaks")?;
-    if peaks.len() % 32 != 0 {
+    if !peaks.len().is_multiple_of(32) {
         return Err(StoreError::corrupt(
             "audit tree",
             "the right edge is not a list of hashes",
