@@ -107,11 +107,29 @@ impl Driver {
                 "args": ["--data-dir", data_dir],
             }),
         );
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a WebDriver session on the console");
+        // tauri-driver starts WebKitWebDriver on the first session request and forwards the
+        // request at once; on a loaded machine WebKitWebDriver may not listen yet and the
+        // request fails before any session exists. Retrying that is safe; anything else fails.
+        let deadline = Instant::now() + PATIENCE;
+        let client = loop {
+            let attempt = ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await;
+            match attempt {
+                Ok(client) => break client,
+                Err(fantoccini::error::NewSessionError::Lost(e)) if Instant::now() < deadline => {
+                    eprintln!("WebDriver session not ready ({e}); asking again");
+                }
+                Err(fantoccini::error::NewSessionError::FailedC(e))
+                    if Instant::now() < deadline =>
+                {
+                    eprintln!("WebDriver session not ready ({e}); asking again");
+                }
+                Err(e) => panic!("a WebDriver session on the console: {e:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
         let console = Console { client };
         console.find("[data-test=app]").await;
         console
