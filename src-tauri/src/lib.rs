@@ -46,9 +46,9 @@ impl Console {
     }
 }
 
-/// How often the console asks whether the daily verification is due. The decision itself
-/// is the API's, on its clock; this is only how soon a due run starts.
-const DAILY_CHECK_EVERY: Duration = Duration::from_secs(10 * 60);
+/// How often the console signs unsigned entries and asks whether the daily verification is
+/// due. The decisions are the API's, on its clock; this is only how soon they happen.
+const BACKGROUND_TICK: Duration = Duration::from_secs(10 * 60);
 
 async fn open(args: &ConsoleArgs) -> Result<Arc<Api>, IpcError> {
     let api = Api::open(DataDir::locate(args.data_dir.clone())?).await?;
@@ -64,11 +64,16 @@ async fn open(args: &ConsoleArgs) -> Result<Arc<Api>, IpcError> {
     Ok(Arc::new(api))
 }
 
-/// Runs the daily verification whenever it is due, for as long as the console runs.
-async fn daily_verification(api: Arc<Api>) {
-    let mut ticks = tokio::time::interval(DAILY_CHECK_EVERY);
+/// For as long as the console runs: signs whatever is not yet covered by a checkpoint (so a
+/// killed process leaves at most one tick of unsigned entries), and runs the daily
+/// verification whenever it is due.
+async fn background_audit(api: Arc<Api>) {
+    let mut ticks = tokio::time::interval(BACKGROUND_TICK);
     loop {
         ticks.tick().await;
+        if let Err(e) = api.checkpoint_if_unsigned(CheckpointReason::Periodic).await {
+            tracing::warn!(error = %e, "periodic audit checkpoint not written");
+        }
         match api.audit_verification_due().await {
             Ok(true) => {
                 if let Err(e) = api.audit_verify_start(VerifyTrigger::Daily).await {
@@ -110,7 +115,7 @@ pub fn main() -> ExitCode {
     }
 
     if let Ok(api) = &api {
-        tauri::async_runtime::spawn(daily_verification(api.clone()));
+        tauri::async_runtime::spawn(background_audit(api.clone()));
     }
     let for_exit = api.as_ref().ok().cloned();
 

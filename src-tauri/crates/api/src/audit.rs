@@ -38,6 +38,9 @@ const LIST_LIMIT: u32 = 100;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckpointReason {
     Every256,
+    /// The console's background tick: nothing stays unsigned for long, even if the
+    /// process is later killed before its shutdown checkpoint.
+    Periodic,
     Shutdown,
     OnDemand,
     Approval,
@@ -48,6 +51,7 @@ impl CheckpointReason {
     pub fn code(self) -> &'static str {
         match self {
             Self::Every256 => "every-256",
+            Self::Periodic => "periodic",
             Self::Shutdown => "shutdown",
             Self::OnDemand => "on-demand",
             Self::Approval => "approval",

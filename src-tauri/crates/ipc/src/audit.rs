@@ -51,7 +51,7 @@ pub struct AuditPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointView {
     pub size: u64,
-    /// `every-256`, `shutdown`, `on-demand`, `approval`, `rollout-phase`.
+    /// `every-256`, `periodic`, `shutdown`, `on-demand`, `approval`, `rollout-phase`.
     pub reason: String,
     pub created_at: DateTime<Utc>,
     pub exported_at: Option<DateTime<Utc>>,
