@@ -115,6 +115,8 @@ pub struct VerifyOptions {
     pub key: Option<VerifierKey>,
     /// Checkpoints kept elsewhere: (signed note, where it came from).
     pub external: Vec<(String, String)>,
+    /// Entries per read (default 16,384); small values let tests cross many chunks.
+    pub chunk_entries: Option<u32>,
 }
 
 /// An inclusion proof a third party can check with SHA-256 and Ed25519 alone.
@@ -418,39 +420,42 @@ impl Api {
         let total = head.size;
         progress(0, total);
 
-        // Read the next batch while this one is hashed: SQLite and SHA-256 each get a core.
-        let (batches, mut incoming) =
-            tokio::sync::mpsc::channel::<Result<Vec<StoredEntry>, ApiError>>(2);
-        let store = self.store.clone();
+        // Two readers fetch alternate chunks ([0,B), [2B,3B), … and [B,2B), [3B,4B), …) while
+        // this task hashes them in order: SQLite row decoding, which dominates, gets both
+        // cores. Each reader runs at most two chunks ahead.
         let end = head.size;
-        let reader = tokio::spawn(async move {
-            let mut from = 0u64;
-            loop {
-                let want = u32::try_from(end.saturating_sub(from)).unwrap_or(u32::MAX);
-                let batch = if want == 0 {
-                    Ok(Vec::new())
-                } else {
-                    store.audit_scan(from, want.min(SCAN_BATCH)).await
-                };
-                let last = match &batch {
-                    Ok(rows) => rows.last().map(|r| r.index),
-                    Err(_) => None,
-                };
-                let done = last.is_none();
-                if batches.send(batch.map_err(ApiError::from)).await.is_err() || done {
-                    break;
+        let batch = u64::from(options.chunk_entries.unwrap_or(SCAN_BATCH).max(1));
+        let chunks = end.div_ceil(batch);
+        let mut lanes = Vec::with_capacity(2);
+        let mut readers = Vec::with_capacity(2);
+        for lane in 0..2u64 {
+            let (send, receive) =
+                tokio::sync::mpsc::channel::<Result<Vec<StoredEntry>, ApiError>>(2);
+            let store = self.store.clone();
+            readers.push(tokio::spawn(async move {
+                let mut chunk = lane;
+                while chunk < chunks {
+                    let start = chunk * batch;
+                    let rows = store
+                        .audit_range(start, (start + batch).min(end))
+                        .await
+                        .map_err(ApiError::from);
+                    let failed = rows.is_err();
+                    if send.send(rows).await.is_err() || failed {
+                        break;
+                    }
+                    chunk += 2;
                 }
-                from = last.map_or(from, |l| l + 1);
-            }
-        });
-        while let Some(batch) = incoming.recv().await {
-            let rows = batch?;
-            if rows.is_empty() {
+            }));
+            lanes.push(receive);
+        }
+        for chunk in 0..chunks {
+            let Some(rows) = lanes[(chunk % 2) as usize].recv().await else {
                 break;
-            }
-            let verifier_ref = &mut verifier;
+            };
+            let rows = rows?;
             for row in &rows {
-                if !verifier_ref.push(row.index, &row.bytes, &row.leaf) {
+                if !verifier.push(row.index, &row.bytes, &row.leaf) {
                     break;
                 }
             }
@@ -459,7 +464,14 @@ impl Api {
                 break;
             }
         }
-        reader.abort();
+        for reader in readers {
+            reader.abort();
+        }
+        let unrecorded = self.store.audit_unrecorded().await?;
+        if unrecorded > 0 {
+            let recorded = self.store.audit_head().await?.size;
+            verifier.unrecorded(recorded, unrecorded);
+        }
         let report = verifier.finish(Some((head.size, head.root)));
         progress(report.entries, total.max(report.entries));
         Ok(report)

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use base64::Engine;
 use chrono::{DateTime, Duration, FixedOffset};
-use guardia_api::{Api, ApiError, ApiParts, CheckpointReason, DataDir, FixedClock, VerifyTrigger};
+use guardia_api::{
+    Api, ApiError, ApiParts, CheckpointReason, DataDir, FixedClock, VerifyOptions, VerifyTrigger,
+};
 use guardia_audit::{
     AuditSigningKey, Checkpoint, VerifierKey, hex_lower, leaf_hash, verify_inclusion,
 };
@@ -190,6 +192,44 @@ async fn a_failed_verification_blocks_rollouts_until_an_admin_acknowledges_it() 
         .await,
         Err(ApiError::InvalidRequest(_))
     ));
+}
+
+/// Verification reads the log in chunks, two readers taking turns; entries must still be
+/// checked in order and a bad one found wherever the chunk boundaries fall.
+#[tokio::test]
+async fn verification_across_many_chunks_keeps_order_and_finds_the_bad_entry() {
+    let (dir, api) = fresh().await;
+    for i in 0..40 {
+        api.task_create(draft(&format!("t{i}"), "")).await.unwrap();
+    }
+    api.audit_checkpoint(CheckpointReason::OnDemand)
+        .await
+        .unwrap();
+    for chunk in [1, 3, 7, 40, 1000] {
+        let options = VerifyOptions {
+            chunk_entries: Some(chunk),
+            ..VerifyOptions::default()
+        };
+        let report = api
+            .audit_verify_with(options, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert!(report.ok(), "chunks of {chunk}: {:?}", report.failure);
+        assert_eq!(report.entries, 41);
+        assert_eq!(report.verified_through, 41);
+    }
+    edit_entry(dir.path(), 20).await;
+    for chunk in [1, 3, 7, 1000] {
+        let options = VerifyOptions {
+            chunk_entries: Some(chunk),
+            ..VerifyOptions::default()
+        };
+        let report = api
+            .audit_verify_with(options, &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(report.failure.unwrap().first_bad, 20, "chunks of {chunk}");
+    }
 }
 
 #[tokio::test]

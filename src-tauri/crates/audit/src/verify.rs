@@ -74,6 +74,8 @@ pub enum Problem {
     SizeMismatch { entries: u64, recorded: u64 },
     /// The log's own record of its right edge disagrees with the entries since `since`.
     TailMismatch { since: u64 },
+    /// Entries stored at or after `from`, where the log records its end: added outside it.
+    Unrecorded { from: u64, count: u64 },
 }
 
 impl Problem {
@@ -89,6 +91,7 @@ impl Problem {
             Self::Truncated { .. } => "truncated",
             Self::SizeMismatch { .. } => "size_mismatch",
             Self::TailMismatch { .. } => "tail_mismatch",
+            Self::Unrecorded { .. } => "unrecorded_entries",
         }
     }
 }
@@ -148,6 +151,11 @@ impl fmt::Display for Problem {
             Self::TailMismatch { since } => write!(
                 f,
                 "the entries after {since} do not match the tree the log recorded for them"
+            ),
+            Self::Unrecorded { from, count } => write!(
+                f,
+                "{count} entries are stored from index {from} on, past the end the log records: \
+                 they were added outside GUARDiA"
             ),
         }
     }
@@ -276,6 +284,14 @@ impl Verifier {
         self.frontier.push(leaf);
         self.reach_checkpoints();
         self.failure.is_none()
+    }
+
+    /// Reports entries found stored beyond the end the log records (checked by the caller,
+    /// atomically, after the stream).
+    pub fn unrecorded(&mut self, from: u64, count: u64) {
+        if count > 0 {
+            self.fail(from, Problem::Unrecorded { from, count });
+        }
     }
 
     /// Ends the stream. `recorded` is what the log's own bookkeeping says: its size and the

@@ -359,6 +359,7 @@ async fn audit(api: &Api, out: &Output, command: AuditCommand) -> Result<Done, A
             let options = VerifyOptions {
                 key: read_key(key)?,
                 external,
+                chunk_entries: None,
             };
             let show_progress = std::io::stderr().is_terminal() && !out.json;
             let mut last_shown = std::time::Instant::now();

@@ -251,6 +251,32 @@ async fn two_swapped_entries_are_found_at_the_first() {
     assert_tampered(&verify(dir.path(), &[]), 90, "out_of_place");
 }
 
+#[tokio::test]
+async fn entries_added_past_the_recorded_end_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(written_log(dir.path()).await);
+    let mut conn = raw(dir.path()).await;
+    // A well-formed entry at the next index, without touching the log's own bookkeeping.
+    let forged = EntryDraft::new(
+        chrono::Utc::now(),
+        EntryKind::ApprovalGranted,
+        "park.approver",
+        "task:OPS-20261121-204",
+    )
+    .encode(204)
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_entries (idx, entry, leaf, at, kind, actor, subject, result) \
+         VALUES (204, ?1, ?2, '', 'approval.granted', 'park.approver', 'task:x', 'ok')",
+    )
+    .bind(forged.clone())
+    .bind(leaf_hash(&forged).to_vec())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_tampered(&verify(dir.path(), &[]), 204, "unrecorded_entries");
+}
+
 /// Exports the newest checkpoint the way an operator does, and returns the file.
 async fn exported_checkpoint(api: &Api) -> PathBuf {
     let file = api

@@ -116,6 +116,14 @@ pub trait AuditStore: Send + Sync {
     /// Up to `limit` entries with index `>= from`, in index order: the verifier's read.
     async fn audit_scan(&self, from: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError>;
 
+    /// The entries with `start <= index < end`, in index order (verification reads the log
+    /// in such chunks, two at a time).
+    async fn audit_range(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// How many stored entries lie at or beyond the size the log records for itself, read
+    /// atomically. Always 0 for an honest log: an append moves both in one transaction.
+    async fn audit_unrecorded(&self) -> Result<u64, StoreError>;
+
     /// The stored hashes of these perfect subtrees (level 0 = recorded leaf hashes).
     async fn audit_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError>;
 

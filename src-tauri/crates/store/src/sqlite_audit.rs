@@ -249,6 +249,26 @@ impl AuditStore for SqliteStore {
         rows.iter().map(entry_from_row).collect()
     }
 
+    async fn audit_range(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idx, entry, leaf FROM audit_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )
+        .bind(to_i64(start, "audit index")?)
+        .bind(to_i64(end, "audit index")?)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn audit_unrecorded(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entries WHERE idx >= (SELECT size FROM audit_tree WHERE id = 1)",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        to_u64(count, "unrecorded entries")
+    }
+
     async fn audit_nodes(&self, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
         let mut conn = self.pool().acquire().await?;
         let mut hashes = Vec::with_capacity(ids.len());
