@@ -23,7 +23,15 @@ async fn the_audit_screen_verifies_exports_and_blocks_rollouts_after_tampering()
     ui.find("[data-test=audit-row][data-kind='task.transitioned']")
         .await;
 
+    // A fresh console runs its first daily verification by itself at start.
+    ui.wait_for_attr("[data-test=last-verification]", "data-trigger", "daily")
+        .await;
+    ui.wait_for_attr("[data-test=integrity-state]", "data-state", "verified")
+        .await;
+    // Then the operator asks for one; wait for that run, then for the panel to show it done.
     ui.click("[data-test=verify-now]").await;
+    ui.wait_for_attr("[data-test=last-verification]", "data-trigger", "manual")
+        .await;
     ui.wait_for_attr("[data-test=integrity-state]", "data-state", "verified")
         .await;
     let progress = ui.find("[data-test=verify-progress]").await;

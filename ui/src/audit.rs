@@ -242,7 +242,10 @@ fn IntegrityPanel(
                 <dt>{move || ui.t(Key::Entries)}</dt>
                 <dd data-test="audit-entries">{status.entries}</dd>
                 <dt>{move || ui.t(Key::LastVerification)}</dt>
-                <dd data-test="last-verification">{
+                <dd
+                    data-test="last-verification"
+                    data-trigger=last_verification.as_ref().map(|v| v.trigger.clone()).unwrap_or_default()
+                >{
                     let v = last_verification.clone();
                     move || match &v {
                         None => ui.t(Key::Never).to_owned(),
