@@ -154,6 +154,40 @@ async fn an_untouched_log_verifies_and_exits_0() {
     let text = guardia(dir.path(), &["audit", "verify"]);
     assert_eq!(text.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&text.stdout).starts_with("intact: 204 entries"));
+
+    // An inclusion proof for a third party: against the newest checkpoint covering it.
+    let file = dir.path().join("proof.json");
+    let proof = guardia(
+        dir.path(),
+        &[
+            "audit",
+            "proof",
+            "--index",
+            "77",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(proof.status.code(), Some(0));
+    let proof: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(proof["format"], "guardia-inclusion-proof/1");
+    assert_eq!(proof["index"], 77);
+    assert_eq!(proof["tree_size"], 204);
+    assert_eq!(
+        proof["proof"].as_array().unwrap().len(),
+        8,
+        "⌈log2 204⌉ hashes"
+    );
+    assert!(proof["checkpoint"].as_str().unwrap().contains("\n204\n"));
+    assert!(
+        proof["entry_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("guardia.audit.v1\n{\"index\":77,")
+    );
+    // No checkpoint covers an entry past the log's end.
+    let missing = guardia(dir.path(), &["audit", "proof", "--index", "999"]);
+    assert_eq!(missing.status.code(), Some(1));
 }
 
 #[tokio::test]
