@@ -217,8 +217,6 @@ pub(crate) fn audit_filter(query: &AuditQuery, limit: u32) -> AuditFilter {
         subject: text(&query.subject),
         result: text(&query.result),
         text: query.text.clone(),
-        since: None,
-        until: None,
         limit,
     }
 }
@@ -357,15 +355,12 @@ impl Api {
     /// the last one. The change itself is already committed, so a failure here is logged
     /// and shown in the integrity panel rather than returned.
     pub(crate) async fn checkpoint_if_due(&self) {
-        let due = async {
-            let head = self.store.audit_head().await?;
-            let last = self.store.latest_checkpoint().await?.map_or(0, |c| c.size);
-            Ok::<bool, ApiError>(
-                head.size / guardia_audit::CHECKPOINT_EVERY
-                    > last / guardia_audit::CHECKPOINT_EVERY,
-            )
-        };
-        match due.await {
+        let every = guardia_audit::CHECKPOINT_EVERY;
+        let due = self
+            .signed_so_far()
+            .await
+            .map(|(size, signed)| size / every > signed / every);
+        match due {
             Ok(true) => {
                 if let Err(e) = self.audit_checkpoint(CheckpointReason::Every256).await {
                     tracing::warn!(error = %e, "periodic audit checkpoint not written");
@@ -382,12 +377,18 @@ impl Api {
         &self,
         reason: CheckpointReason,
     ) -> Result<Option<CheckpointView>, ApiError> {
-        let head = self.store.audit_head().await?;
-        let last = self.store.latest_checkpoint().await?.map_or(0, |c| c.size);
-        if head.size == last {
+        let (size, signed) = self.signed_so_far().await?;
+        if size == signed {
             return Ok(None);
         }
         self.audit_checkpoint(reason).await.map(Some)
+    }
+
+    /// The log's size and the size its newest checkpoint signs.
+    async fn signed_so_far(&self) -> Result<(u64, u64), ApiError> {
+        let size = self.store.audit_head().await?.size;
+        let signed = self.store.latest_checkpoint().await?.map_or(0, |c| c.size);
+        Ok((size, signed))
     }
 
     /// Streams the whole log through the verifier. Appends nothing to the log (the
@@ -423,9 +424,8 @@ impl Api {
         // Two readers fetch alternate chunks ([0,B), [2B,3B), … and [B,2B), [3B,4B), …) while
         // this task hashes them in order: SQLite row decoding, which dominates, gets both
         // cores. Each reader runs at most two chunks ahead.
-        let end = head.size;
         let batch = u64::from(options.chunk_entries.unwrap_or(SCAN_BATCH).max(1));
-        let chunks = end.div_ceil(batch);
+        let chunks = total.div_ceil(batch);
         let mut lanes = Vec::with_capacity(2);
         let mut readers = Vec::with_capacity(2);
         for lane in 0..2u64 {
@@ -437,7 +437,7 @@ impl Api {
                 while chunk < chunks {
                     let start = chunk * batch;
                     let rows = store
-                        .audit_range(start, (start + batch).min(end))
+                        .audit_range(start, (start + batch).min(total))
                         .await
                         .map_err(ApiError::from);
                     let failed = rows.is_err();
@@ -773,7 +773,7 @@ impl Api {
             .ok_or(ApiError::NoCheckpointCovers(index))?;
         let entry = self
             .store
-            .audit_scan(index, 1)
+            .audit_range(index, index + 1)
             .await?
             .into_iter()
             .find(|e| e.index == index)

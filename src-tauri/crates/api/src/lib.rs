@@ -23,7 +23,6 @@ pub use audit::{
     CheckpointReason, DAILY, InclusionProof, KEY_SERVICE, VerifyOptions, VerifyTrigger,
     verification_due,
 };
-pub use audit_export::qr_svg;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use data_dir::DataDir;
 pub use error::ApiError;

@@ -194,6 +194,16 @@ async fn a_failed_verification_blocks_rollouts_until_an_admin_acknowledges_it() 
     ));
 }
 
+async fn verify_in_chunks(api: &Api, chunk: u32) -> guardia_audit::Report {
+    let options = VerifyOptions {
+        chunk_entries: Some(chunk),
+        ..VerifyOptions::default()
+    };
+    api.audit_verify_with(options, &mut |_, _| {})
+        .await
+        .unwrap()
+}
+
 /// Verification reads the log in chunks, two readers taking turns; entries must still be
 /// checked in order and a bad one found wherever the chunk boundaries fall.
 #[tokio::test]
@@ -206,28 +216,14 @@ async fn verification_across_many_chunks_keeps_order_and_finds_the_bad_entry() {
         .await
         .unwrap();
     for chunk in [1, 3, 7, 40, 1000] {
-        let options = VerifyOptions {
-            chunk_entries: Some(chunk),
-            ..VerifyOptions::default()
-        };
-        let report = api
-            .audit_verify_with(options, &mut |_, _| {})
-            .await
-            .unwrap();
+        let report = verify_in_chunks(&api, chunk).await;
         assert!(report.ok(), "chunks of {chunk}: {:?}", report.failure);
         assert_eq!(report.entries, 41);
         assert_eq!(report.verified_through, 41);
     }
     edit_entry(dir.path(), 20).await;
     for chunk in [1, 3, 7, 1000] {
-        let options = VerifyOptions {
-            chunk_entries: Some(chunk),
-            ..VerifyOptions::default()
-        };
-        let report = api
-            .audit_verify_with(options, &mut |_, _| {})
-            .await
-            .unwrap();
+        let report = verify_in_chunks(&api, chunk).await;
         assert_eq!(report.failure.unwrap().first_bad, 20, "chunks of {chunk}");
     }
 }

@@ -137,12 +137,6 @@ impl Outcome {
             Self::Unknown => "unknown",
         }
     }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Ok, Self::Failed, Self::Refused, Self::Unknown]
-            .into_iter()
-            .find(|o| o.code() == code)
-    }
 }
 
 /// An entry before the log gives it its index.

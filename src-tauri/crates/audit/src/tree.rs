@@ -106,11 +106,6 @@ impl Frontier {
         &self.peaks
     }
 
-    /// The perfect subtrees of the right edge, as node ids, largest first.
-    pub fn peak_ids(&self) -> Vec<NodeId> {
-        perfect_nodes(0..self.size)
-    }
-
     /// Adds a leaf. Returns every perfect subtree this completed, the leaf itself first and
     /// then upwards, so the caller can store them for proofs.
     pub fn append(&mut self, leaf: Hash) -> Vec<(NodeId, Hash)> {

@@ -129,6 +129,28 @@ async fn recompute_bookkeeping(conn: &mut SqliteConnection) {
         .unwrap();
 }
 
+/// Stores a well-formed, correctly hashed approval entry at `index`, as a forger would.
+async fn insert_forged_approval(conn: &mut SqliteConnection, index: u64) {
+    let forged = EntryDraft::new(
+        chrono::Utc::now(),
+        EntryKind::ApprovalGranted,
+        "park.approver",
+        format!("task:OPS-20261121-{index:03}"),
+    )
+    .encode(index)
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO audit_entries (idx, entry, leaf, at, kind, actor, subject, result) \
+         VALUES (?1, ?2, ?3, '', 'approval.granted', 'park.approver', 'task:x', 'ok')",
+    )
+    .bind(index as i64)
+    .bind(forged.clone())
+    .bind(leaf_hash(&forged).to_vec())
+    .execute(conn)
+    .await
+    .unwrap();
+}
+
 fn assert_tampered(report: &(i32, Value), first_bad: u64, code: &str) {
     let (exit, json) = report;
     assert_eq!(*exit, 1, "verify must exit 1: {json}");
@@ -249,23 +271,7 @@ async fn an_inserted_entry_is_found_at_its_index() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let forged = EntryDraft::new(
-        chrono::Utc::now(),
-        EntryKind::ApprovalGranted,
-        "park.approver",
-        "task:OPS-20261121-150",
-    )
-    .encode(150)
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO audit_entries (idx, entry, leaf, at, kind, actor, subject, result) \
-         VALUES (150, ?1, ?2, '', 'approval.granted', 'park.approver', 'task:x', 'ok')",
-    )
-    .bind(forged.clone())
-    .bind(leaf_hash(&forged).to_vec())
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    insert_forged_approval(&mut conn, 150).await;
     assert_tampered(&verify(dir.path(), &[]), 150, "out_of_place");
 }
 
@@ -291,23 +297,7 @@ async fn entries_added_past_the_recorded_end_are_found() {
     drop(written_log(dir.path()).await);
     let mut conn = raw(dir.path()).await;
     // A well-formed entry at the next index, without touching the log's own bookkeeping.
-    let forged = EntryDraft::new(
-        chrono::Utc::now(),
-        EntryKind::ApprovalGranted,
-        "park.approver",
-        "task:OPS-20261121-204",
-    )
-    .encode(204)
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO audit_entries (idx, entry, leaf, at, kind, actor, subject, result) \
-         VALUES (204, ?1, ?2, '', 'approval.granted', 'park.approver', 'task:x', 'ok')",
-    )
-    .bind(forged.clone())
-    .bind(leaf_hash(&forged).to_vec())
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    insert_forged_approval(&mut conn, 204).await;
     assert_tampered(&verify(dir.path(), &[]), 204, "unrecorded_entries");
 }
 

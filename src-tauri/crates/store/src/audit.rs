@@ -38,10 +38,6 @@ pub struct AuditFilter {
     pub result: Option<String>,
     /// Substring anywhere in the entry's text (case-insensitive for ASCII).
     pub text: String,
-    /// Only entries at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// Only entries before this time.
-    pub until: Option<DateTime<Utc>>,
     pub limit: u32,
 }
 
@@ -113,11 +109,8 @@ pub trait AuditStore: Send + Sync {
     /// Entries matching `filter`, newest first.
     async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<StoredEntry>, StoreError>;
 
-    /// Up to `limit` entries with index `>= from`, in index order: the verifier's read.
-    async fn audit_scan(&self, from: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError>;
-
     /// The entries with `start <= index < end`, in index order (verification reads the log
-    /// in such chunks, two at a time).
+    /// in such chunks, two at a time; a proof reads one entry).
     async fn audit_range(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError>;
 
     /// How many stored entries lie at or beyond the size the log records for itself, read

@@ -149,13 +149,14 @@ macro_rules! verification_columns {
     };
 }
 
-/// `kind.` or `subject:` prefixes match everything under them; anything else matches exactly.
-fn exact_or_prefix(value: &Option<String>, separator: char) -> Option<String> {
+/// A LIKE pattern matching `value` exactly or, when it ends in `family` (`task.`,
+/// `server:`), everything under it. `None` for an empty value (no filter).
+fn exact_or_family(value: &Option<String>, family: Option<char>) -> Option<String> {
     let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
     let mut pattern = like_pattern(value);
     // like_pattern wraps in %…%; exact or prefix needs neither leading nor (for exact) trailing.
     pattern.remove(0);
-    if !value.ends_with(separator) {
+    if !family.is_some_and(|f| value.ends_with(f)) {
         pattern.pop();
     }
     Some(pattern)
@@ -220,30 +221,15 @@ impl AuditStore for SqliteStore {
                AND (?4 IS NULL OR subject LIKE ?4 ESCAPE '\\') \
                AND (?5 IS NULL OR result = ?5) \
                AND (?6 = '' OR CAST(entry AS TEXT) LIKE ?6 ESCAPE '\\') \
-               AND (?7 IS NULL OR at >= ?7) \
-               AND (?8 IS NULL OR at < ?8) \
-             ORDER BY idx DESC LIMIT ?9",
+             ORDER BY idx DESC LIMIT ?7",
         )
         .bind(before)
-        .bind(exact_or_prefix(&filter.kind, '.'))
-        .bind(exact_or_prefix(&filter.actor, '\0'))
-        .bind(exact_or_prefix(&filter.subject, ':'))
+        .bind(exact_or_family(&filter.kind, Some('.')))
+        .bind(exact_or_family(&filter.actor, None))
+        .bind(exact_or_family(&filter.subject, Some(':')))
         .bind(filter.result.clone().filter(|r| !r.is_empty()))
         .bind(like_pattern(&filter.text))
-        .bind(filter.since.map(format_time))
-        .bind(filter.until.map(format_time))
         .bind(i64::from(filter.limit.clamp(1, AuditFilter::MAX_LIMIT)))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(entry_from_row).collect()
-    }
-
-    async fn audit_scan(&self, from: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT idx, entry, leaf FROM audit_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
-        )
-        .bind(to_i64(from, "audit index")?)
-        .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(entry_from_row).collect()

@@ -386,7 +386,7 @@ pub async fn audit_indexes_are_contiguous_and_the_tree_is_kept(store: &dyn Store
     let head = store.append_audit(&drafts).await.unwrap();
     assert_eq!(head.size, 23);
 
-    let rows = store.audit_scan(0, 100).await.unwrap();
+    let rows = store.audit_range(0, 100).await.unwrap();
     let indexes: Vec<u64> = rows.iter().map(|r| r.index).collect();
     assert_eq!(indexes, (0..23).collect::<Vec<_>>());
     let mut frontier = Frontier::new();
