@@ -17,13 +17,16 @@ as_root() {
 # a Korean font so Hangul renders (also under Xvfb); ImageMagick for screenshots; Node for
 # npm's binaryen; gnome-keyring (the Secret Service the audit signing key lives in) and
 # libdbus headers for the keyring client; Python with Ed25519 for the independent audit
-# verifier in docs/tools (tested). (SSH and PostgreSQL join with their issues.)
+# verifier in docs/tools (tested); OpenSSH's sshd, sftp-server and ssh-keygen for the lab
+# fleet the SSH tests and demo run against, procps for `ps` checks on lab sites.
+# (PostgreSQL joins with its issue.)
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver
   gnome-keyring libsecret-tools
   python3 python3-cryptography
+  openssh-server openssh-sftp-server openssh-client procps
   fonts-noto-cjk imagemagick
 )
 # The machine image may ship its own Node.js; any working npm will do.

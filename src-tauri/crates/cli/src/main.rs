@@ -21,6 +21,8 @@ use guardia_ipc::{
 };
 use serde::Serialize;
 
+mod lab;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "guardia",
@@ -53,6 +55,9 @@ enum Command {
     /// The audit ledger: verify, prove, checkpoint, list, export
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// A fleet of fake sites behind real sshd on this machine, for tests and demos
+    #[command(subcommand)]
+    Lab(lab::LabCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +262,15 @@ enum Done {
 }
 
 async fn run(cli: Cli) -> Result<Done, ApiError> {
+    let cli = match cli.command {
+        Command::Lab(command) => {
+            return match lab::run(command, cli.data_dir, cli.json).await {
+                Ok(()) => Ok(Done::Success),
+                Err(message) => Err(ApiError::InvalidRequest(message)),
+            };
+        }
+        command => Cli { command, ..cli },
+    };
     let api = Api::open(DataDir::locate(cli.data_dir)?).await?;
     let out = Output { json: cli.json };
     let changes = matches!(
@@ -307,7 +321,7 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
                 }
             })
         }
-        Command::Audit(_) => Ok(()),
+        Command::Audit(_) | Command::Lab(_) => Ok(()),
     }?;
     if changes {
         // The CLI's "shutdown": sign what this run appended. The change is committed either

@@ -13,6 +13,7 @@
 //! validated types (`NewTask`, `Title`, `SystemName`, …) exactly once, at the edge. Code past
 //! that point cannot hold an invalid task.
 
+pub mod command;
 pub mod task;
 
 pub use task::{

@@ -1,0 +1,207 @@
+//! `guardia lab …`: a fleet of fake sites behind real sshd on this machine (guardia-lab).
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use guardia_lab::{Fault, LabSpec, Manifest};
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Start N fake sites (real sshd on 127.20.x.y, app dirs, health endpoints)
+    Up {
+        /// How many sites
+        #[arg(long, default_value_t = 10)]
+        sites: usize,
+        /// How many of them fail health after a new version
+        #[arg(long, default_value_t = 0)]
+        bad: usize,
+        /// Where the lab lives [default: DATA_DIR/lab]
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// SSH port on every site address [default: a free one]
+        #[arg(long)]
+        ssh_port: Option<u16>,
+        /// HTTP health port on every site address [default: a free one]
+        #[arg(long)]
+        http_port: Option<u16>,
+    },
+    /// Stop everything the lab started (by pid)
+    Down {
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+    /// Inject a fault: sshd-down, slow, health-503, disk-full, host-key-changed, clear
+    Fault {
+        /// Site name, e.g. lab-0003
+        site: String,
+        /// The fault
+        kind: Fault,
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+    /// Show the running lab
+    Status {
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+    /// (internal) serve the sites' HTTP health endpoints until stopped
+    #[command(hide = true)]
+    ServeHealth {
+        #[arg(long, value_name = "DIR")]
+        root: PathBuf,
+    },
+}
+
+/// The lab's default home: `DATA_DIR/lab`.
+fn default_root(data_dir: Option<PathBuf>) -> Result<PathBuf, String> {
+    guardia_api::DataDir::locate(data_dir)
+        .map(|d| d.path().join("lab"))
+        .map_err(|e| e.to_string())
+}
+
+pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> Result<(), String> {
+    let root_or_default = |root: Option<PathBuf>| match root {
+        Some(r) => Ok(r),
+        None => default_root(data_dir.clone()),
+    };
+    match command {
+        LabCommand::Up {
+            sites,
+            bad,
+            root,
+            ssh_port,
+            http_port,
+        } => {
+            let root = root_or_default(root)?;
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            let mut spec = LabSpec::new(&root, sites);
+            spec.bad = bad;
+            spec.ssh_port = ssh_port;
+            spec.http_port = http_port;
+            spec.health_server = Some(vec![
+                exe.display().to_string(),
+                "lab".into(),
+                "serve-health".into(),
+                "--root".into(),
+                std::path::absolute(&root)
+                    .map_err(|e| e.to_string())?
+                    .display()
+                    .to_string(),
+            ]);
+            let started = std::time::Instant::now();
+            let manifest = tokio::task::spawn_blocking(move || guardia_lab::up(&spec))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            if json {
+                print_json(&manifest)?;
+            } else {
+                println!(
+                    "lab up: {} sites ({} bad) on {}.x.y port {} as `{}`, {} sshd, in {:.1} s",
+                    manifest.sites.len(),
+                    manifest.sites.iter().filter(|s| s.bad).count(),
+                    first_octets(&manifest),
+                    manifest.ssh_port,
+                    manifest.user,
+                    manifest.groups.len(),
+                    started.elapsed().as_secs_f32()
+                );
+                println!("  inventory:   {}", manifest.inventory().display());
+                println!("  known_hosts: {}", manifest.known_hosts().display());
+                println!("  client key:  {}", manifest.client_key().display());
+                println!(
+                    "  stop with:   guardia lab down --root {}",
+                    manifest.root.display()
+                );
+            }
+            Ok(())
+        }
+        LabCommand::Down { root } => {
+            let root = root_or_default(root)?;
+            let report = tokio::task::spawn_blocking(move || guardia_lab::down(&root))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            if !report.survivors.is_empty() {
+                return Err(format!(
+                    "stopped {} processes but {} would not die: {:?}",
+                    report.stopped,
+                    report.survivors.len(),
+                    report.survivors
+                ));
+            }
+            println!("lab down: stopped {} processes", report.stopped);
+            Ok(())
+        }
+        LabCommand::Fault { site, kind, root } => {
+            let root = root_or_default(root)?;
+            let name = site.clone();
+            tokio::task::spawn_blocking(move || guardia_lab::fault(&root, &name, kind))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            println!("{site}: {}", kind.as_str());
+            Ok(())
+        }
+        LabCommand::Status { root } => {
+            let root = root_or_default(root)?;
+            let manifest = Manifest::load(&root).map_err(|e| e.to_string())?;
+            let processes = guardia_lab::lab_processes(&manifest);
+            if json {
+                return print_json(&manifest);
+            }
+            println!(
+                "{} sites, {} sshd, {} lab processes running, ssh port {}, http port {}",
+                manifest.sites.len(),
+                manifest.groups.len(),
+                processes.len(),
+                manifest.ssh_port,
+                manifest.http_port
+            );
+            for site in &manifest.sites {
+                let mut faults: Vec<&str> = Vec::new();
+                if site.ssh_down {
+                    faults.push("sshd-down");
+                }
+                for (flag, name) in [
+                    ("slow", "slow"),
+                    ("health_503", "health-503"),
+                    ("disk_full", "disk-full"),
+                ] {
+                    if site.dir.join("fault").join(flag).exists() {
+                        faults.push(name);
+                    }
+                }
+                println!(
+                    "{}  {}  tier {}{}  {}",
+                    site.name,
+                    site.address,
+                    site.tier,
+                    if site.bad { "  bad" } else { "" },
+                    faults.join(",")
+                );
+            }
+            Ok(())
+        }
+        LabCommand::ServeHealth { root } => guardia_lab::serve_health(&root)
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+fn first_octets(manifest: &Manifest) -> String {
+    manifest
+        .sites
+        .first()
+        .map(|s| {
+            let o = s.address.octets();
+            format!("{}.{}", o[0], o[1])
+        })
+        .unwrap_or_default()
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}

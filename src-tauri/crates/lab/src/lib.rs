@@ -1,0 +1,1004 @@
+//! # guardia-lab — a fleet of fake sites on this machine, behind real OpenSSH
+//!
+//! Rollouts, health checks, cancellation and host-key pinning are only worth testing against
+//! the real thing, so the lab runs Debian's own `sshd`, not an in-process fake. One sshd
+//! listens on up to [`SITES_PER_SSHD`] loopback addresses (`127.20.x.y`, each site its own
+//! address — Linux routes all of `127/8` to `lo`), and each site has an application
+//! directory with `startup.sh`/`shutdown.sh`, a pid file, a service log, a `VERSION` file,
+//! and an HTTP health endpoint that answers 200 or 503 from the site's state.
+//!
+//! Everything the lab starts is recorded in `lab.json` under its root and stopped by pid
+//! ([`down`]), together with anything that sessions on lab sites left running. Faults
+//! ([`fault`]) are injected by reconfiguring sshd or dropping flag files that the site's
+//! scripts and the health endpoint read.
+//!
+//! As root, sites log in as a dedicated system user `guardia-lab` with a fresh random
+//! password per lab (so password authentication is testable); as a normal user, sites log in
+//! as that user with keys only (a non-root sshd cannot check passwords).
+
+mod health;
+mod procs;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::Read as _;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+pub use health::serve_health;
+pub use procs::lab_processes;
+
+/// How many site addresses one sshd serves.
+pub const SITES_PER_SSHD: usize = 16;
+/// The system user lab sites log in as when the lab runs as root.
+pub const LAB_USER: &str = "guardia-lab";
+const SSHD: &str = "/usr/sbin/sshd";
+const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
+const MANIFEST: &str = "lab.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("{0} is not installed; install Debian's openssh-server (scripts/setup.sh does)")]
+    Missing(&'static str),
+    #[error("a lab is already running under {0}; run `guardia lab down` first")]
+    AlreadyUp(PathBuf),
+    #[error("no lab under {0} (no {MANIFEST}); start one with `guardia lab up`")]
+    NotUp(PathBuf),
+    #[error("no lab site named `{0}`")]
+    NoSuchSite(String),
+    #[error("--bad {bad} is more than --sites {sites}")]
+    TooManyBad { bad: usize, sites: usize },
+    #[error("a lab needs between 1 and 50,000 sites, not {0}")]
+    SiteCount(usize),
+    #[error("{what} failed: {detail}")]
+    Step { what: String, detail: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{MANIFEST} is unreadable: {0}")]
+    Manifest(String),
+}
+
+fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> LabError {
+    let path = path.into();
+    move |source| LabError::Io { path, source }
+}
+
+fn step(what: impl Into<String>, detail: impl fmt::Display) -> LabError {
+    LabError::Step {
+        what: what.into(),
+        detail: detail.to_string(),
+    }
+}
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct LabSpec {
+    pub root: PathBuf,
+    pub sites: usize,
+    /// How many sites fail health once their version changes.
+    pub bad: usize,
+    /// SSH port on every site address; a free one is picked when `None`.
+    pub ssh_port: Option<u16>,
+    /// HTTP health port on every site address; a free one is picked when `None`.
+    pub http_port: Option<u16>,
+    /// The command that runs [`serve_health`] for this lab (`guardia lab serve-health --root
+    /// DIR`); `None` starts no health endpoint (transport tests need none).
+    pub health_server: Option<Vec<String>>,
+    /// Second octet of the site addresses (`127.<octet>.x.y`), so several labs can coexist.
+    pub octet: u8,
+}
+
+impl LabSpec {
+    pub fn new(root: impl Into<PathBuf>, sites: usize) -> Self {
+        Self {
+            root: root.into(),
+            sites,
+            bad: 0,
+            ssh_port: None,
+            http_port: None,
+            health_server: None,
+            octet: 20,
+        }
+    }
+}
+
+/// Faults `guardia lab fault SITE KIND` can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// The site's address stops accepting SSH connections.
+    SshdDown,
+    /// Health answers and commands on the site take seconds.
+    Slow,
+    /// The health endpoint answers 503.
+    Health503,
+    /// The site's disk pre-check (`bin/disk-free`) reports no space.
+    DiskFull,
+    /// The site is served with a new host key (as after a reinstall, or an attacker).
+    HostKeyChanged,
+    /// Removes every fault but a changed host key.
+    Clear,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 6] = [
+        Fault::SshdDown,
+        Fault::Slow,
+        Fault::Health503,
+        Fault::DiskFull,
+        Fault::HostKeyChanged,
+        Fault::Clear,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SshdDown => "sshd-down",
+            Self::Slow => "slow",
+            Self::Health503 => "health-503",
+            Self::DiskFull => "disk-full",
+            Self::HostKeyChanged => "host-key-changed",
+            Self::Clear => "clear",
+        }
+    }
+
+    fn flag(self) -> Option<&'static str> {
+        match self {
+            Self::Slow => Some("slow"),
+            Self::Health503 => Some("health_503"),
+            Self::DiskFull => Some("disk_full"),
+            Self::SshdDown | Self::HostKeyChanged | Self::Clear => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                let kinds: Vec<&str> = Self::ALL.iter().map(|f| f.as_str()).collect();
+                format!("unknown fault `{s}`; one of: {}", kinds.join(", "))
+            })
+    }
+}
+
+/// One fake site.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabSite {
+    pub name: String,
+    pub address: Ipv4Addr,
+    pub tier: u8,
+    /// Index into [`Manifest::groups`].
+    pub group: usize,
+    /// The site's own directory (app, deploy, fault flags).
+    pub dir: PathBuf,
+    pub bad: bool,
+    pub ssh_down: bool,
+}
+
+impl LabSite {
+    pub fn app_dir(&self) -> PathBuf {
+        self.dir.join("app")
+    }
+    pub fn deploy_dir(&self) -> PathBuf {
+        self.dir.join("deploy")
+    }
+    pub fn log_file(&self) -> PathBuf {
+        self.app_dir().join("logs/service.log")
+    }
+}
+
+/// One sshd and the sites it serves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SshdGroup {
+    pub dir: PathBuf,
+    pub pid: Option<u32>,
+    /// `ssh-ed25519 AAAA…` of this sshd's host key.
+    pub host_key: String,
+}
+
+/// Everything a running lab is made of, kept in `ROOT/lab.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub root: PathBuf,
+    pub user: String,
+    pub ssh_port: u16,
+    pub http_port: u16,
+    pub password_auth: bool,
+    pub sites: Vec<LabSite>,
+    pub groups: Vec<SshdGroup>,
+    pub health_pid: Option<u32>,
+}
+
+impl Manifest {
+    pub fn load(root: &Path) -> Result<Self, LabError> {
+        let path = root.join(MANIFEST);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LabError::NotUp(root.to_owned()));
+            }
+            Err(e) => return Err(io_err(path)(e)),
+        };
+        serde_json::from_str(&text).map_err(|e| LabError::Manifest(e.to_string()))
+    }
+
+    fn save(&self) -> Result<(), LabError> {
+        let path = self.root.join(MANIFEST);
+        let tmp = self.root.join(format!("{MANIFEST}.tmp"));
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| LabError::Manifest(e.to_string()))?;
+        std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io_err(path))
+    }
+
+    pub fn site(&self, name: &str) -> Result<&LabSite, LabError> {
+        self.sites
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| LabError::NoSuchSite(name.to_owned()))
+    }
+
+    /// The unencrypted ed25519 key every site accepts (`ROOT/secrets/id_ed25519`).
+    pub fn client_key(&self) -> PathBuf {
+        self.root.join("secrets/id_ed25519")
+    }
+
+    /// The lab user's password, when password authentication is on (root labs only).
+    pub fn password_file(&self) -> PathBuf {
+        self.root.join("secrets/password")
+    }
+
+    /// `ROOT/known_hosts`: the host key of every site as first started.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.root.join("known_hosts")
+    }
+
+    /// `ROOT/inventory.csv`: the lab as a GUARDiA inventory, ready to import.
+    pub fn inventory(&self) -> PathBuf {
+        self.root.join("inventory.csv")
+    }
+
+    pub fn host_key_of(&self, site: &LabSite) -> &str {
+        &self.groups[site.group].host_key
+    }
+
+    /// Adds a public key (`ssh-… AAAA…`) to the keys every site accepts.
+    pub fn authorize_key(&self, public_key: &str) -> Result<(), LabError> {
+        use std::io::Write as _;
+        let path = self.root.join("authorized_keys");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        writeln!(file, "{}", public_key.trim()).map_err(io_err(path))
+    }
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result<String, LabError> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| step(what, e))?;
+    if !out.status.success() {
+        return Err(step(
+            what,
+            format!(
+                "{} {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn free_port() -> Result<u16, LabError> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| step("picking a port", e))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| step("picking a port", e))
+}
+
+/// The lab user's password: made once per machine and kept root-only in
+/// `/etc/guardia-lab/password`, so labs running side by side (parallel tests) agree on it.
+/// Returns the password and whether this call made it.
+fn lab_password() -> Result<(String, bool), LabError> {
+    use std::io::Write as _;
+    let dir = Path::new("/etc/guardia-lab");
+    let path = dir.join("password");
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    set_mode(dir, 0o700)?;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut file) => {
+            let password = random_password()?;
+            file.write_all(password.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(io_err(&path))?;
+            set_mode(&path, 0o600)?;
+            Ok((password, true))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Another lab may be writing it this very moment.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+                if text.trim().len() >= 16 {
+                    return Ok((text.trim().to_owned(), false));
+                }
+                if Instant::now() > deadline {
+                    return Err(step(
+                        "reading the lab password",
+                        format!("{} is empty", path.display()),
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Err(e) => Err(io_err(path)(e)),
+    }
+}
+
+fn random_password() -> Result<String, LabError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(io_err("/dev/urandom"))?;
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
+}
+
+fn site_address(octet: u8, index: usize) -> Ipv4Addr {
+    // 200 sites per third octet keeps every address's last octet in 1..=200.
+    Ipv4Addr::new(127, octet, (index / 200) as u8, (index % 200 + 1) as u8)
+}
+
+/// Tier of the i-th lab site: the first 2 % are test sites (3), the next 10 % mission
+/// critical (1), the rest standard (2) — the shape a default canary plan expects.
+fn tier_of(index: usize, sites: usize) -> u8 {
+    let test = (sites / 50).max(1);
+    let critical = (sites / 10).max(1);
+    if index < test {
+        3
+    } else if index < test + critical {
+        1
+    } else {
+        2
+    }
+}
+
+/// Starts a lab. The root directory is created (or must be empty of a running lab).
+pub fn up(spec: &LabSpec) -> Result<Manifest, LabError> {
+    if !(1..=50_000).contains(&spec.sites) {
+        return Err(LabError::SiteCount(spec.sites));
+    }
+    if spec.bad > spec.sites {
+        return Err(LabError::TooManyBad {
+            bad: spec.bad,
+            sites: spec.sites,
+        });
+    }
+    for (path, name) in [(SSHD, "sshd"), (SFTP_SERVER, "sftp-server")] {
+        if !Path::new(path).exists() {
+            return Err(LabError::Missing(name));
+        }
+    }
+    if spec.root.join(MANIFEST).exists() {
+        return Err(LabError::AlreadyUp(spec.root.clone()));
+    }
+    let root = std::path::absolute(&spec.root).map_err(io_err(&spec.root))?;
+    for dir in ["sites", "sshd", "secrets", "bin"] {
+        std::fs::create_dir_all(root.join(dir)).map_err(io_err(root.join(dir)))?;
+    }
+    set_mode(&root, 0o755)?;
+    set_mode(&root.join("secrets"), 0o700)?;
+
+    let root_user = is_root();
+    let mut lab_password_text = None;
+    let (user, password_auth) = if root_user {
+        let created = ensure_lab_user()?;
+        let (password, made) = lab_password()?;
+        if created || made {
+            set_password(LAB_USER, &password)?;
+        }
+        lab_password_text = Some(password);
+        (LAB_USER.to_owned(), true)
+    } else {
+        (
+            run("id -un", Command::new("id").arg("-un"))?
+                .trim()
+                .to_owned(),
+            false,
+        )
+    };
+    if root_user {
+        // sshd's privilege-separation directory; Debian's service unit makes it at boot.
+        std::fs::create_dir_all("/run/sshd").map_err(io_err("/run/sshd"))?;
+    }
+
+    let mut manifest = Manifest {
+        root: root.clone(),
+        user: user.clone(),
+        ssh_port: match spec.ssh_port {
+            Some(p) => p,
+            None => free_port()?,
+        },
+        http_port: match spec.http_port {
+            Some(p) => p,
+            None => free_port()?,
+        },
+        password_auth,
+        sites: Vec::with_capacity(spec.sites),
+        groups: Vec::new(),
+        health_pid: None,
+    };
+
+    // Client key and password.
+    let key = manifest.client_key();
+    run(
+        "ssh-keygen (client key)",
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "guardia-lab", "-f"])
+            .arg(&key),
+    )?;
+    let public = std::fs::read_to_string(key.with_extension("pub")).map_err(io_err(&key))?;
+    let authorized = root.join("authorized_keys");
+    std::fs::write(&authorized, &public).map_err(io_err(&authorized))?;
+    set_mode(&authorized, 0o644)?;
+    if let Some(password) = lab_password_text {
+        let file = manifest.password_file();
+        std::fs::write(&file, &password).map_err(io_err(&file))?;
+        set_mode(&file, 0o600)?;
+    }
+    write_scripts(&root)?;
+
+    // Sites.
+    let bad: BTreeSet<usize> = (0..spec.bad).map(|k| spec.sites - 1 - k).collect();
+    for i in 0..spec.sites {
+        let name = format!("lab-{:04}", i + 1);
+        let site = LabSite {
+            dir: root.join("sites").join(&name),
+            name,
+            address: site_address(spec.octet, i),
+            tier: tier_of(i, spec.sites),
+            group: i / SITES_PER_SSHD,
+            bad: bad.contains(&i),
+            ssh_down: false,
+        };
+        make_site(&site)?;
+        manifest.sites.push(site);
+    }
+    if root_user {
+        run(
+            "chown sites",
+            Command::new("chown")
+                .arg("-R")
+                .arg(format!("{user}:"))
+                .arg(root.join("sites")),
+        )?;
+    }
+
+    // One sshd per group of sites.
+    let groups = spec.sites.div_ceil(SITES_PER_SSHD);
+    for g in 0..groups {
+        let group = new_group(&root, g)?;
+        manifest.groups.push(group);
+    }
+    manifest.save()?;
+    for g in 0..groups {
+        start_group(&mut manifest, g)?;
+    }
+    manifest.save()?;
+
+    // Applications, then the health endpoint.
+    for site in &manifest.sites {
+        start_app(&manifest, site)?;
+    }
+    if let Some(command) = &spec.health_server {
+        let (program, args) = command
+            .split_first()
+            .ok_or_else(|| step("starting the health endpoint", "empty command"))?;
+        let log = root.join("health.log");
+        let log_file = std::fs::File::create(&log).map_err(io_err(&log))?;
+        let child = Command::new(program)
+            .args(args)
+            .env("GUARDIA_LAB_ROOT", &root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| step("starting the health endpoint", e))?;
+        manifest.health_pid = Some(child.id());
+        manifest.save()?;
+        for site in [manifest.sites.first(), manifest.sites.last()]
+            .into_iter()
+            .flatten()
+        {
+            wait_listening(
+                SocketAddr::from((site.address, manifest.http_port)),
+                Duration::from_secs(20),
+                "the health endpoint",
+            )?;
+        }
+    }
+    write_known_hosts(&manifest)?;
+    write_inventory(&manifest)?;
+    Ok(manifest)
+}
+
+fn remove_if_exists(path: &Path) -> Result<(), LabError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(path)(e)),
+        _ => Ok(()),
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), LabError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io_err(path))
+}
+
+/// Creates the lab user unless it exists; true when this call created it.
+fn ensure_lab_user() -> Result<bool, LabError> {
+    if Command::new("id")
+        .arg(LAB_USER)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+    {
+        return Ok(false);
+    }
+    let status = Command::new("useradd")
+        .args([
+            "--system",
+            "--create-home",
+            "--home-dir",
+            "/var/lib/guardia-lab",
+            "--shell",
+            "/bin/sh",
+            LAB_USER,
+        ])
+        .status()
+        .map_err(|e| step("useradd guardia-lab", e))?;
+    // 9: the user exists — a lab started in parallel created it first.
+    match status.code() {
+        Some(0) => Ok(true),
+        Some(9) => Ok(false),
+        _ => Err(step("useradd guardia-lab", status)),
+    }
+}
+
+fn set_password(user: &str, password: &str) -> Result<(), LabError> {
+    use std::io::Write as _;
+    let mut child = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| step("chpasswd", e))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{user}:{password}").map_err(|e| step("chpasswd", e))?;
+    }
+    let out = child.wait_with_output().map_err(|e| step("chpasswd", e))?;
+    if !out.status.success() {
+        return Err(step(
+            "chpasswd",
+            String::from_utf8_lossy(&out.stderr).trim(),
+        ));
+    }
+    Ok(())
+}
+
+/// Scripts shared by every site, in `ROOT/bin`.
+fn write_scripts(root: &Path) -> Result<(), LabError> {
+    // Runs a session's command after a delay when the site has the `slow` fault. sshd runs
+    // it as ForceCommand for slow sites only.
+    let slow = "#!/bin/sh\n\
+        sleep 3\n\
+        exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n";
+    let path = root.join("bin/slow-shell");
+    std::fs::write(&path, slow).map_err(io_err(&path))?;
+    set_mode(&path, 0o755)
+}
+
+fn make_site(site: &LabSite) -> Result<(), LabError> {
+    let app = site.app_dir();
+    for dir in [
+        app.join("logs"),
+        app.join("bin"),
+        site.deploy_dir(),
+        site.dir.join("fault"),
+        site.dir.join("backup"),
+    ] {
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    }
+    let files: [(&str, String, u32); 6] = [
+        ("VERSION", "1.0.0\n".into(), 0o644),
+        ("INITIAL_VERSION", "1.0.0\n".into(), 0o644),
+        (
+            "startup.sh",
+            // The "service" is a long sleep in its own session, so stopping it is a kill of
+            // one pid and it survives the SSH session that started it.
+            "#!/bin/sh\n\
+             cd \"$(dirname \"$0\")\" || exit 1\n\
+             if [ -f app.pid ] && kill -0 \"$(cat app.pid)\" 2>/dev/null; then\n\
+             \techo \"already running as $(cat app.pid)\"; exit 0\n\
+             fi\n\
+             setsid sleep 100000000 </dev/null >/dev/null 2>&1 &\n\
+             echo $! > app.pid\n\
+             echo \"$(date -u +%Y-%m-%dT%H:%M:%SZ) INFO started pid $! version $(cat VERSION)\" >> logs/service.log\n\
+             echo \"started $!\"\n"
+                .into(),
+            0o755,
+        ),
+        (
+            "shutdown.sh",
+            "#!/bin/sh\n\
+             cd \"$(dirname \"$0\")\" || exit 1\n\
+             if [ -f app.pid ]; then\n\
+             \tpid=$(cat app.pid)\n\
+             \tkill \"$pid\" 2>/dev/null\n\
+             \ti=0; while kill -0 \"$pid\" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done\n\
+             \trm -f app.pid\n\
+             \techo \"$(date -u +%Y-%m-%dT%H:%M:%SZ) INFO stopped pid $pid\" >> logs/service.log\n\
+             fi\n\
+             echo stopped\n"
+                .into(),
+            0o755,
+        ),
+        (
+            "bin/disk-free",
+            // Free megabytes where the app lives; the disk-full fault makes it report none.
+            format!(
+                "#!/bin/sh\n\
+                 if [ -f '{fault}/disk_full' ]; then echo 0; exit 0; fi\n\
+                 df -Pm \"$(dirname \"$0\")\" | awk 'NR==2 {{print $4}}'\n",
+                fault = site.dir.join("fault").display()
+            ),
+            0o755,
+        ),
+        ("logs/service.log", String::new(), 0o644),
+    ];
+    for (name, body, mode) in files {
+        let path = app.join(name);
+        std::fs::write(&path, body).map_err(io_err(&path))?;
+        set_mode(&path, mode)?;
+    }
+    if site.bad {
+        let path = site.dir.join("bad");
+        std::fs::write(&path, "fails health after a version change\n").map_err(io_err(&path))?;
+    }
+    Ok(())
+}
+
+fn new_group(root: &Path, index: usize) -> Result<SshdGroup, LabError> {
+    let dir = root.join("sshd").join(format!("g{index:04}"));
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    let key = dir.join("ssh_host_ed25519_key");
+    remove_if_exists(&key)?;
+    remove_if_exists(&key.with_extension("pub"))?;
+    run(
+        "ssh-keygen (host key)",
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "", "-f"])
+            .arg(&key),
+    )?;
+    let public = std::fs::read_to_string(key.with_extension("pub")).map_err(io_err(&key))?;
+    let host_key = public
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(SshdGroup {
+        dir,
+        pid: None,
+        host_key,
+    })
+}
+
+fn write_group_config(manifest: &Manifest, g: usize) -> Result<Vec<Ipv4Addr>, LabError> {
+    let group = &manifest.groups[g];
+    let members: Vec<&LabSite> = manifest
+        .sites
+        .iter()
+        .filter(|s| s.group == g && !s.ssh_down)
+        .collect();
+    let mut cfg = String::new();
+    cfg.push_str(&format!("Port {}\n", manifest.ssh_port));
+    for site in &members {
+        cfg.push_str(&format!("ListenAddress {}\n", site.address));
+    }
+    let root = &manifest.root;
+    cfg.push_str(&format!(
+        "HostKey {key}\n\
+         PidFile {pid}\n\
+         AuthorizedKeysFile {root}/authorized_keys\n\
+         PubkeyAuthentication yes\n\
+         PasswordAuthentication {pw}\n\
+         KbdInteractiveAuthentication no\n\
+         UsePAM no\n\
+         PermitRootLogin prohibit-password\n\
+         AllowUsers {user}\n\
+         StrictModes no\n\
+         MaxStartups 200:30:400\n\
+         MaxSessions 32\n\
+         LoginGraceTime 30\n\
+         PrintMotd no\n\
+         PrintLastLog no\n\
+         UseDNS no\n\
+         LogLevel ERROR\n\
+         Subsystem sftp {sftp}\n",
+        key = group.dir.join("ssh_host_ed25519_key").display(),
+        pid = group.dir.join("sshd.pid").display(),
+        root = root.display(),
+        pw = if manifest.password_auth { "yes" } else { "no" },
+        user = manifest.user,
+        sftp = SFTP_SERVER,
+    ));
+    for site in &members {
+        if site.dir.join("fault/slow").exists() {
+            cfg.push_str(&format!(
+                "Match LocalAddress {}\n\tForceCommand {}/bin/slow-shell\n",
+                site.address,
+                root.display()
+            ));
+        }
+    }
+    let path = group.dir.join("sshd_config");
+    std::fs::write(&path, cfg).map_err(io_err(&path))?;
+    Ok(members.iter().map(|s| s.address).collect())
+}
+
+fn start_group(manifest: &mut Manifest, g: usize) -> Result<(), LabError> {
+    let addresses = write_group_config(manifest, g)?;
+    let group = &manifest.groups[g];
+    if addresses.is_empty() {
+        return Ok(());
+    }
+    let pid_file = group.dir.join("sshd.pid");
+    remove_if_exists(&pid_file)?;
+    // Daemon mode: sshd forks, listens, then writes its pid file — the pid file is the
+    // readiness signal.
+    run(
+        "starting sshd",
+        Command::new(SSHD)
+            .arg("-f")
+            .arg(group.dir.join("sshd_config"))
+            .arg("-E")
+            .arg(group.dir.join("sshd.log"))
+            .env("GUARDIA_LAB_ROOT", &manifest.root),
+    )?;
+    let pid = wait_pid_file(&pid_file, Duration::from_secs(20))?;
+    manifest.groups[g].pid = Some(pid);
+    Ok(())
+}
+
+/// Re-reads a group's config (sshd re-executes itself on SIGHUP, keeping its pid) and waits
+/// until the change is visible from outside.
+fn reload_group(manifest: &mut Manifest, g: usize) -> Result<(), LabError> {
+    let addresses = write_group_config(manifest, g)?;
+    let Some(pid) = manifest.groups[g].pid else {
+        return start_group(manifest, g);
+    };
+    if addresses.is_empty() {
+        procs::stop(&[pid], Duration::from_secs(5));
+        manifest.groups[g].pid = None;
+        return Ok(());
+    }
+    let pid_file = manifest.groups[g].dir.join("sshd.pid");
+    remove_if_exists(&pid_file)?;
+    procs::signal(pid, rustix::process::Signal::HUP);
+    wait_pid_file(&pid_file, Duration::from_secs(20))?;
+    Ok(())
+}
+
+fn wait_pid_file(path: &Path, limit: Duration) -> Result<u32, LabError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(pid) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            return Ok(pid);
+        }
+        if Instant::now() > deadline {
+            return Err(step(
+                "starting sshd",
+                format!("no pid file {} after {:?}", path.display(), limit),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_listening(addr: SocketAddr, limit: Duration, what: &str) -> Result<(), LabError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(step(
+                format!("waiting for {what}"),
+                format!("{addr} not listening"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_refused(addr: SocketAddr, limit: Duration) -> Result<(), LabError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(step(
+                "stopping sshd for a site",
+                format!("{addr} still accepts"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn start_app(manifest: &Manifest, site: &LabSite) -> Result<(), LabError> {
+    let script = site.app_dir().join("startup.sh");
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", &manifest.user, "--"]).arg(&script);
+        c
+    } else {
+        Command::new(&script)
+    };
+    run(
+        &format!("starting the app of {}", site.name),
+        cmd.env("GUARDIA_LAB_ROOT", &manifest.root),
+    )
+    .map(drop)
+}
+
+fn write_known_hosts(manifest: &Manifest) -> Result<(), LabError> {
+    let mut text = String::new();
+    for site in &manifest.sites {
+        text.push_str(&format!(
+            "[{}]:{} {}\n",
+            site.address,
+            manifest.ssh_port,
+            manifest.host_key_of(site)
+        ));
+    }
+    let path = manifest.known_hosts();
+    std::fs::write(&path, text).map_err(io_err(path))
+}
+
+/// Writes the lab as an inventory CSV (format: docs/inventory.md).
+fn write_inventory(manifest: &Manifest) -> Result<(), LabError> {
+    let mut text = String::from(INVENTORY_HEADER);
+    text.push('\n');
+    for site in &manifest.sites {
+        let app = site.app_dir();
+        text.push_str(&format!(
+            "GUARDiA Lab,lab-app,{name},{tier},{name},{addr},{port},{user},key,lab-key,Debian 12,\
+             {app},{deploy},{http},{http},http://{addr}:{http}/health,200,2000,sleep,{log},ERROR|FATAL,lab{bad}\n",
+            name = site.name,
+            tier = site.tier,
+            addr = site.address,
+            port = manifest.ssh_port,
+            user = manifest.user,
+            app = app.display(),
+            deploy = site.deploy_dir().display(),
+            http = manifest.http_port,
+            log = site.log_file().display(),
+            bad = if site.bad { ";bad" } else { "" },
+        ));
+    }
+    let path = manifest.inventory();
+    std::fs::write(&path, text).map_err(io_err(path))
+}
+
+/// The inventory CSV header, in column order (docs/inventory.md).
+pub const INVENTORY_HEADER: &str = "institution,system,site,tier,server,address,port,user,auth,credential,os,app_path,deploy_path,service_port,health_tcp_port,health_http_url,health_http_status,health_http_max_ms,health_process,health_log_file,health_log_error_pattern,tags";
+
+/// Injects (or clears) a fault on one site.
+pub fn fault(root: &Path, site_name: &str, fault: Fault) -> Result<(), LabError> {
+    let mut manifest = Manifest::load(root)?;
+    let index = manifest
+        .sites
+        .iter()
+        .position(|s| s.name == site_name)
+        .ok_or_else(|| LabError::NoSuchSite(site_name.to_owned()))?;
+    let site = manifest.sites[index].clone();
+    let addr = SocketAddr::from((site.address, manifest.ssh_port));
+    match fault {
+        Fault::SshdDown => {
+            manifest.sites[index].ssh_down = true;
+            reload_group(&mut manifest, site.group)?;
+            manifest.save()?;
+            wait_refused(addr, Duration::from_secs(20))?;
+        }
+        Fault::HostKeyChanged => {
+            // The site moves to an sshd of its own with a fresh key.
+            let g = manifest.groups.len();
+            let group = new_group(&manifest.root, g)?;
+            manifest.groups.push(group);
+            manifest.sites[index].group = g;
+            reload_group(&mut manifest, site.group)?;
+            start_group(&mut manifest, g)?;
+            manifest.save()?;
+            wait_listening(addr, Duration::from_secs(20), "sshd with the new key")?;
+        }
+        Fault::Slow | Fault::Health503 | Fault::DiskFull => {
+            let Some(flag) = fault.flag() else {
+                return Ok(());
+            };
+            let path = site.dir.join("fault").join(flag);
+            std::fs::write(&path, "").map_err(io_err(&path))?;
+            if fault == Fault::Slow {
+                reload_group(&mut manifest, site.group)?;
+            }
+        }
+        Fault::Clear => {
+            let was_slow = site.dir.join("fault/slow").exists();
+            for f in [Fault::Slow, Fault::Health503, Fault::DiskFull] {
+                if let Some(flag) = f.flag() {
+                    remove_if_exists(&site.dir.join("fault").join(flag))?;
+                }
+            }
+            if site.ssh_down || was_slow {
+                manifest.sites[index].ssh_down = false;
+                reload_group(&mut manifest, site.group)?;
+                manifest.save()?;
+                wait_listening(addr, Duration::from_secs(20), "sshd")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What [`down`] stopped.
+#[derive(Debug, Clone, Default)]
+pub struct DownReport {
+    pub stopped: usize,
+    /// Processes that would not die even after SIGKILL (should be none).
+    pub survivors: Vec<u32>,
+}
+
+/// Stops everything the lab started, and whatever sessions on lab sites left running, by pid.
+/// The lab directory stays (logs, inventory) but no longer counts as a running lab.
+pub fn down(root: &Path) -> Result<DownReport, LabError> {
+    let manifest = Manifest::load(root)?;
+    let pids = procs::lab_processes(&manifest);
+    let survivors = procs::stop(&pids, Duration::from_secs(5));
+    let path = manifest.root.join(MANIFEST);
+    let stopped_path = manifest.root.join("lab.stopped.json");
+    std::fs::rename(&path, &stopped_path).map_err(io_err(path))?;
+    Ok(DownReport {
+        stopped: pids.len() - survivors.len(),
+        survivors,
+    })
+}

@@ -1,0 +1,163 @@
+use std::fmt;
+use std::time::Duration;
+
+use crate::hostkey::HostKey;
+
+/// Where a connection or a command was when something went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Connecting,
+    KeyExchange,
+    Authenticating,
+    OpeningChannel,
+    Running,
+    Uploading,
+    Verifying,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::KeyExchange => "key_exchange",
+            Self::Authenticating => "authenticating",
+            Self::OpeningChannel => "opening_channel",
+            Self::Running => "running",
+            Self::Uploading => "uploading",
+            Self::Verifying => "verifying",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the failure means for the remote side. The console never reports success it did
+/// not see: once a command has been sent, a lost answer means *unknown*, not *failed*.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteEffect {
+    /// Nothing was sent that could change the server.
+    None,
+    /// Something was sent; whether it ran, or how far, is not known.
+    Unknown,
+}
+
+/// Why an SSH operation failed. Messages name the server (`user@host:port`) and never
+/// contain a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    #[error("{target}: cannot reach the SSH port: {reason}")]
+    Unreachable { target: String, reason: String },
+
+    #[error("{target}: no answer within {} s while {stage}", limit.as_secs_f32())]
+    Timeout {
+        target: String,
+        stage: Stage,
+        limit: Duration,
+        effect: RemoteEffect,
+        /// After a timed-out command: whether its process group was confirmed gone.
+        remote_stopped: Option<bool>,
+    },
+
+    #[error(
+        "{target}: host key not trusted yet — the server presents {presented}. \
+         Check the fingerprint with the site and approve it before connecting"
+    )]
+    HostKeyUnknown { target: String, presented: HostKey },
+
+    #[error(
+        "{target}: HOST KEY CHANGED — pinned {} but the server presents {}. \
+         Connection refused: someone may be intercepting, or the server was reinstalled. \
+         Confirm with the site before trusting the new key",
+        pinned.fingerprint(), presented.fingerprint()
+    )]
+    HostKeyChanged {
+        target: String,
+        pinned: HostKey,
+        presented: HostKey,
+    },
+
+    #[error("{target}: the server presented a host certificate; GUARDiA pins plain host keys")]
+    HostCertificate { target: String },
+
+    #[error("{target}: the server refused {method} authentication for user `{user}`")]
+    AuthRejected {
+        target: String,
+        user: String,
+        method: &'static str,
+    },
+
+    #[error("{target}: the stored credential cannot be used: {reason}")]
+    BadCredential { target: String, reason: String },
+
+    #[error("{target}: the SSH session failed while {stage}: {reason}")]
+    Session {
+        target: String,
+        stage: Stage,
+        reason: String,
+        effect: RemoteEffect,
+    },
+
+    #[error("{target}: cancelled while {stage}")]
+    Cancelled {
+        target: String,
+        stage: Stage,
+        effect: RemoteEffect,
+        /// For a running command: whether its process group was confirmed gone.
+        remote_stopped: Option<bool>,
+    },
+
+    #[error("{target}: {path}: the server's SHA-256 is {actual}, expected {expected}")]
+    UploadMismatch {
+        target: String,
+        path: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{target}: {refusal}")]
+    Refused {
+        target: String,
+        #[source]
+        refusal: guardia_domain::command::Refusal,
+    },
+}
+
+impl SshError {
+    /// What the failure means on the server.
+    pub fn effect(&self) -> RemoteEffect {
+        match self {
+            Self::Timeout { effect, .. }
+            | Self::Session { effect, .. }
+            | Self::Cancelled { effect, .. } => *effect,
+            Self::UploadMismatch { .. } => RemoteEffect::Unknown,
+            Self::Unreachable { .. }
+            | Self::HostKeyUnknown { .. }
+            | Self::HostKeyChanged { .. }
+            | Self::HostCertificate { .. }
+            | Self::AuthRejected { .. }
+            | Self::BadCredential { .. }
+            | Self::Refused { .. } => RemoteEffect::None,
+        }
+    }
+
+    /// A short stable code for audit entries and the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unreachable { .. } => "unreachable",
+            Self::Timeout { .. } => "timeout",
+            Self::HostKeyUnknown { .. } => "host_key_unknown",
+            Self::HostKeyChanged { .. } => "host_key_changed",
+            Self::HostCertificate { .. } => "host_certificate",
+            Self::AuthRejected { .. } => "auth_rejected",
+            Self::BadCredential { .. } => "bad_credential",
+            Self::Session { .. } => "session_failed",
+            Self::Cancelled { .. } => "cancelled",
+            Self::UploadMismatch { .. } => "upload_mismatch",
+            Self::Refused { .. } => "refused",
+        }
+    }
+}
