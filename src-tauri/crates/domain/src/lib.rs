@@ -14,6 +14,7 @@
 //! that point cannot hold an invalid task.
 
 pub mod command;
+pub mod inventory;
 pub mod task;
 
 pub use task::{

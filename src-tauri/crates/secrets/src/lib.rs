@@ -9,6 +9,8 @@
 //! Callers hold an `Arc<dyn SecretStore>`; [`OsKeyring`] is the real one. There is no
 //! fallback to a file: without a keyring, operations that need a secret fail and say why.
 
+pub mod bundle;
+
 use std::fmt;
 
 use zeroize::Zeroizing;

@@ -1,0 +1,245 @@
+//! The inventory CSV: one row per server (format: docs/inventory.md).
+//!
+//! The header names the columns, in any order. `institution, system, site, server, address,
+//! user` are required; an unknown column is an error (a typo such as `adress` must not make
+//! every address silently empty). UTF-8, with or without a byte-order mark (Excel writes one).
+
+use super::{RowProblem, ServerDraft, ServerRecord, cross_check};
+
+/// Every column, in the order export writes them.
+pub const COLUMNS: [&str; 22] = [
+    "institution",
+    "system",
+    "site",
+    "tier",
+    "server",
+    "address",
+    "port",
+    "user",
+    "auth",
+    "credential",
+    "os",
+    "app_path",
+    "deploy_path",
+    "service_port",
+    "health_tcp_port",
+    "health_http_url",
+    "health_http_status",
+    "health_http_max_ms",
+    "health_process",
+    "health_log_file",
+    "health_log_error_pattern",
+    "tags",
+];
+
+const REQUIRED: [&str; 6] = ["institution", "system", "site", "server", "address", "user"];
+
+fn field_mut<'a>(draft: &'a mut ServerDraft, column: &str) -> Option<&'a mut String> {
+    Some(match column {
+        "institution" => &mut draft.institution,
+        "system" => &mut draft.system,
+        "site" => &mut draft.site,
+        "tier" => &mut draft.tier,
+        "server" => &mut draft.server,
+        "address" => &mut draft.address,
+        "port" => &mut draft.port,
+        "user" => &mut draft.user,
+        "auth" => &mut draft.auth,
+        "credential" => &mut draft.credential,
+        "os" => &mut draft.os,
+        "app_path" => &mut draft.app_path,
+        "deploy_path" => &mut draft.deploy_path,
+        "service_port" => &mut draft.service_port,
+        "health_tcp_port" => &mut draft.health_tcp_port,
+        "health_http_url" => &mut draft.health_http_url,
+        "health_http_status" => &mut draft.health_http_status,
+        "health_http_max_ms" => &mut draft.health_http_max_ms,
+        "health_process" => &mut draft.health_process,
+        "health_log_file" => &mut draft.health_log_file,
+        "health_log_error_pattern" => &mut draft.health_log_error_pattern,
+        "tags" => &mut draft.tags,
+        _ => return None,
+    })
+}
+
+/// Reads a whole file. Either every row is valid, or every problem is returned (nothing is
+/// half-imported).
+pub fn parse(text: &str) -> Result<Vec<ServerRecord>, Vec<RowProblem>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .trim(::csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+        Err(e) => {
+            return Err(vec![RowProblem {
+                line: 1,
+                message: format!("the header row cannot be read: {e}"),
+            }]);
+        }
+    };
+    let mut problems = Vec::new();
+    for h in &headers {
+        if !COLUMNS.contains(&h.as_str()) {
+            problems.push(RowProblem {
+                line: 1,
+                message: format!(
+                    "unknown column `{h}`; the columns are {}",
+                    COLUMNS.join(", ")
+                ),
+            });
+        }
+    }
+    for r in REQUIRED {
+        if !headers.iter().any(|h| h == r) {
+            problems.push(RowProblem {
+                line: 1,
+                message: format!("the required column `{r}` is missing"),
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let mut rows = Vec::new();
+    for result in reader.records() {
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                problems.push(RowProblem {
+                    line,
+                    message: match e.kind() {
+                        ::csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => {
+                            format!("{len} fields where the header has {expected_len}")
+                        }
+                        ::csv::ErrorKind::Utf8 { .. } => {
+                            "not UTF-8 text (save the file as CSV UTF-8)".into()
+                        }
+                        _ => e.to_string(),
+                    },
+                });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let mut draft = ServerDraft::default();
+        for (column, value) in headers.iter().zip(record.iter()) {
+            if let Some(slot) = field_mut(&mut draft, column) {
+                *slot = value.to_owned();
+            }
+        }
+        match draft.validate() {
+            Ok(r) => rows.push((line, r)),
+            Err(fields) => problems.push(RowProblem {
+                line,
+                message: fields
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
+        }
+    }
+    cross_check(&rows, &mut problems);
+    if rows.is_empty() && problems.is_empty() {
+        problems.push(RowProblem {
+            line: 2,
+            message: "the file has a header but no servers".into(),
+        });
+    }
+    if problems.is_empty() {
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Writes records as CSV with every column, readable by [`parse`].
+pub fn write(records: &[ServerRecord]) -> String {
+    let mut writer = ::csv::WriterBuilder::new().from_writer(Vec::new());
+    let mut out = Ok(());
+    out = out.and(writer.write_record(COLUMNS));
+    for r in records {
+        let mut d = r.to_draft();
+        let row: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| field_mut(&mut d, c).map(|s| s.clone()).unwrap_or_default())
+            .collect();
+        out = out.and(writer.write_record(&row));
+    }
+    // Writing to a Vec cannot fail for I/O reasons; a failure here would be a bug in csv.
+    debug_assert!(out.is_ok());
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "\u{feff}institution,system,site,tier,server,address,port,user,auth,credential,tags\n\
+        Seoul City,hr-portal,gangnam,1,hr-web-01,10.1.2.3,22,deploy,key,hr-key,web;seoul\n\
+        Seoul City,hr-portal,gangnam,1,hr-web-02,10.1.2.4,,deploy,password,hr-pw,\n\
+        \"Busan, Port\",\"cargo \"\"main\"\"\",pier-3,3,cargo-01,cargo.local,2222,ops,,,\n";
+
+    #[test]
+    fn a_good_file_round_trips_through_export() {
+        let records = parse(GOOD).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[2].institution, "Busan, Port");
+        assert_eq!(records[2].system, "cargo \"main\"");
+        assert_eq!(records[1].port, 22);
+        assert_eq!(records[0].tags, vec!["seoul", "web"]);
+        let again = parse(&write(&records)).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(again, records);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line_and_nothing_is_returned() {
+        let text = "institution,system,site,tier,server,address,user\n\
+            A,s,x,1,web-01,10.0.0.1,u\n\
+            A,s,x,9,web-02,10.0.0.2,u\n\
+            A,s,x,1,web-01,10.0.0.3,u\n\
+            A,s,x,1,web-04\n\
+            A,s,y,2,web 05,10.0.0.5,\n\
+            A,s,x,2,web-06,10.0.0.6,u\n";
+        let problems = parse(text).unwrap_err();
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![3, 4, 5, 6, 7], "{problems:#?}");
+        assert!(problems[0].message.contains("tier"));
+        assert!(problems[1].message.contains("already on line 2"));
+        assert!(
+            problems[2]
+                .message
+                .contains("5 fields where the header has 7")
+        );
+        assert!(problems[3].message.contains("server") && problems[3].message.contains("user"));
+        assert!(
+            problems[4]
+                .message
+                .contains("tier 2 here but tier 1 on line 2")
+        );
+    }
+
+    #[test]
+    fn an_unknown_or_missing_column_is_refused_before_any_row() {
+        let problems =
+            parse("institution,system,site,server,adress,user\nA,s,x,w,1.2.3.4,u\n").unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(text[0].contains("unknown column `adress`"), "{text:?}");
+        assert!(text[1].contains("required column `address`"), "{text:?}");
+        assert!(parse("").is_err());
+        assert!(
+            parse(&format!("{}\n", COLUMNS.join(","))).is_err(),
+            "no servers"
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! What the console itself spends to reach a fleet, against the lab's real sshd.
+//!
+//! `cargo bench -p guardia-ssh --bench fleet -- [SITES] [CONCURRENCY] [UPLOAD_SITES] [UPLOAD_MB]`
+//! (defaults 1000 100 50 10; scripts/bench/ssh.sh). Under `cargo test` it runs a small smoke
+//! pass (20 sites, 5 × 1 MB) so the code stays working.
+//!
+//! CPU is this process's own user+sys time from /proc/self/stat: the sshd processes (the
+//! real bottleneck on 2 cores) are not ours and do not count. For an anchor, the same
+//! connect + auth + `true` with OpenSSH's `ssh` client is measured (children's CPU) on a
+//! sample, with its default key exchange and with curve25519.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guardia_domain::command::{CommandContext, RemoteCommand};
+use guardia_lab::{LabSpec, Manifest};
+use guardia_secrets::Sensitive;
+use guardia_ssh::{ConnectOptions, Credential, ExecLimits, HostKey, SshSession, Target};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// (own user+sys, waited-for children user+sys), in seconds.
+fn cpu() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<f64> = rest.split(' ').map(|x| x.parse().unwrap_or(0.0)).collect();
+    // After the state field: utime is field 14 of the line, i.e. index 11 here.
+    let tick = 100.0; // USER_HZ on Linux
+    ((f[11] + f[12]) / tick, (f[13] + f[14]) / tick)
+}
+
+fn target(m: &Manifest, i: usize) -> Target {
+    Target {
+        host: m.sites[i].address.to_string(),
+        port: m.ssh_port,
+        user: m.user.clone(),
+    }
+}
+
+fn key(m: &Manifest) -> Arc<Credential> {
+    Arc::new(Credential::Key {
+        openssh: Sensitive::new(std::fs::read_to_string(m.client_key()).unwrap()),
+        passphrase: None,
+    })
+}
+
+async fn connect(m: &Manifest, i: usize, cred: &Credential) -> SshSession {
+    let pin = HostKey::parse_openssh(m.host_key_of(&m.sites[i])).unwrap();
+    SshSession::connect(
+        &target(m, i),
+        Some(&pin),
+        cred,
+        &ConnectOptions::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    let numbers: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (sites, concurrency, upload_sites, upload_mb) = if bench {
+        (
+            numbers.first().copied().unwrap_or(1000),
+            numbers.get(1).copied().unwrap_or(100),
+            numbers.get(2).copied().unwrap_or(50),
+            numbers.get(3).copied().unwrap_or(10),
+        )
+    } else {
+        (20, 10, 5, 1)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let m = guardia_lab::up(&LabSpec::new(dir.path().join("lab"), sites)).unwrap();
+    println!(
+        "lab: {sites} sites on {} sshd, up in {:.1} s",
+        m.groups.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(run(&m, sites, concurrency, upload_sites, upload_mb));
+        openssh_anchor(&m, if bench { 20 } else { 3 });
+    }));
+    let down = guardia_lab::down(&m.root).unwrap();
+    assert!(down.survivors.is_empty());
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
+async fn run(
+    m: &Manifest,
+    sites: usize,
+    concurrency: usize,
+    upload_sites: usize,
+    upload_mb: usize,
+) {
+    let cred = key(m);
+    let m = Arc::new(m.clone());
+    let gate = Arc::new(Semaphore::new(concurrency));
+    let truth = RemoteCommand::check("true", CommandContext::AdHoc).unwrap();
+    let limits = ExecLimits {
+        timeout: Duration::from_secs(60),
+        max_kept_bytes: 1024,
+    };
+
+    let (cpu0, _) = cpu();
+    let t0 = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..sites {
+        let (m, cred, gate, truth, limits) = (
+            m.clone(),
+            cred.clone(),
+            gate.clone(),
+            truth.clone(),
+            limits.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await.unwrap();
+            let s = connect(&m, i, &cred).await;
+            let r = s
+                .run(&truth, &limits, &CancellationToken::new())
+                .await
+                .unwrap();
+            assert!(r.succeeded());
+            s.close().await;
+        });
+    }
+    let mut done = 0;
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+        done += 1;
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let (cpu1, _) = cpu();
+    let per_site_ms = (cpu1 - cpu0) * 1000.0 / done as f64;
+    println!(
+        "connect+auth+`true`: {done} sites, concurrency {concurrency}: wall {wall:.2} s, {:.1} connections/s, \
+         console CPU {:.2} s = {per_site_ms:.2} ms/site (target ≤ 2 ms)",
+        done as f64 / wall,
+        cpu1 - cpu0
+    );
+
+    // Uploads: sessions first (not measured), then 50 parallel 10 MB uploads + sha256sum.
+    let n = upload_sites.min(sites);
+    let mut sessions = Vec::new();
+    for i in 0..n {
+        sessions.push(Arc::new(connect(&m, i, &cred).await));
+    }
+    let data: Arc<Vec<u8>> = Arc::new(
+        (0..upload_mb * 1024 * 1024)
+            .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1])
+            .collect(),
+    );
+    let (cpu0, _) = cpu();
+    let t0 = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, s) in sessions.iter().enumerate() {
+        let (s, data) = (s.clone(), data.clone());
+        let path = m.sites[i]
+            .deploy_dir()
+            .join("bench.bin")
+            .display()
+            .to_string();
+        tasks.spawn(async move {
+            s.upload(
+                &data,
+                &path,
+                Duration::from_secs(600),
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let (cpu1, _) = cpu();
+    let mb = (n * upload_mb) as f64;
+    println!(
+        "SFTP upload {upload_mb} MB + sha256sum verify to {n} sites in parallel: wall {wall:.2} s, \
+         {:.1} MB/s, console CPU {:.2} s ({:.1} ms/MB)",
+        mb / wall,
+        cpu1 - cpu0,
+        (cpu1 - cpu0) * 1000.0 / mb
+    );
+}
+
+/// OpenSSH's own client on the same sites, sequentially: CPU per connection.
+fn openssh_anchor(m: &Manifest, sample: usize) {
+    let known = m.known_hosts();
+    for (label, kex) in [
+        ("default kex", None),
+        ("curve25519-sha256", Some("curve25519-sha256")),
+    ] {
+        let (_, child0) = cpu();
+        let t0 = Instant::now();
+        for i in 0..sample.min(m.sites.len()) {
+            let mut c = Command::new("ssh");
+            c.args([
+                "-q",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+            ])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", known.display()))
+            .arg("-i")
+            .arg(m.client_key())
+            .args(["-p", &m.ssh_port.to_string()]);
+            if let Some(k) = kex {
+                c.args(["-o", &format!("KexAlgorithms={k}")]);
+            }
+            let status = c
+                .arg(format!("{}@{}", m.user, m.sites[i].address))
+                .arg("true")
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let (_, child1) = cpu();
+        println!(
+            "anchor: OpenSSH ssh client, {label}: {:.1} ms CPU/connection ({sample} sequential, {:.0} ms wall each)",
+            (child1 - child0) * 1000.0 / sample as f64,
+            t0.elapsed().as_secs_f64() * 1000.0 / sample as f64
+        );
+    }
+}
