@@ -41,6 +41,30 @@ pub enum EntryKind {
     SshCommandIntent,
     #[serde(rename = "ssh.command.result")]
     SshCommandResult,
+    #[serde(rename = "ssh.command.refused")]
+    SshCommandRefused,
+    #[serde(rename = "ssh.check")]
+    SshCheck,
+    #[serde(rename = "inventory.imported")]
+    InventoryImported,
+    #[serde(rename = "inventory.server.saved")]
+    ServerSaved,
+    #[serde(rename = "inventory.server.deleted")]
+    ServerDeleted,
+    #[serde(rename = "hostkey.trusted")]
+    HostKeyTrusted,
+    #[serde(rename = "hostkey.forgotten")]
+    HostKeyForgotten,
+    #[serde(rename = "hostkey.refused")]
+    HostKeyRefused,
+    #[serde(rename = "credential.set")]
+    CredentialSet,
+    #[serde(rename = "credential.deleted")]
+    CredentialDeleted,
+    #[serde(rename = "bundle.exported")]
+    BundleExported,
+    #[serde(rename = "bundle.imported")]
+    BundleImported,
     #[serde(rename = "rollout.step")]
     RolloutStep,
     #[serde(rename = "killswitch.pressed")]
@@ -64,7 +88,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 17] = [
+    pub const ALL: [EntryKind; 29] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -72,6 +96,18 @@ impl EntryKind {
         Self::PackageImported,
         Self::SshCommandIntent,
         Self::SshCommandResult,
+        Self::SshCommandRefused,
+        Self::SshCheck,
+        Self::InventoryImported,
+        Self::ServerSaved,
+        Self::ServerDeleted,
+        Self::HostKeyTrusted,
+        Self::HostKeyForgotten,
+        Self::HostKeyRefused,
+        Self::CredentialSet,
+        Self::CredentialDeleted,
+        Self::BundleExported,
+        Self::BundleImported,
         Self::RolloutStep,
         Self::KillswitchPressed,
         Self::AuditCheckpoint,
@@ -93,6 +129,18 @@ impl EntryKind {
             Self::PackageImported => "package.imported",
             Self::SshCommandIntent => "ssh.command.intent",
             Self::SshCommandResult => "ssh.command.result",
+            Self::SshCommandRefused => "ssh.command.refused",
+            Self::SshCheck => "ssh.check",
+            Self::InventoryImported => "inventory.imported",
+            Self::ServerSaved => "inventory.server.saved",
+            Self::ServerDeleted => "inventory.server.deleted",
+            Self::HostKeyTrusted => "hostkey.trusted",
+            Self::HostKeyForgotten => "hostkey.forgotten",
+            Self::HostKeyRefused => "hostkey.refused",
+            Self::CredentialSet => "credential.set",
+            Self::CredentialDeleted => "credential.deleted",
+            Self::BundleExported => "bundle.exported",
+            Self::BundleImported => "bundle.imported",
             Self::RolloutStep => "rollout.step",
             Self::KillswitchPressed => "killswitch.pressed",
             Self::AuditCheckpoint => "audit.checkpoint",

@@ -23,6 +23,12 @@ pub enum StoreError {
         expected: TaskStatus,
         actual: TaskStatus,
     },
+    #[error("there is no server named `{0}`")]
+    ServerNotFound(String),
+    #[error("there is no credential named `{0}`")]
+    CredentialNotFound(String),
+    #[error("a server named `{0}` already exists")]
+    ServerExists(String),
     /// A stored value no longer passes validation: the database was edited outside GUARDiA
     /// or by a bug. Reported, never repaired silently.
     #[error("stored {what} is invalid: {reason}")]

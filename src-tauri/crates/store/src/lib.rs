@@ -21,8 +21,10 @@
 
 mod audit;
 mod error;
+mod inventory;
 mod sqlite;
 mod sqlite_audit;
+mod sqlite_inventory;
 
 pub use audit::{
     AuditFilter, AuditFor, AuditHead, AuditStore, ExternalCheckpoint, NewVerification,
@@ -30,6 +32,10 @@ pub use audit::{
 };
 
 pub use error::StoreError;
+pub use inventory::{
+    CredentialKind, CredentialMeta, ImportOutcome, InventoryStore, PinSource, PinnedHostKey,
+    ServerFilter, StoredServer,
+};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -113,7 +119,7 @@ pub trait PreferenceStore: Send + Sync {
 }
 
 /// Everything GUARDiA stores. Callers hold an `Arc<dyn Store>`.
-pub trait Store: TaskStore + PreferenceStore + AuditStore {
+pub trait Store: TaskStore + PreferenceStore + AuditStore + InventoryStore {
     /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
     fn describe(&self) -> String;
 }

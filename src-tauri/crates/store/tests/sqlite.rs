@@ -37,6 +37,8 @@ story_on_sqlite!(
     preferences_are_per_owner,
     a_change_whose_audit_entry_fails_is_not_made,
     audit_indexes_are_contiguous_and_the_tree_is_kept,
+    inventory_imports_upsert_and_moving_a_server_drops_its_pin,
+    credentials_are_references_with_their_kind,
 );
 
 async fn raw_connection(dir: &TempDir) -> sqlx::SqlitePool {

@@ -411,3 +411,152 @@ pub async fn audit_indexes_are_contiguous_and_the_tree_is_kept(store: &dyn Store
     let indexes: Vec<u64> = page.iter().map(|r| r.index).collect();
     assert_eq!(indexes, vec![19, 18, 17]);
 }
+
+// --- Inventory -------------------------------------------------------------------------------
+
+fn inventory_entry(kind: EntryKind, subject: &str) -> EntryDraft {
+    EntryDraft::new(at(21, 2), kind, "admin", subject.to_owned())
+}
+
+fn records(csv: &str) -> Vec<guardia_domain::inventory::ServerRecord> {
+    guardia_domain::inventory::csv::parse(csv).unwrap()
+}
+
+const INVENTORY: &str = "institution,system,site,tier,server,address,port,user\n\
+    Seoul,hr,gangnam,1,hr-01,10.0.0.1,22,deploy\n\
+    Seoul,hr,gangnam,1,hr-02,10.0.0.2,22,deploy\n\
+    Busan,cargo,pier,3,cargo-01,10.1.0.1,2222,ops\n";
+
+pub async fn inventory_imports_upsert_and_moving_a_server_drops_its_pin(store: &dyn Store) {
+    use guardia_store::{PinSource, PinnedHostKey, ServerFilter};
+    let before = store.audit_head().await.unwrap().size;
+    let first = store
+        .import_servers(&records(INVENTORY), at(21, 2), &|o| {
+            inventory_entry(EntryKind::InventoryImported, "inventory")
+                .with("created", o.created.to_string())
+        })
+        .await
+        .unwrap();
+    assert_eq!((first.created, first.updated, first.unchanged), (3, 0, 0));
+    assert_eq!(store.audit_head().await.unwrap().size, before + 1);
+
+    let pin = PinnedHostKey {
+        key: "ssh-ed25519 AAAA".into(),
+        fingerprint: "SHA256:x".into(),
+        trusted_by: "admin".into(),
+        trusted_at: at(21, 3),
+        source: PinSource::Approved,
+    };
+    store
+        .pin_host_keys(
+            &[("hr-01".into(), pin.clone()), ("hr-02".into(), pin.clone())],
+            &|(s, _)| inventory_entry(EntryKind::HostKeyTrusted, s),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.server("hr-01").await.unwrap().unwrap().host_key,
+        Some(pin.clone())
+    );
+
+    // Same file again: nothing changes. hr-01 moves: its pin goes, hr-02 keeps its own.
+    let moved = INVENTORY.replace("hr-01,10.0.0.1", "hr-01,10.0.0.9");
+    let again = store
+        .import_servers(&records(&moved), at(21, 4), &|_| {
+            inventory_entry(EntryKind::InventoryImported, "inventory")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again.created,
+            again.updated,
+            again.unchanged,
+            again.pins_dropped
+        ),
+        (0, 1, 2, 1)
+    );
+    assert_eq!(store.server("hr-01").await.unwrap().unwrap().host_key, None);
+    assert_eq!(
+        store.server("hr-02").await.unwrap().unwrap().host_key,
+        Some(pin)
+    );
+
+    let seoul = store
+        .servers(&ServerFilter {
+            text: "SEOUL".into(),
+            ..ServerFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        seoul
+            .iter()
+            .map(|s| s.record.server.as_str())
+            .collect::<Vec<_>>(),
+        vec!["hr-01", "hr-02"]
+    );
+    let test_tier = store
+        .servers(&ServerFilter {
+            tier: Some(guardia_domain::inventory::Tier::Test),
+            ..ServerFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(test_tier.len(), 1);
+    assert_eq!(test_tier[0].record.port, 2222);
+
+    // Rename onto an existing name is refused; delete removes.
+    let mut renamed = store.server("hr-02").await.unwrap().unwrap().record;
+    renamed.server = "cargo-01".into();
+    let refused = store
+        .save_server(&renamed, Some("hr-02"), at(21, 5), &|s| {
+            inventory_entry(EntryKind::ServerSaved, &s.record.server)
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::ServerExists(_))),
+        "{refused:?}"
+    );
+    store
+        .delete_server("hr-02", &|s| {
+            inventory_entry(EntryKind::ServerDeleted, &s.record.server)
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.count_servers().await.unwrap(), 2);
+}
+
+pub async fn credentials_are_references_with_their_kind(store: &dyn Store) {
+    use guardia_store::{CredentialKind, CredentialMeta};
+    let meta = CredentialMeta {
+        name: "hr-key".into(),
+        kind: CredentialKind::Key,
+        has_passphrase: true,
+        updated_at: at(21, 2),
+        updated_by: "admin".into(),
+    };
+    store
+        .save_credential(&meta, &|m| {
+            inventory_entry(EntryKind::CredentialSet, &m.name)
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.credential("hr-key").await.unwrap(), Some(meta));
+    store
+        .delete_credential("hr-key", &|m| {
+            inventory_entry(EntryKind::CredentialDeleted, &m.name)
+        })
+        .await
+        .unwrap();
+    assert!(store.credentials().await.unwrap().is_empty());
+    assert!(matches!(
+        store
+            .delete_credential("hr-key", &|m| inventory_entry(
+                EntryKind::CredentialDeleted,
+                &m.name
+            ))
+            .await,
+        Err(StoreError::CredentialNotFound(_))
+    ));
+}

@@ -1,0 +1,468 @@
+//! [`InventoryStore`] on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use guardia_domain::inventory::{AuthKind, HealthCriteria, ServerRecord, Tier};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+
+use crate::inventory::{
+    CredentialKind, CredentialMeta, ImportOutcome, InventoryStore, PinSource, PinnedHostKey,
+    ServerFilter, StoredServer,
+};
+use crate::sqlite_audit::append_in;
+use crate::{AuditFor, SqliteStore, StoreError};
+
+macro_rules! server_select {
+    () => {
+        "SELECT i.name AS institution, y.name AS system, t.name AS site, t.tier AS tier, \
+         s.id AS id, s.name AS server, s.address, s.port, s.login_user, s.auth, s.credential, \
+         s.os, s.app_path, s.deploy_path, s.service_port, s.health, s.tags, s.updated_at, \
+         k.key AS pin_key, k.fingerprint AS pin_fingerprint, k.trusted_by AS pin_by, \
+         k.trusted_at AS pin_at, k.source AS pin_source \
+         FROM servers s \
+         JOIN sites t ON t.id = s.site_id \
+         JOIN systems y ON y.id = t.system_id \
+         JOIN institutions i ON i.id = y.institution_id \
+         LEFT JOIN host_keys k ON k.server_id = s.id "
+    };
+}
+
+fn server_from_row(row: &SqliteRow) -> Result<StoredServer, StoreError> {
+    let name: String = row.try_get("server")?;
+    let corrupt = |reason: String| StoreError::corrupt(format!("server {name}"), reason);
+    let tier: i64 = row.try_get("tier")?;
+    let tier = u8::try_from(tier)
+        .ok()
+        .and_then(Tier::from_number)
+        .ok_or_else(|| corrupt(format!("tier {tier}")))?;
+    let port: i64 = row.try_get("port")?;
+    let auth: String = row.try_get("auth")?;
+    let health: String = row.try_get("health")?;
+    let tags: String = row.try_get("tags")?;
+    let service_port: Option<i64> = row.try_get("service_port")?;
+    let record = ServerRecord {
+        institution: row.try_get("institution")?,
+        system: row.try_get("system")?,
+        site: row.try_get("site")?,
+        tier,
+        server: name.clone(),
+        address: row.try_get("address")?,
+        port: u16::try_from(port).map_err(|_| corrupt(format!("port {port}")))?,
+        user: row.try_get("login_user")?,
+        auth: AuthKind::from_code(&auth).ok_or_else(|| corrupt(format!("auth {auth}")))?,
+        credential: row.try_get("credential")?,
+        os: row.try_get("os")?,
+        app_path: row.try_get("app_path")?,
+        deploy_path: row.try_get("deploy_path")?,
+        service_port: service_port
+            .map(|p| u16::try_from(p).map_err(|_| corrupt(format!("service port {p}"))))
+            .transpose()?,
+        health: serde_json::from_str::<HealthCriteria>(&health)
+            .map_err(|e| corrupt(format!("health criteria: {e}")))?,
+        tags: serde_json::from_str(&tags).map_err(|e| corrupt(format!("tags: {e}")))?,
+    };
+    // Whatever is stored must still be a valid record (someone may have edited the file).
+    let record = record
+        .to_draft()
+        .validate()
+        .map_err(|p| corrupt(format!("{p:?}")))?;
+    let pin_key: Option<String> = row.try_get("pin_key")?;
+    let host_key = match pin_key {
+        None => None,
+        Some(key) => {
+            let source: String = row.try_get("pin_source")?;
+            Some(PinnedHostKey {
+                key,
+                fingerprint: row.try_get("pin_fingerprint")?,
+                trusted_by: row.try_get("pin_by")?,
+                trusted_at: row.try_get("pin_at")?,
+                source: PinSource::from_code(&source)
+                    .ok_or_else(|| corrupt(format!("pin source {source}")))?,
+            })
+        }
+    };
+    Ok(StoredServer {
+        record,
+        host_key,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+async fn server_in(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<StoredServer>, StoreError> {
+    let row = sqlx::query(concat!(server_select!(), "WHERE s.name = ?1"))
+        .bind(name.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(server_from_row).transpose()
+}
+
+/// The id of the site a record belongs to, creating institution, system and site as needed.
+/// A site's tier follows the latest record that names it.
+async fn site_id_in(conn: &mut SqliteConnection, r: &ServerRecord) -> Result<i64, StoreError> {
+    sqlx::query("INSERT INTO institutions (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")
+        .bind(r.institution.clone())
+        .execute(&mut *conn)
+        .await?;
+    let institution: i64 = sqlx::query_scalar("SELECT id FROM institutions WHERE name = ?1")
+        .bind(r.institution.clone())
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO systems (institution_id, name) VALUES (?1, ?2) \
+         ON CONFLICT (institution_id, name) DO NOTHING",
+    )
+    .bind(institution)
+    .bind(r.system.clone())
+    .execute(&mut *conn)
+    .await?;
+    let system: i64 =
+        sqlx::query_scalar("SELECT id FROM systems WHERE institution_id = ?1 AND name = ?2")
+            .bind(institution)
+            .bind(r.system.clone())
+            .fetch_one(&mut *conn)
+            .await?;
+    sqlx::query(
+        "INSERT INTO sites (system_id, name, tier) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (system_id, name) DO UPDATE SET tier = excluded.tier",
+    )
+    .bind(system)
+    .bind(r.site.clone())
+    .bind(i64::from(r.tier.number()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM sites WHERE system_id = ?1 AND name = ?2")
+            .bind(system)
+            .bind(r.site.clone())
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+enum Saved {
+    Created,
+    Updated { pin_dropped: bool },
+    Unchanged,
+}
+
+/// Creates or updates the server `previous` (or `r.server`) to be `r`.
+async fn upsert_in(
+    conn: &mut SqliteConnection,
+    r: &ServerRecord,
+    previous: &str,
+    at: DateTime<Utc>,
+) -> Result<Saved, StoreError> {
+    let existing = server_in(conn, previous).await?;
+    if existing.as_ref().is_some_and(|e| e.record == *r) {
+        return Ok(Saved::Unchanged);
+    }
+    if previous != r.server && server_in(conn, &r.server).await?.is_some() {
+        return Err(StoreError::ServerExists(r.server.clone()));
+    }
+    let site = site_id_in(conn, r).await?;
+    let health =
+        serde_json::to_string(&r.health).map_err(|e| StoreError::corrupt("health criteria", e))?;
+    let tags = serde_json::to_string(&r.tags).map_err(|e| StoreError::corrupt("tags", e))?;
+    let port = i64::from(r.port);
+    let service_port = r.service_port.map(i64::from);
+    match existing {
+        None => {
+            sqlx::query(
+                "INSERT INTO servers (site_id, name, address, port, login_user, auth, credential, \
+                 os, app_path, deploy_path, service_port, health, tags, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .bind(site)
+            .bind(r.server.clone())
+            .bind(r.address.clone())
+            .bind(port)
+            .bind(r.user.clone())
+            .bind(r.auth.code())
+            .bind(r.credential.clone())
+            .bind(r.os.clone())
+            .bind(r.app_path.clone())
+            .bind(r.deploy_path.clone())
+            .bind(service_port)
+            .bind(health)
+            .bind(tags)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+            Ok(Saved::Created)
+        }
+        Some(old) => {
+            let moved = old.record.address != r.address || old.record.port != r.port;
+            let pin_dropped = moved && old.host_key.is_some();
+            if moved {
+                sqlx::query(
+                    "DELETE FROM host_keys WHERE server_id = (SELECT id FROM servers WHERE name = ?1)",
+                )
+                .bind(previous.to_owned())
+                .execute(&mut *conn)
+                .await?;
+            }
+            sqlx::query(
+                "UPDATE servers SET site_id = ?1, name = ?2, address = ?3, port = ?4, \
+                 login_user = ?5, auth = ?6, credential = ?7, os = ?8, app_path = ?9, \
+                 deploy_path = ?10, service_port = ?11, health = ?12, tags = ?13, updated_at = ?14 \
+                 WHERE name = ?15",
+            )
+            .bind(site)
+            .bind(r.server.clone())
+            .bind(r.address.clone())
+            .bind(port)
+            .bind(r.user.clone())
+            .bind(r.auth.code())
+            .bind(r.credential.clone())
+            .bind(r.os.clone())
+            .bind(r.app_path.clone())
+            .bind(r.deploy_path.clone())
+            .bind(service_port)
+            .bind(health)
+            .bind(tags)
+            .bind(at)
+            .bind(previous.to_owned())
+            .execute(&mut *conn)
+            .await?;
+            Ok(Saved::Updated { pin_dropped })
+        }
+    }
+}
+
+fn credential_from_row(row: &SqliteRow) -> Result<CredentialMeta, StoreError> {
+    let name: String = row.try_get("name")?;
+    let kind: String = row.try_get("kind")?;
+    let has_passphrase: i64 = row.try_get("has_passphrase")?;
+    Ok(CredentialMeta {
+        kind: match kind.as_str() {
+            "password" => CredentialKind::Password,
+            "key" => CredentialKind::Key,
+            other => return Err(StoreError::corrupt(format!("credential {name}"), other)),
+        },
+        name,
+        has_passphrase: has_passphrase != 0,
+        updated_at: row.try_get("updated_at")?,
+        updated_by: row.try_get("updated_by")?,
+    })
+}
+
+#[async_trait]
+impl InventoryStore for SqliteStore {
+    async fn import_servers(
+        &self,
+        records: &[ServerRecord],
+        at: DateTime<Utc>,
+        audit: AuditFor<'_, ImportOutcome>,
+    ) -> Result<ImportOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut outcome = ImportOutcome::default();
+        for r in records {
+            match upsert_in(&mut tx, r, &r.server, at).await? {
+                Saved::Created => outcome.created += 1,
+                Saved::Updated { pin_dropped } => {
+                    outcome.updated += 1;
+                    outcome.pins_dropped += u32::from(pin_dropped);
+                }
+                Saved::Unchanged => outcome.unchanged += 1,
+            }
+        }
+        append_in(&mut tx, &[audit(&outcome)]).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn save_server(
+        &self,
+        record: &ServerRecord,
+        previous: Option<&str>,
+        at: DateTime<Utc>,
+        audit: AuditFor<'_, StoredServer>,
+    ) -> Result<StoredServer, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let previous = previous.unwrap_or(&record.server);
+        upsert_in(&mut tx, record, previous, at).await?;
+        let stored = server_in(&mut tx, &record.server)
+            .await?
+            .ok_or_else(|| StoreError::ServerNotFound(record.server.clone()))?;
+        append_in(&mut tx, &[audit(&stored)]).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn delete_server(
+        &self,
+        name: &str,
+        audit: AuditFor<'_, StoredServer>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let stored = server_in(&mut tx, name)
+            .await?
+            .ok_or_else(|| StoreError::ServerNotFound(name.to_owned()))?;
+        sqlx::query("DELETE FROM servers WHERE name = ?1")
+            .bind(name.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        append_in(&mut tx, &[audit(&stored)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn servers(&self, filter: &ServerFilter) -> Result<Vec<StoredServer>, StoreError> {
+        let text = filter.text.trim().to_ascii_lowercase();
+        let rows = sqlx::query(concat!(
+            server_select!(),
+            "WHERE (?1 = '' OR instr(lower(s.name), ?1) > 0 OR instr(lower(s.address), ?1) > 0 \
+               OR instr(lower(t.name), ?1) > 0 OR instr(lower(y.name), ?1) > 0 \
+               OR instr(lower(i.name), ?1) > 0 OR instr(lower(s.tags), ?1) > 0) \
+             AND (?2 IS NULL OR t.tier = ?2) \
+             ORDER BY i.name, y.name, t.name, s.name LIMIT ?3"
+        ))
+        .bind(text)
+        .bind(filter.tier.map(|t| i64::from(t.number())))
+        .bind(i64::from(filter.limit.min(ServerFilter::MAX_LIMIT)))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(server_from_row).collect()
+    }
+
+    async fn server(&self, name: &str) -> Result<Option<StoredServer>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        server_in(&mut conn, name).await
+    }
+
+    async fn count_servers(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM servers")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn pin_host_keys(
+        &self,
+        pins: &[(String, PinnedHostKey)],
+        audit: AuditFor<'_, (String, PinnedHostKey)>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut drafts = Vec::with_capacity(pins.len());
+        for (server, pin) in pins {
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM servers WHERE name = ?1")
+                .bind(server.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let id = id.ok_or_else(|| StoreError::ServerNotFound(server.clone()))?;
+            sqlx::query(
+                "INSERT INTO host_keys (server_id, key, fingerprint, trusted_by, trusted_at, source) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (server_id) DO UPDATE SET key = excluded.key, \
+                 fingerprint = excluded.fingerprint, trusted_by = excluded.trusted_by, \
+                 trusted_at = excluded.trusted_at, source = excluded.source",
+            )
+            .bind(id)
+            .bind(pin.key.clone())
+            .bind(pin.fingerprint.clone())
+            .bind(pin.trusted_by.clone())
+            .bind(pin.trusted_at)
+            .bind(pin.source.code())
+            .execute(&mut *tx)
+            .await?;
+            drafts.push(audit(&(server.clone(), pin.clone())));
+        }
+        append_in(&mut tx, &drafts).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn forget_host_key(
+        &self,
+        server: &str,
+        audit: AuditFor<'_, StoredServer>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let stored = server_in(&mut tx, server)
+            .await?
+            .ok_or_else(|| StoreError::ServerNotFound(server.to_owned()))?;
+        sqlx::query(
+            "DELETE FROM host_keys WHERE server_id = (SELECT id FROM servers WHERE name = ?1)",
+        )
+        .bind(server.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &[audit(&stored)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn credentials(&self) -> Result<Vec<CredentialMeta>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(credential_from_row).collect()
+    }
+
+    async fn credential(&self, name: &str) -> Result<Option<CredentialMeta>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials WHERE name = ?1",
+        )
+        .bind(name.to_owned())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(credential_from_row).transpose()
+    }
+
+    async fn save_credential(
+        &self,
+        meta: &CredentialMeta,
+        audit: AuditFor<'_, CredentialMeta>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO credentials (name, kind, has_passphrase, updated_at, updated_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, \
+             has_passphrase = excluded.has_passphrase, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(meta.name.clone())
+        .bind(meta.kind.code())
+        .bind(i64::from(meta.has_passphrase))
+        .bind(meta.updated_at)
+        .bind(meta.updated_by.clone())
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, &[audit(meta)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_credential(
+        &self,
+        name: &str,
+        audit: AuditFor<'_, CredentialMeta>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials WHERE name = ?1",
+        )
+        .bind(name.to_owned())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let meta = row
+            .as_ref()
+            .map(credential_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::CredentialNotFound(name.to_owned()))?;
+        sqlx::query("DELETE FROM credentials WHERE name = ?1")
+            .bind(name.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        append_in(&mut tx, &[audit(&meta)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
