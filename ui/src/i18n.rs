@@ -259,6 +259,14 @@ pub fn error_headline(lang: Lang, code: ErrorCode) -> &'static str {
             "감사 로그 검증 실패가 확인되지 않아 차단되었습니다",
             "Blocked: a failed audit verification has not been acknowledged",
         ),
+        ErrorCode::Ssh => (
+            "원격 서버 작업 실패 — 결과가 불확실하면 확인 후 다시 시도하세요",
+            "The remote step failed — if its outcome is unknown, check before retrying",
+        ),
+        ErrorCode::CommandRefused => (
+            "금지된 명령이라 보내지 않았습니다",
+            "Refused by the command denylist — nothing was sent",
+        ),
         ErrorCode::Protocol => ("콘솔 내부 통신 오류", "Console communication error"),
         ErrorCode::Internal => ("예상하지 못한 오류", "Unexpected error"),
     };

@@ -62,6 +62,24 @@ pub enum ApiError {
     IntegrityBlocked { problem: String },
     #[error("{0}")]
     InvalidRequest(String),
+    #[error("{0}")]
+    ImportRejected(String),
+    #[error("there is no server named `{0}`")]
+    NoSuchServer(String),
+    #[error(transparent)]
+    Ssh(guardia_ssh::SshError),
+    #[error(transparent)]
+    CommandRefused(guardia_domain::command::Refusal),
+    #[error(
+        "{server}: the server now presents {presented}, not the approved {approved}; nothing was pinned"
+    )]
+    FingerprintMismatch {
+        server: String,
+        approved: String,
+        presented: String,
+    },
+    #[error(transparent)]
+    Bundle(#[from] guardia_secrets::bundle::BundleError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -70,10 +88,14 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Invalid(_) | ApiError::BadTaskId(_) => ErrorCode::InvalidInput,
-            ApiError::NotFound(_) | ApiError::Store(StoreError::TaskNotFound(_)) => {
-                ErrorCode::NotFound
-            }
-            ApiError::Refused(_) | ApiError::Store(StoreError::Conflict { .. }) => {
+            ApiError::NotFound(_)
+            | ApiError::Store(
+                StoreError::TaskNotFound(_)
+                | StoreError::ServerNotFound(_)
+                | StoreError::CredentialNotFound(_),
+            ) => ErrorCode::NotFound,
+            ApiError::Refused(_)
+            | ApiError::Store(StoreError::Conflict { .. } | StoreError::ServerExists(_)) => {
                 ErrorCode::Conflict
             }
             ApiError::Store(_) | ApiError::DataDir { .. } | ApiError::NoDataDir => {
@@ -83,7 +105,13 @@ impl ApiError {
             | ApiError::KeyMissing { .. }
             | ApiError::KeyMismatch { .. }
             | ApiError::KeyMalformed(_) => ErrorCode::Keyring,
-            ApiError::BadCheckpoint(_) | ApiError::InvalidRequest(_) => ErrorCode::InvalidInput,
+            ApiError::BadCheckpoint(_)
+            | ApiError::InvalidRequest(_)
+            | ApiError::ImportRejected(_)
+            | ApiError::Bundle(_) => ErrorCode::InvalidInput,
+            ApiError::NoSuchServer(_) => ErrorCode::NotFound,
+            ApiError::Ssh(_) | ApiError::FingerprintMismatch { .. } => ErrorCode::Ssh,
+            ApiError::CommandRefused(_) => ErrorCode::CommandRefused,
             ApiError::NoCheckpointCovers(_) => ErrorCode::NotFound,
             ApiError::VerificationRunning => ErrorCode::Conflict,
             ApiError::IntegrityBlocked { .. } => ErrorCode::IntegrityBlocked,

@@ -13,19 +13,24 @@
 mod audit;
 mod audit_entries;
 mod audit_export;
+mod bundle;
 mod clock;
 mod data_dir;
 mod demo;
 mod error;
+mod inventory;
 mod logging;
+mod remote;
 
 pub use audit::{
     CheckpointReason, DAILY, InclusionProof, KEY_SERVICE, VerifyOptions, VerifyTrigger,
     verification_due,
 };
+pub use bundle::BundleReport;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use data_dir::DataDir;
 pub use error::ApiError;
+pub use inventory::{CREDENTIAL_SERVICE, PASSPHRASE_SERVICE};
 pub use logging::init_logging;
 
 use std::sync::Arc;

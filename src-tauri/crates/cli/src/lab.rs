@@ -24,6 +24,10 @@ pub enum LabCommand {
         /// HTTP health port on every site address [default: a free one]
         #[arg(long)]
         http_port: Option<u16>,
+        /// Do not add the lab to the console's inventory (by default its servers, host keys
+        /// and login key are imported, so the console can be tried on it at once)
+        #[arg(long)]
+        no_import: bool,
     },
     /// Stop everything the lab started (by pid)
     Down {
@@ -71,6 +75,7 @@ pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> 
             root,
             ssh_port,
             http_port,
+            no_import,
         } => {
             let root = root_or_default(root)?;
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -93,9 +98,17 @@ pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> 
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
+            let adopted = if no_import {
+                None
+            } else {
+                Some(adopt(&manifest, data_dir.clone()).await?)
+            };
             if json {
                 print_json(&manifest)?;
             } else {
+                if let Some(note) = adopted {
+                    println!("{note}");
+                }
                 println!(
                     "lab up: {} sites ({} bad) on {}.x.y port {} as `{}`, {} sshd, in {:.1} s",
                     manifest.sites.len(),
@@ -187,6 +200,50 @@ pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> 
             .await
             .map_err(|e| e.to_string()),
     }
+}
+
+/// Adds the lab to the console's inventory: servers, pinned host keys, and the lab's login
+/// key as the credential `lab-key` in the OS keyring.
+async fn adopt(manifest: &Manifest, data_dir: Option<PathBuf>) -> Result<String, String> {
+    let api =
+        guardia_api::Api::open(guardia_api::DataDir::locate(data_dir).map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?;
+    let read =
+        |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
+    let key = read(manifest.client_key())?;
+    api.credential_set(guardia_ipc::CredentialInput {
+        name: "lab-key".into(),
+        kind: guardia_ipc::CredentialKindView::Key,
+        secret: key,
+        passphrase: None,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let report = api
+        .inventory_import(guardia_ipc::InventoryImport {
+            format: guardia_ipc::InventoryFormat::Csv,
+            text: read(manifest.inventory())?,
+            institution: String::new(),
+            system: String::new(),
+            default_user: String::new(),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let (pinned, _) = api
+        .host_keys_import(&read(manifest.known_hosts())?)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Err(e) = api
+        .checkpoint_if_unsigned(guardia_api::CheckpointReason::Shutdown)
+        .await
+    {
+        tracing::warn!("no checkpoint signed: {e}");
+    }
+    Ok(format!(
+        "console inventory: {} servers added, {} updated, {pinned} host keys pinned, credential lab-key set",
+        report.created, report.updated
+    ))
 }
 
 fn first_octets(manifest: &Manifest) -> String {

@@ -21,6 +21,7 @@ use guardia_ipc::{
 };
 use serde::Serialize;
 
+mod fleet;
 mod lab;
 
 #[derive(Debug, Parser)]
@@ -58,6 +59,21 @@ enum Command {
     /// A fleet of fake sites behind real sshd on this machine, for tests and demos
     #[command(subcommand)]
     Lab(lab::LabCommand),
+    /// Servers: import (CSV, Ansible INI), export, list
+    #[command(subcommand)]
+    Inventory(fleet::InventoryCommand),
+    /// SSH passwords and private keys in the OS keyring
+    #[command(subcommand)]
+    Credential(fleet::CredentialCommand),
+    /// Pinned host keys: fetch, trust, import known_hosts, forget
+    #[command(subcommand)]
+    Hosts(fleet::HostsCommand),
+    /// Ad-hoc checks and commands on one server
+    #[command(subcommand)]
+    Ssh(fleet::SshCommand),
+    /// Encrypted hand-over of inventory, pins and credentials between workstations
+    #[command(subcommand)]
+    Bundle(fleet::BundleCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +295,19 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
     );
     let done = match cli.command {
         Command::Audit(command) => return audit(&api, &out, command).await,
+        Command::Inventory(command) => {
+            return signed(&api, fleet::inventory(&api, &out, command).await).await;
+        }
+        Command::Credential(command) => {
+            return signed(&api, fleet::credential(&api, &out, command).await).await;
+        }
+        Command::Hosts(command) => {
+            return signed(&api, fleet::hosts(&api, &out, command).await).await;
+        }
+        Command::Ssh(command) => return signed(&api, fleet::ssh(&api, &out, command).await).await,
+        Command::Bundle(command) => {
+            return signed(&api, fleet::bundle(&api, &out, command).await).await;
+        }
         other => other,
     };
     match done {
@@ -321,7 +350,13 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
                 }
             })
         }
-        Command::Audit(_) | Command::Lab(_) => Ok(()),
+        Command::Audit(_)
+        | Command::Lab(_)
+        | Command::Inventory(_)
+        | Command::Credential(_)
+        | Command::Hosts(_)
+        | Command::Ssh(_)
+        | Command::Bundle(_) => Ok(()),
     }?;
     if changes {
         // The CLI's "shutdown": sign what this run appended. The change is committed either
@@ -331,6 +366,14 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
         }
     }
     Ok(Done::Success)
+}
+
+/// Signs what a fleet command appended (as the task commands do), then passes its result on.
+async fn signed(api: &Api, result: Result<Done, ApiError>) -> Result<Done, ApiError> {
+    if let Err(e) = api.checkpoint_if_unsigned(CheckpointReason::Shutdown).await {
+        tracing::warn!("no checkpoint signed: {e}");
+    }
+    result
 }
 
 /// A verifier key given on the command line, or the path of a file holding one.

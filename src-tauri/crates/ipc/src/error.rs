@@ -25,6 +25,10 @@ pub enum ErrorCode {
     /// The audit log failed verification and nobody has acknowledged it yet: the action
     /// (e.g. a rollout) is refused until an admin does.
     IntegrityBlocked,
+    /// A remote step failed: unreachable, refused host key, authentication, timeout.
+    Ssh,
+    /// A command was refused by the denylist. Nothing was sent.
+    CommandRefused,
     /// The message did not follow the IPC contract (set by the UI's client when the backend's
     /// answer is not an `IpcError`, e.g. Tauri refused the call before our code ran).
     Protocol,

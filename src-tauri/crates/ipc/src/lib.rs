@@ -14,6 +14,7 @@
 mod audit;
 mod dto;
 mod error;
+mod inventory;
 
 pub use audit::{
     Acknowledgement, AuditEntryView, AuditPage, AuditQuery, AuditStatus, CheckpointExport,
@@ -23,6 +24,12 @@ pub use audit::{
 pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSummary};
 pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
+pub use inventory::{
+    CheckReport, CheckState, CheckStep, CommandOutcome, CommandReport, CredentialInput,
+    CredentialKindView, CredentialView, HostKeyView, ImportReport, InventoryFormat,
+    InventoryImport, PresentedHostKey, RunCommand, ServerDraft, ServerQuery, ServerRecord,
+    ServerView, TrustHostKey,
+};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

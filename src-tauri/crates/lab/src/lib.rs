@@ -388,8 +388,44 @@ fn tier_of(index: usize, sites: usize) -> u8 {
     }
 }
 
-/// Starts a lab. The root directory is created (or must be empty of a running lab).
+/// Starts a lab. The root directory is created (or must be empty of a running lab). If any
+/// step fails, whatever was already started is stopped again.
 pub fn up(spec: &LabSpec) -> Result<Manifest, LabError> {
+    let result = start(spec);
+    if result.is_err() && spec.root.join(MANIFEST).exists() {
+        match down(&spec.root) {
+            Ok(report) if report.survivors.is_empty() => {}
+            Ok(report) => tracing::error!("a failed lab start left {:?} running", report.survivors),
+            Err(e) => tracing::error!("could not stop a failed lab start: {e}"),
+        }
+    }
+    result
+}
+
+/// As root, sites run as the lab user, which must be able to reach the lab's directory.
+fn check_reachable(root: &Path) -> Result<(), LabError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for dir in root.ancestors().skip(1) {
+        let Ok(meta) = std::fs::metadata(dir) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o001 == 0 {
+            return Err(step(
+                "checking the lab directory",
+                format!(
+                    "{} (mode {:o}) is closed to others, so the lab user {LAB_USER} cannot reach {}; \
+                     choose --root under a directory such as /var/tmp",
+                    dir.display(),
+                    meta.permissions().mode() & 0o777,
+                    root.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn start(spec: &LabSpec) -> Result<Manifest, LabError> {
     if !(1..=50_000).contains(&spec.sites) {
         return Err(LabError::SiteCount(spec.sites));
     }
@@ -415,6 +451,9 @@ pub fn up(spec: &LabSpec) -> Result<Manifest, LabError> {
     set_mode(&root.join("secrets"), 0o700)?;
 
     let root_user = is_root();
+    if root_user {
+        check_reachable(&root)?;
+    }
     let mut lab_password_text = None;
     let (user, password_auth) = if root_user {
         let created = ensure_lab_user()?;

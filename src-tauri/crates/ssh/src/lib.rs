@@ -53,3 +53,21 @@ pub async fn fetch_host_key(
         }
     }
 }
+
+/// Reads an OpenSSH private key (with its passphrase, if any) the way a connection would,
+/// and returns its public key's fingerprint — so a credential is checked when it is stored,
+/// not when a rollout first needs it.
+pub fn private_key_fingerprint(openssh: &str, passphrase: Option<&str>) -> Result<String, String> {
+    match russh::keys::decode_secret_key(openssh, passphrase) {
+        Ok(key) => Ok(key
+            .public_key()
+            .fingerprint(russh::keys::HashAlg::Sha256)
+            .to_string()),
+        Err(russh::keys::Error::KeyIsEncrypted) => {
+            Err("the private key is encrypted: give its passphrase".into())
+        }
+        Err(e) => Err(format!(
+            "not a usable OpenSSH private key (or the passphrase is wrong): {e}"
+        )),
+    }
+}

@@ -1,0 +1,615 @@
+//! Inventory, credentials and host keys: validated at the edge, stored with their audit
+//! entries, secrets only in the OS keyring.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use guardia_audit::{EntryDraft, EntryKind, Outcome};
+use guardia_domain::inventory::{self, ServerRecord, Tier, ansible::AnsibleOptions};
+use guardia_ipc::{
+    CredentialInput, CredentialKindView, CredentialView, HostKeyView, ImportReport,
+    InventoryFormat, InventoryImport, PresentedHostKey, ServerDraft, ServerQuery, ServerView,
+    TrustHostKey,
+};
+use guardia_secrets::{SecretName, SecretStore, Sensitive};
+use guardia_ssh::{ConnectOptions, HostKey, SshError, Target};
+use guardia_store::{
+    CredentialKind, CredentialMeta, PinSource, PinnedHostKey, ServerFilter, StoredServer,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Api, ApiError};
+
+/// Keyring service of SSH passwords and private keys; the account is the credential name.
+pub const CREDENTIAL_SERVICE: &str = "guardia-credential";
+/// Keyring service of private-key passphrases.
+pub const PASSPHRASE_SERVICE: &str = "guardia-credential-passphrase";
+
+pub(crate) fn server_subject(name: &str) -> String {
+    format!("server:{name}")
+}
+
+fn secret_name(credential: &str) -> SecretName {
+    SecretName::new(CREDENTIAL_SERVICE, credential)
+}
+
+fn passphrase_name(credential: &str) -> SecretName {
+    SecretName::new(PASSPHRASE_SERVICE, credential)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, guardia_secrets::SecretError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("keyring task: {e}")))?
+        .map_err(ApiError::from)
+}
+
+fn problems_text(problems: &[inventory::RowProblem]) -> String {
+    let mut lines: Vec<String> = problems.iter().take(50).map(ToString::to_string).collect();
+    if problems.len() > 50 {
+        lines.push(format!("… and {} more", problems.len() - 50));
+    }
+    format!(
+        "the file was refused, nothing was imported ({} problem{}):\n{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        lines.join("\n")
+    )
+}
+
+fn host_key_view(pin: &PinnedHostKey) -> HostKeyView {
+    HostKeyView {
+        algorithm: pin.key.split_whitespace().next().unwrap_or("").to_owned(),
+        fingerprint: pin.fingerprint.clone(),
+        trusted_by: pin.trusted_by.clone(),
+        trusted_at: pin.trusted_at,
+        source: pin.source.code().to_owned(),
+    }
+}
+
+impl Api {
+    fn server_view(
+        &self,
+        s: StoredServer,
+        credentials: &HashMap<String, CredentialMeta>,
+    ) -> ServerView {
+        ServerView {
+            credential_present: s
+                .record
+                .credential
+                .as_ref()
+                .is_some_and(|c| credentials.contains_key(c)),
+            host_key: s.host_key.as_ref().map(host_key_view),
+            record: s.record,
+            updated_at: s.updated_at,
+        }
+    }
+
+    async fn credential_index(&self) -> Result<HashMap<String, CredentialMeta>, ApiError> {
+        Ok(self
+            .store
+            .credentials()
+            .await?
+            .into_iter()
+            .map(|c| (c.name.clone(), c))
+            .collect())
+    }
+
+    pub(crate) async fn stored_server(&self, name: &str) -> Result<StoredServer, ApiError> {
+        self.store
+            .server(name)
+            .await?
+            .ok_or_else(|| ApiError::NoSuchServer(name.to_owned()))
+    }
+
+    /// Imports a CSV or Ansible INI inventory: all rows or none.
+    pub async fn inventory_import(
+        &self,
+        import: InventoryImport,
+    ) -> Result<ImportReport, ApiError> {
+        let (records, warnings) = match import.format {
+            InventoryFormat::Csv => (
+                inventory::csv::parse(&import.text)
+                    .map_err(|p| ApiError::ImportRejected(problems_text(&p)))?,
+                Vec::new(),
+            ),
+            InventoryFormat::AnsibleIni => {
+                let options = AnsibleOptions {
+                    institution: import.institution.clone(),
+                    system: import.system.clone(),
+                    default_user: import.default_user.clone(),
+                };
+                let parsed = inventory::ansible::parse(&import.text, &options)
+                    .map_err(|p| ApiError::ImportRejected(problems_text(&p)))?;
+                (parsed.records, parsed.warnings)
+            }
+        };
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = self.operator.as_str().to_owned();
+        let format = match import.format {
+            InventoryFormat::Csv => "csv",
+            InventoryFormat::AnsibleIni => "ansible_ini",
+        };
+        let text = import.text.clone();
+        let outcome = self
+            .store
+            .import_servers(&records, at, &|o| {
+                EntryDraft::new(at, EntryKind::InventoryImported, actor.clone(), "inventory")
+                    .with("format", format)
+                    .with("servers", records.len() as u64)
+                    .with("created", u64::from(o.created))
+                    .with("updated", u64::from(o.updated))
+                    .with("unchanged", u64::from(o.unchanged))
+                    .with("pins_dropped", u64::from(o.pins_dropped))
+                    .with_digest("file", text.as_bytes())
+            })
+            .await?;
+        Ok(ImportReport {
+            created: outcome.created,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+            pins_dropped: outcome.pins_dropped,
+            warnings: warnings.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// The whole inventory as CSV (docs/inventory.md).
+    pub async fn inventory_export_csv(&self) -> Result<String, ApiError> {
+        let servers = self.store.servers(&ServerFilter::default()).await?;
+        let records: Vec<ServerRecord> = servers.into_iter().map(|s| s.record).collect();
+        Ok(inventory::csv::write(&records))
+    }
+
+    pub async fn server_list(&self, query: ServerQuery) -> Result<Vec<ServerView>, ApiError> {
+        let tier = match query.tier {
+            None => None,
+            Some(n) => Some(Tier::from_number(n).ok_or_else(|| {
+                ApiError::InvalidRequest(format!("tier must be 1, 2 or 3, not {n}"))
+            })?),
+        };
+        let filter = ServerFilter {
+            text: query.text,
+            tier,
+            limit: query.limit.unwrap_or(ServerFilter::MAX_LIMIT),
+        };
+        let credentials = self.credential_index().await?;
+        Ok(self
+            .store
+            .servers(&filter)
+            .await?
+            .into_iter()
+            .map(|s| self.server_view(s, &credentials))
+            .collect())
+    }
+
+    pub async fn server_get(&self, name: &str) -> Result<ServerView, ApiError> {
+        let stored = self.stored_server(name).await?;
+        let credentials = self.credential_index().await?;
+        Ok(self.server_view(stored, &credentials))
+    }
+
+    /// Creates or edits a server. `previous` is its name before a rename.
+    pub async fn server_save(
+        &self,
+        draft: ServerDraft,
+        previous: Option<String>,
+    ) -> Result<ServerView, ApiError> {
+        let record = draft.validate().map_err(|problems| {
+            ApiError::InvalidRequest(
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = self.operator.as_str().to_owned();
+        let stored = self
+            .store
+            .save_server(&record, previous.as_deref(), at, &|s| {
+                EntryDraft::new(
+                    at,
+                    EntryKind::ServerSaved,
+                    actor.clone(),
+                    server_subject(&s.record.server),
+                )
+                .with("address", s.record.address.as_str())
+                .with("port", u64::from(s.record.port))
+                .with("user", s.record.user.as_str())
+                .with("site", s.record.site.as_str())
+                .with("tier", u64::from(s.record.tier.number()))
+                .with("pinned", s.host_key.is_some())
+            })
+            .await?;
+        let credentials = self.credential_index().await?;
+        Ok(self.server_view(stored, &credentials))
+    }
+
+    pub async fn server_delete(&self, name: &str) -> Result<(), ApiError> {
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = self.operator.as_str().to_owned();
+        self.store
+            .delete_server(name, &|s| {
+                EntryDraft::new(
+                    at,
+                    EntryKind::ServerDeleted,
+                    actor.clone(),
+                    server_subject(&s.record.server),
+                )
+                .with("address", s.record.address.as_str())
+            })
+            .await?;
+        Ok(())
+    }
+
+    // --- Credentials ----------------------------------------------------------------------
+
+    /// Stores (or replaces) a credential in the OS keyring and records that it exists.
+    /// A private key is read with its passphrase first: a key that cannot be used is refused.
+    pub async fn credential_set(&self, input: CredentialInput) -> Result<CredentialView, ApiError> {
+        let name = input.name.trim().to_owned();
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(ApiError::InvalidRequest(format!(
+                "credential name `{name}` may hold only letters, digits, '.', '_' and '-'"
+            )));
+        }
+        let secret = Sensitive::new(input.secret);
+        let passphrase = input
+            .passphrase
+            .filter(|p| !p.is_empty())
+            .map(Sensitive::new);
+        if secret.expose().is_empty() {
+            return Err(ApiError::InvalidRequest("the secret is empty".into()));
+        }
+        let kind = match input.kind {
+            CredentialKindView::Password => {
+                if passphrase.is_some() {
+                    return Err(ApiError::InvalidRequest(
+                        "a password credential has no passphrase".into(),
+                    ));
+                }
+                CredentialKind::Password
+            }
+            CredentialKindView::Key => {
+                guardia_ssh::private_key_fingerprint(
+                    secret.expose(),
+                    passphrase.as_ref().map(|p| p.expose().as_str()),
+                )
+                .map_err(ApiError::InvalidRequest)?;
+                CredentialKind::Key
+            }
+        };
+        let secrets = self.secrets.clone();
+        let has_passphrase = passphrase.is_some();
+        let key_name = name.clone();
+        blocking(move || {
+            secrets.set(
+                &secret_name(&key_name),
+                &Sensitive::new(secret.expose().as_bytes().to_vec()),
+            )?;
+            match passphrase {
+                Some(p) => secrets.set(
+                    &passphrase_name(&key_name),
+                    &Sensitive::new(p.expose().as_bytes().to_vec()),
+                ),
+                None => secrets.delete(&passphrase_name(&key_name)),
+            }
+        })
+        .await?;
+        let at = self.clock.now().with_timezone(&Utc);
+        let meta = CredentialMeta {
+            name: name.clone(),
+            kind,
+            has_passphrase,
+            updated_at: at,
+            updated_by: self.operator.as_str().to_owned(),
+        };
+        let actor = self.operator.as_str().to_owned();
+        self.store
+            .save_credential(&meta, &|m| {
+                EntryDraft::new(
+                    at,
+                    EntryKind::CredentialSet,
+                    actor.clone(),
+                    format!("credential:{}", m.name),
+                )
+                .with("kind", m.kind.code())
+                .with("has_passphrase", m.has_passphrase)
+            })
+            .await?;
+        self.credential_view(meta).await
+    }
+
+    async fn credential_view(&self, meta: CredentialMeta) -> Result<CredentialView, ApiError> {
+        let secrets = self.secrets.clone();
+        let name = meta.name.clone();
+        let in_keyring =
+            blocking(move || secrets.get(&secret_name(&name)).map(|s| s.is_some())).await?;
+        let servers = self
+            .store
+            .servers(&ServerFilter::default())
+            .await?
+            .iter()
+            .filter(|s| s.record.credential.as_deref() == Some(meta.name.as_str()))
+            .count() as u32;
+        Ok(CredentialView {
+            name: meta.name,
+            kind: match meta.kind {
+                CredentialKind::Password => CredentialKindView::Password,
+                CredentialKind::Key => CredentialKindView::Key,
+            },
+            has_passphrase: meta.has_passphrase,
+            in_keyring,
+            updated_at: meta.updated_at,
+            updated_by: meta.updated_by,
+            servers,
+        })
+    }
+
+    pub async fn credential_list(&self) -> Result<Vec<CredentialView>, ApiError> {
+        let mut out = Vec::new();
+        for meta in self.store.credentials().await? {
+            out.push(self.credential_view(meta).await?);
+        }
+        Ok(out)
+    }
+
+    /// Removes a credential from the keyring and the database.
+    pub async fn credential_delete(&self, name: &str) -> Result<(), ApiError> {
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = self.operator.as_str().to_owned();
+        self.store
+            .delete_credential(name, &|m| {
+                EntryDraft::new(
+                    at,
+                    EntryKind::CredentialDeleted,
+                    actor.clone(),
+                    format!("credential:{}", m.name),
+                )
+                .with("kind", m.kind.code())
+            })
+            .await?;
+        let secrets = self.secrets.clone();
+        let name = name.to_owned();
+        blocking(move || {
+            secrets.delete(&secret_name(&name))?;
+            secrets.delete(&passphrase_name(&name))
+        })
+        .await
+    }
+
+    /// The credential a server logs in with, from the keyring.
+    pub(crate) async fn ssh_credential(
+        &self,
+        record: &ServerRecord,
+    ) -> Result<guardia_ssh::Credential, ApiError> {
+        let name = record.credential.clone().ok_or_else(|| {
+            ApiError::InvalidRequest(format!(
+                "server {} names no credential; set one on its page",
+                record.server
+            ))
+        })?;
+        let meta = self.store.credential(&name).await?.ok_or_else(|| {
+            ApiError::InvalidRequest(format!("credential `{name}` does not exist"))
+        })?;
+        let secrets: Arc<dyn SecretStore> = self.secrets.clone();
+        let key_name = name.clone();
+        let (secret, passphrase) = blocking(move || {
+            Ok((
+                secrets.get(&secret_name(&key_name))?,
+                secrets.get(&passphrase_name(&key_name))?,
+            ))
+        })
+        .await?;
+        let secret = secret.ok_or_else(|| {
+            ApiError::InvalidRequest(format!(
+                "credential `{name}` is recorded but missing from the OS keyring; set it again"
+            ))
+        })?;
+        let text = |s: &Sensitive<Vec<u8>>| {
+            String::from_utf8(s.expose().clone())
+                .map(Sensitive::new)
+                .map_err(|_| ApiError::InvalidRequest(format!("credential `{name}` is not text")))
+        };
+        Ok(match meta.kind {
+            CredentialKind::Password => guardia_ssh::Credential::Password(text(&secret)?),
+            CredentialKind::Key => guardia_ssh::Credential::Key {
+                openssh: text(&secret)?,
+                passphrase: passphrase.as_ref().map(text).transpose()?,
+            },
+        })
+    }
+
+    // --- Host keys ------------------------------------------------------------------------
+
+    pub(crate) fn ssh_options(&self) -> ConnectOptions {
+        ConnectOptions::default()
+    }
+
+    pub(crate) fn target(record: &ServerRecord) -> Target {
+        Target {
+            host: record.address.clone(),
+            port: record.port,
+            user: record.user.clone(),
+        }
+    }
+
+    /// Connects (without logging in) to read the key the server presents, for approval.
+    pub async fn host_key_fetch(&self, server: &str) -> Result<PresentedHostKey, ApiError> {
+        let stored = self.stored_server(server).await?;
+        let key = guardia_ssh::fetch_host_key(
+            &Self::target(&stored.record),
+            &self.ssh_options(),
+            &CancellationToken::new(),
+        )
+        .await
+        .map_err(ApiError::Ssh)?;
+        let pinned = stored.host_key.as_ref().map(|p| p.fingerprint.clone());
+        Ok(PresentedHostKey {
+            server: server.to_owned(),
+            algorithm: key.algorithm().to_owned(),
+            fingerprint: key.fingerprint(),
+            pinned_fingerprint: pinned.filter(|p| *p != key.fingerprint()),
+        })
+    }
+
+    /// Pins the key the server presents now — only if it is the one the person approved.
+    pub async fn host_key_trust(&self, request: TrustHostKey) -> Result<ServerView, ApiError> {
+        let stored = self.stored_server(&request.server).await?;
+        let key = guardia_ssh::fetch_host_key(
+            &Self::target(&stored.record),
+            &self.ssh_options(),
+            &CancellationToken::new(),
+        )
+        .await
+        .map_err(ApiError::Ssh)?;
+        if key.fingerprint() != request.fingerprint.trim() {
+            return Err(ApiError::FingerprintMismatch {
+                server: request.server,
+                approved: request.fingerprint,
+                presented: key.fingerprint(),
+            });
+        }
+        self.pin(&[(request.server.clone(), key)], PinSource::Approved)
+            .await?;
+        self.server_get(&request.server).await
+    }
+
+    pub(crate) async fn pin(
+        &self,
+        keys: &[(String, HostKey)],
+        source: PinSource,
+    ) -> Result<(), ApiError> {
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = self.operator.as_str().to_owned();
+        let pins: Vec<(String, PinnedHostKey)> = keys
+            .iter()
+            .map(|(server, key)| {
+                (
+                    server.clone(),
+                    PinnedHostKey {
+                        key: key.to_openssh(),
+                        fingerprint: key.fingerprint(),
+                        trusted_by: actor.clone(),
+                        trusted_at: at,
+                        source,
+                    },
+                )
+            })
+            .collect();
+        self.store
+            .pin_host_keys(&pins, &|(server, pin)| {
+                EntryDraft::new(
+                    at,
+                    EntryKind::HostKeyTrusted,
+                    actor.clone(),
+                    server_subject(server),
+                )
+                .with("fingerprint", pin.fingerprint.as_str())
+                .with("algorithm", pin.key.split_whitespace().next().unwrap_or(""))
+                .with("source", pin.source.code())
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Pins, for every server an OpenSSH `known_hosts` file names (by address and port), the
+    /// key it lists. Servers with a different pin already are left alone and reported.
+    pub async fn host_keys_import(
+        &self,
+        known_hosts: &str,
+    ) -> Result<(u32, Vec<String>), ApiError> {
+        let entries = guardia_ssh::parse_known_hosts(known_hosts).map_err(|errors| {
+            ApiError::ImportRejected(format!(
+                "the known_hosts file was refused, nothing was pinned:\n{}",
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))
+        })?;
+        let servers = self.store.servers(&ServerFilter::default()).await?;
+        let mut pins = Vec::new();
+        let mut conflicts = Vec::new();
+        for s in &servers {
+            let Some(entry) = entries
+                .iter()
+                .find(|e| e.matches(&s.record.address, s.record.port))
+            else {
+                continue;
+            };
+            match &s.host_key {
+                Some(pin) if pin.key == entry.key.to_openssh() => {}
+                Some(pin) => conflicts.push(format!(
+                    "{}: known_hosts line {} has {} but {} is pinned; left as it is",
+                    s.record.server,
+                    entry.line,
+                    entry.key.fingerprint(),
+                    pin.fingerprint
+                )),
+                None => pins.push((s.record.server.clone(), entry.key.clone())),
+            }
+        }
+        self.pin(&pins, PinSource::KnownHosts).await?;
+        Ok((pins.len() as u32, conflicts))
+    }
+
+    pub async fn host_key_forget(&self, server: &str) -> Result<(), ApiError> {
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = self.operator.as_str().to_owned();
+        self.store
+            .forget_host_key(server, &|s| {
+                EntryDraft::new(
+                    at,
+                    EntryKind::HostKeyForgotten,
+                    actor.clone(),
+                    server_subject(&s.record.server),
+                )
+                .with(
+                    "fingerprint",
+                    s.host_key.as_ref().map(|p| p.fingerprint.clone()),
+                )
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Records a refused connection because of the host key (unknown or changed) — loud.
+    pub(crate) async fn audit_host_key_refusal(&self, server: &str, error: &SshError) {
+        let at = self.clock.now().with_timezone(&Utc);
+        let mut entry = EntryDraft::new(
+            at,
+            EntryKind::HostKeyRefused,
+            self.operator.as_str(),
+            server_subject(server),
+        )
+        .outcome(Outcome::Refused)
+        .with("reason", error.code());
+        match error {
+            SshError::HostKeyChanged {
+                pinned, presented, ..
+            } => {
+                entry = entry
+                    .with("pinned", pinned.fingerprint())
+                    .with("presented", presented.fingerprint());
+            }
+            SshError::HostKeyUnknown { presented, .. } => {
+                entry = entry.with("presented", presented.fingerprint());
+            }
+            _ => {}
+        }
+        if let Err(e) = self.store.append_audit(std::slice::from_ref(&entry)).await {
+            tracing::error!("could not record a host key refusal for {server}: {e}");
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! `guardia inventory|credential|hosts|ssh|bundle …`: the fleet, from the command line.
+//!
+//! Secrets never come from the command line itself (it shows in `ps` and shell history):
+//! they are read from a file or from standard input, and passphrases from a file or an
+//! environment variable.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use guardia_api::{Api, ApiError};
+use guardia_ipc::{
+    CheckState, CommandOutcome, CredentialInput, CredentialKindView, InventoryFormat,
+    InventoryImport, RunCommand, ServerQuery, TrustHostKey,
+};
+use guardia_secrets::Sensitive;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Done, Output};
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Import servers from a CSV (docs/inventory.md) or an Ansible INI inventory; all or nothing
+    Import {
+        file: PathBuf,
+        /// csv or ansible [default: from the file name]
+        #[arg(long)]
+        format: Option<String>,
+        /// Ansible: the institution the hosts belong to
+        #[arg(long, default_value = "")]
+        institution: String,
+        /// Ansible: the system, unless `guardia_system` says otherwise
+        #[arg(long, default_value = "")]
+        system: String,
+        /// Ansible: the login user, unless `ansible_user` says otherwise
+        #[arg(long, default_value = "")]
+        default_user: String,
+    },
+    /// Write the whole inventory as CSV
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// List servers
+    List {
+        #[arg(long, default_value = "")]
+        search: String,
+        #[arg(long)]
+        tier: Option<u8>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Store a password or private key in the OS keyring (secret from --secret-file or stdin)
+    Set {
+        name: String,
+        /// password or key
+        #[arg(long)]
+        kind: String,
+        /// File holding the password or the OpenSSH private key [default: standard input]
+        #[arg(long, value_name = "FILE")]
+        secret_file: Option<PathBuf>,
+        /// File holding the private key's passphrase (or set GUARDIA_KEY_PASSPHRASE)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// List credentials (never their secrets)
+    List,
+    /// Remove a credential from the keyring and the database
+    Delete { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostsCommand {
+    /// Show the host key a server presents now
+    Fetch { server: String },
+    /// Pin a server's host key after comparing its fingerprint with the site
+    Trust {
+        server: String,
+        /// The fingerprint you compared (SHA256:…); without it, the presented one is shown
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
+    /// Pin keys from an OpenSSH known_hosts file for the servers it names
+    Import { file: PathBuf },
+    /// Remove a server's pin (its next connection is refused until a key is trusted)
+    Forget { server: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SshCommand {
+    /// Test reachability, host key, login and the health criteria of a server
+    Check { server: String },
+    /// Run a command on a server (checked against the denylist, audited)
+    Run {
+        server: String,
+        /// Seconds before the command is stopped and reported as unknown
+        #[arg(long)]
+        timeout: Option<u32>,
+        /// The command, as one argument or several
+        #[arg(trailing_var_arg = true, required = true)]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Seal inventory, pins and credentials into one encrypted file
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// File holding the passphrase (or set GUARDIA_BUNDLE_PASSPHRASE)
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Open a sealed file and import all of it, or nothing
+    Import {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+}
+
+fn read(path: &PathBuf) -> Result<String, ApiError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ApiError::InvalidRequest(format!("{}: {e}", path.display())))
+}
+
+fn secret_from(file: Option<&PathBuf>, env: &str) -> Result<Option<Sensitive<String>>, ApiError> {
+    if let Some(f) = file {
+        return Ok(Some(Sensitive::new(
+            read(f)?.trim_end_matches(['\n', '\r']).to_owned(),
+        )));
+    }
+    Ok(std::env::var(env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Sensitive::new))
+}
+
+pub async fn inventory(
+    api: &Api,
+    out: &Output,
+    command: InventoryCommand,
+) -> Result<Done, ApiError> {
+    match command {
+        InventoryCommand::Import {
+            file,
+            format,
+            institution,
+            system,
+            default_user,
+        } => {
+            let text = read(&file)?;
+            let name = file.display().to_string().to_ascii_lowercase();
+            let format = match format.as_deref() {
+                Some("csv") => InventoryFormat::Csv,
+                Some("ansible" | "ini") => InventoryFormat::AnsibleIni,
+                Some(other) => {
+                    return Err(ApiError::InvalidRequest(format!(
+                        "unknown format `{other}`; csv or ansible"
+                    )));
+                }
+                None if name.ends_with(".csv") => InventoryFormat::Csv,
+                None => InventoryFormat::AnsibleIni,
+            };
+            let report = api
+                .inventory_import(InventoryImport {
+                    format,
+                    text,
+                    institution,
+                    system,
+                    default_user,
+                })
+                .await?;
+            out.print(&report, |r| {
+                let mut s = format!(
+                    "imported: {} new, {} updated, {} unchanged{}",
+                    r.created,
+                    r.updated,
+                    r.unchanged,
+                    if r.pins_dropped > 0 {
+                        format!(
+                            ", {} host-key pins dropped (address changed)",
+                            r.pins_dropped
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+                for w in &r.warnings {
+                    s.push_str(&format!("\nwarning: {w}"));
+                }
+                s
+            })?;
+        }
+        InventoryCommand::Export { out: file } => {
+            let csv = api.inventory_export_csv().await?;
+            match file {
+                Some(f) => std::fs::write(&f, csv).map_err(ApiError::Io)?,
+                None => print!("{csv}"),
+            }
+        }
+        InventoryCommand::List { search, tier } => {
+            let servers = api
+                .server_list(ServerQuery {
+                    text: search,
+                    tier,
+                    limit: None,
+                })
+                .await?;
+            out.print(&servers, |list| {
+                list.iter()
+                    .map(|s| {
+                        format!(
+                            "{:<16} {:<22} tier {}  {}@{}:{}  {}  {}",
+                            s.record.server,
+                            format!("{}/{}", s.record.system, s.record.site),
+                            s.record.tier.number(),
+                            s.record.user,
+                            s.record.address,
+                            s.record.port,
+                            s.host_key
+                                .as_ref()
+                                .map(|k| k.fingerprint.as_str())
+                                .unwrap_or("NOT PINNED"),
+                            if s.credential_present {
+                                "credential ok"
+                            } else {
+                                "NO CREDENTIAL"
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+    }
+    Ok(Done::Success)
+}
+
+pub async fn credential(
+    api: &Api,
+    out: &Output,
+    command: CredentialCommand,
+) -> Result<Done, ApiError> {
+    match command {
+        CredentialCommand::Set {
+            name,
+            kind,
+            secret_file,
+            passphrase_file,
+        } => {
+            let kind = match kind.as_str() {
+                "password" => CredentialKindView::Password,
+                "key" => CredentialKindView::Key,
+                other => {
+                    return Err(ApiError::InvalidRequest(format!(
+                        "unknown kind `{other}`; password or key"
+                    )));
+                }
+            };
+            let secret = match &secret_file {
+                Some(f) => read(f)?,
+                None => {
+                    let mut s = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .map_err(ApiError::Io)?;
+                    s
+                }
+            };
+            let secret = match kind {
+                CredentialKindView::Password => secret.trim_end_matches(['\n', '\r']).to_owned(),
+                CredentialKindView::Key => secret,
+            };
+            let passphrase = secret_from(passphrase_file.as_ref(), "GUARDIA_KEY_PASSPHRASE")?;
+            let view = api
+                .credential_set(CredentialInput {
+                    name,
+                    kind,
+                    secret,
+                    passphrase: passphrase.map(|p| p.expose().clone()),
+                })
+                .await?;
+            out.print(&view, |v| {
+                format!("credential {} stored in the OS keyring", v.name)
+            })?;
+        }
+        CredentialCommand::List => {
+            let list = api.credential_list().await?;
+            out.print(&list, |l| {
+                l.iter()
+                    .map(|c| {
+                        format!(
+                            "{:<16} {:<8} {}{} used by {} server(s)",
+                            c.name,
+                            match c.kind {
+                                CredentialKindView::Password => "password",
+                                CredentialKindView::Key => "key",
+                            },
+                            if c.in_keyring {
+                                "in keyring"
+                            } else {
+                                "MISSING FROM KEYRING"
+                            },
+                            if c.has_passphrase { ", passphrase" } else { "" },
+                            c.servers
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+        CredentialCommand::Delete { name } => {
+            api.credential_delete(&name).await?;
+            println!("credential {name} deleted");
+        }
+    }
+    Ok(Done::Success)
+}
+
+pub async fn hosts(api: &Api, out: &Output, command: HostsCommand) -> Result<Done, ApiError> {
+    match command {
+        HostsCommand::Fetch { server } => {
+            let key = api.host_key_fetch(&server).await?;
+            out.print(&key, |k| match &k.pinned_fingerprint {
+                None => format!("{} presents {} {}", k.server, k.algorithm, k.fingerprint),
+                Some(p) => format!(
+                    "{} presents {} {} — DIFFERENT from the pinned {p}",
+                    k.server, k.algorithm, k.fingerprint
+                ),
+            })?;
+        }
+        HostsCommand::Trust {
+            server,
+            fingerprint,
+        } => {
+            let Some(fingerprint) = fingerprint else {
+                let key = api.host_key_fetch(&server).await?;
+                eprintln!(
+                    "{server} presents {} {}.\nCompare it with the site (ssh-keygen -lf on the server), then run:\n  guardia hosts trust {server} --fingerprint {}",
+                    key.algorithm, key.fingerprint, key.fingerprint
+                );
+                return Ok(Done::Failed);
+            };
+            let view = api
+                .host_key_trust(TrustHostKey {
+                    server,
+                    fingerprint,
+                })
+                .await?;
+            out.print(&view, |v| {
+                format!(
+                    "{}: pinned {}",
+                    v.record.server,
+                    v.host_key
+                        .as_ref()
+                        .map(|k| k.fingerprint.as_str())
+                        .unwrap_or("")
+                )
+            })?;
+        }
+        HostsCommand::Import { file } => {
+            let (pinned, conflicts) = api.host_keys_import(&read(&file)?).await?;
+            println!("pinned {pinned} server(s)");
+            for c in &conflicts {
+                println!("warning: {c}");
+            }
+        }
+        HostsCommand::Forget { server } => {
+            api.host_key_forget(&server).await?;
+            println!("{server}: pin removed; trust a key before connecting again");
+        }
+    }
+    Ok(Done::Success)
+}
+
+pub async fn ssh(api: &Api, out: &Output, command: SshCommand) -> Result<Done, ApiError> {
+    let cancel = CancellationToken::new();
+    let interrupt = cancel.clone();
+    // Ctrl-C cancels: the remote process group is killed and the outcome recorded as unknown.
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            interrupt.cancel();
+        }
+    });
+    match command {
+        SshCommand::Check { server } => {
+            let report = api.ssh_check(&server, &cancel).await?;
+            let passed = report.passed();
+            out.print(&report, |r| {
+                r.steps
+                    .iter()
+                    .map(|s| {
+                        let state = match s.state {
+                            CheckState::Pass => "PASS",
+                            CheckState::Fail => "FAIL",
+                            CheckState::Unknown => "UNKNOWN",
+                            CheckState::Skipped => "skip",
+                        };
+                        format!("{state:<7} {:<15} {:>5} ms  {}", s.name, s.millis, s.detail)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            Ok(if passed { Done::Success } else { Done::Failed })
+        }
+        SshCommand::Run {
+            server,
+            timeout,
+            command,
+        } => {
+            let report = api
+                .ssh_run(
+                    RunCommand {
+                        server,
+                        command: command.join(" "),
+                        timeout_secs: timeout,
+                    },
+                    &cancel,
+                )
+                .await?;
+            let ok = report.outcome == CommandOutcome::Ok;
+            if out.json {
+                out.print(&report, |_| String::new())?;
+            } else {
+                print!("{}", report.stdout);
+                eprint!("{}", report.stderr);
+                match (report.outcome, &report.error) {
+                    (CommandOutcome::Ok, _) => {}
+                    (CommandOutcome::Failed, None) => {
+                        eprintln!(
+                            "exit code {}",
+                            report
+                                .exit_code
+                                .map(|c| c.to_string())
+                                .unwrap_or("?".into())
+                        );
+                    }
+                    (CommandOutcome::Failed, Some(e)) => eprintln!("error: {e}"),
+                    (CommandOutcome::Unknown, e) => eprintln!(
+                        "OUTCOME UNKNOWN: {} — check the server before retrying",
+                        e.as_deref().unwrap_or("")
+                    ),
+                }
+            }
+            Ok(if ok { Done::Success } else { Done::Failed })
+        }
+    }
+}
+
+pub async fn bundle(api: &Api, out: &Output, command: BundleCommand) -> Result<Done, ApiError> {
+    let passphrase = |file: Option<&PathBuf>| {
+        secret_from(file, "GUARDIA_BUNDLE_PASSPHRASE")?.ok_or_else(|| {
+            ApiError::InvalidRequest(
+                "give the passphrase with --passphrase-file or GUARDIA_BUNDLE_PASSPHRASE".into(),
+            )
+        })
+    };
+    match command {
+        BundleCommand::Export {
+            out: file,
+            passphrase_file,
+        } => {
+            let (sealed, report) = api
+                .bundle_export(passphrase(passphrase_file.as_ref())?)
+                .await?;
+            std::fs::write(&file, sealed).map_err(ApiError::Io)?;
+            out.print(&report, |r| {
+                format!(
+                    "sealed {} servers, {} host keys, {} credentials into {}",
+                    r.servers,
+                    r.host_keys,
+                    r.credentials,
+                    file.display()
+                )
+            })?;
+        }
+        BundleCommand::Import {
+            file,
+            passphrase_file,
+        } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| ApiError::InvalidRequest(format!("{}: {e}", file.display())))?;
+            let report = api
+                .bundle_import(bytes, passphrase(passphrase_file.as_ref())?)
+                .await?;
+            out.print(&report, |r| {
+                format!(
+                    "imported {} servers, {} host keys, {} credentials",
+                    r.servers, r.host_keys, r.credentials
+                )
+            })?;
+        }
+    }
+    Ok(Done::Success)
+}

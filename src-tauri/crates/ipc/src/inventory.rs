@@ -1,0 +1,195 @@
+//! Inventory, credentials, host keys and SSH checks as the UI and CLI see them.
+//! No type here can carry a secret to the webview: credentials travel *into* the backend in
+//! [`CredentialInput`] only, and come back as [`CredentialView`] (exists / kind / when).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use guardia_domain::inventory::{ServerDraft, ServerRecord};
+
+/// A server with its pin and credential status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerView {
+    pub record: ServerRecord,
+    pub host_key: Option<HostKeyView>,
+    /// Whether the named credential exists (in the database and the keyring).
+    pub credential_present: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostKeyView {
+    pub algorithm: String,
+    pub fingerprint: String,
+    pub trusted_by: String,
+    pub trusted_at: DateTime<Utc>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerQuery {
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub tier: Option<u8>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Which file format an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InventoryFormat {
+    Csv,
+    AnsibleIni,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryImport {
+    pub format: InventoryFormat,
+    pub text: String,
+    /// For Ansible: what the file does not say.
+    #[serde(default)]
+    pub institution: String,
+    #[serde(default)]
+    pub system: String,
+    #[serde(default)]
+    pub default_user: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub pins_dropped: u32,
+    /// Ignored on the way (unknown Ansible variables, passwords left out).
+    pub warnings: Vec<String>,
+}
+
+/// Secret material going into the keyring. Deliberately not `Serialize`: it only ever
+/// travels inward.
+#[derive(Clone, Deserialize)]
+pub struct CredentialInput {
+    pub name: String,
+    pub kind: CredentialKindView,
+    /// The password, or the OpenSSH private key text.
+    pub secret: String,
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
+impl std::fmt::Debug for CredentialInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialInput")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKindView {
+    Password,
+    Key,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialView {
+    pub name: String,
+    pub kind: CredentialKindView,
+    pub has_passphrase: bool,
+    /// Whether the keyring actually holds it (the database only says it should).
+    pub in_keyring: bool,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    /// How many servers use it.
+    pub servers: u32,
+}
+
+/// The key a server presents, for a person to compare before trusting it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresentedHostKey {
+    pub server: String,
+    pub algorithm: String,
+    pub fingerprint: String,
+    /// The pinned fingerprint, when the server presents a *different* key.
+    pub pinned_fingerprint: Option<String>,
+}
+
+/// Trust `fingerprint` for `server` — refused unless the server presents exactly that key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustHostKey {
+    pub server: String,
+    pub fingerprint: String,
+}
+
+/// How one ad-hoc check step went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckState {
+    Pass,
+    Fail,
+    /// Could not be decided (e.g. a timeout after the command was sent).
+    Unknown,
+    /// Not run, because an earlier step failed or nothing is configured.
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckStep {
+    /// `reachable`, `host_key`, `authenticated`, `health_tcp`, `health_http`,
+    /// `health_process`, `health_log`.
+    pub name: String,
+    pub state: CheckState,
+    pub detail: String,
+    pub millis: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub server: String,
+    pub steps: Vec<CheckStep>,
+    pub audit_index: u64,
+}
+
+impl CheckReport {
+    pub fn passed(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| matches!(s.state, CheckState::Pass | CheckState::Skipped))
+    }
+}
+
+/// An ad-hoc command on one server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCommand {
+    pub server: String,
+    pub command: String,
+    #[serde(default)]
+    pub timeout_secs: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandOutcome {
+    Ok,
+    Failed,
+    /// Sent, but how it ended is not known (timeout, lost connection, cancel).
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandReport {
+    pub server: String,
+    pub outcome: CommandOutcome,
+    pub exit_code: Option<u32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub truncated: bool,
+    pub millis: u64,
+    pub error: Option<String>,
+    pub audit_index: u64,
+}
