@@ -15,7 +15,7 @@ pub enum LabCommand {
         /// How many of them fail health after a new version
         #[arg(long, default_value_t = 0)]
         bad: usize,
-        /// Where the lab lives [default: DATA_DIR/lab]
+        /// Where the lab lives [default: /var/tmp/guardia-lab-UID]
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
         /// SSH port on every site address [default: a free one]
@@ -56,11 +56,10 @@ pub enum LabCommand {
     },
 }
 
-/// The lab's default home: `DATA_DIR/lab`.
-fn default_root(data_dir: Option<PathBuf>) -> Result<PathBuf, String> {
-    guardia_api::DataDir::locate(data_dir)
-        .map(|d| d.path().join("lab"))
-        .map_err(|e| e.to_string())
+/// The lab's default home (guardia_lab::default_root): outside any home directory, because
+/// as root the sites run as the `guardia-lab` user, which must be able to reach it.
+fn default_root(_data_dir: Option<PathBuf>) -> Result<PathBuf, String> {
+    Ok(guardia_lab::default_root())
 }
 
 pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> Result<(), String> {

@@ -285,6 +285,14 @@ impl Manifest {
     }
 }
 
+/// `/var/tmp/guardia-lab-UID`: one default lab per user, somewhere the lab user can reach.
+pub fn default_root() -> PathBuf {
+    PathBuf::from(format!(
+        "/var/tmp/guardia-lab-{}",
+        rustix::process::geteuid().as_raw()
+    ))
+}
+
 fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
