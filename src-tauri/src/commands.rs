@@ -59,6 +59,20 @@ register! {
     audit_checkpoint_import => ipc::AuditCheckpointImport,
     audit_acknowledge => ipc::AuditAcknowledge,
     audit_report_export => ipc::AuditReportExport,
+    server_list => ipc::ServerList,
+    server_get => ipc::ServerGet,
+    server_save => ipc::ServerSaveCmd,
+    server_delete => ipc::ServerDelete,
+    inventory_import => ipc::InventoryImport,
+    inventory_export => ipc::InventoryExport,
+    credential_list => ipc::CredentialList,
+    credential_set => ipc::CredentialSet,
+    credential_delete => ipc::CredentialDelete,
+    host_key_fetch => ipc::HostKeyFetch,
+    host_key_trust => ipc::HostKeyTrust,
+    host_key_forget => ipc::HostKeyForget,
+    ssh_check => ipc::SshCheck,
+    ssh_run => ipc::SshRun,
 }
 
 #[tauri::command]
@@ -176,6 +190,120 @@ async fn audit_report_export(
     args: Args<ipc::AuditReportExport>,
 ) -> Reply<ipc::AuditReportExport> {
     Ok(console.api()?.audit_report_export(args).await?)
+}
+
+#[tauri::command]
+async fn server_list(
+    console: State<'_, Console>,
+    args: Args<ipc::ServerList>,
+) -> Reply<ipc::ServerList> {
+    Ok(console.api()?.server_list(args).await?)
+}
+
+#[tauri::command]
+async fn server_get(
+    console: State<'_, Console>,
+    args: Args<ipc::ServerGet>,
+) -> Reply<ipc::ServerGet> {
+    Ok(console.api()?.server_get(&args.name).await?)
+}
+
+#[tauri::command]
+async fn server_save(
+    console: State<'_, Console>,
+    args: Args<ipc::ServerSaveCmd>,
+) -> Reply<ipc::ServerSaveCmd> {
+    Ok(console
+        .api()?
+        .server_save(args.draft, args.previous)
+        .await?)
+}
+
+#[tauri::command]
+async fn server_delete(
+    console: State<'_, Console>,
+    args: Args<ipc::ServerDelete>,
+) -> Reply<ipc::ServerDelete> {
+    Ok(console.api()?.server_delete(&args.name).await?)
+}
+
+#[tauri::command]
+async fn inventory_import(
+    console: State<'_, Console>,
+    args: Args<ipc::InventoryImport>,
+) -> Reply<ipc::InventoryImport> {
+    Ok(console.api()?.inventory_import(args).await?)
+}
+
+#[tauri::command]
+async fn inventory_export(
+    console: State<'_, Console>,
+    args: Args<ipc::InventoryExport>,
+) -> Reply<ipc::InventoryExport> {
+    let () = args;
+    Ok(console.api()?.inventory_export_file().await?)
+}
+
+#[tauri::command]
+async fn credential_list(
+    console: State<'_, Console>,
+    args: Args<ipc::CredentialList>,
+) -> Reply<ipc::CredentialList> {
+    let () = args;
+    Ok(console.api()?.credential_list().await?)
+}
+
+#[tauri::command]
+async fn credential_set(
+    console: State<'_, Console>,
+    args: Args<ipc::CredentialSet>,
+) -> Reply<ipc::CredentialSet> {
+    Ok(console.api()?.credential_set(args).await?)
+}
+
+#[tauri::command]
+async fn credential_delete(
+    console: State<'_, Console>,
+    args: Args<ipc::CredentialDelete>,
+) -> Reply<ipc::CredentialDelete> {
+    Ok(console.api()?.credential_delete(&args.name).await?)
+}
+
+#[tauri::command]
+async fn host_key_fetch(
+    console: State<'_, Console>,
+    args: Args<ipc::HostKeyFetch>,
+) -> Reply<ipc::HostKeyFetch> {
+    Ok(console.api()?.host_key_fetch(&args.name).await?)
+}
+
+#[tauri::command]
+async fn host_key_trust(
+    console: State<'_, Console>,
+    args: Args<ipc::HostKeyTrust>,
+) -> Reply<ipc::HostKeyTrust> {
+    Ok(console.api()?.host_key_trust(args).await?)
+}
+
+#[tauri::command]
+async fn host_key_forget(
+    console: State<'_, Console>,
+    args: Args<ipc::HostKeyForget>,
+) -> Reply<ipc::HostKeyForget> {
+    Ok(console.api()?.host_key_forget(&args.name).await?)
+}
+
+#[tauri::command]
+async fn ssh_check(console: State<'_, Console>, args: Args<ipc::SshCheck>) -> Reply<ipc::SshCheck> {
+    Ok(console
+        .api()?
+        .ssh_check(&args.name, &Default::default())
+        .await?)
+}
+
+#[tauri::command]
+async fn ssh_run(console: State<'_, Console>, args: Args<ipc::SshRun>) -> Reply<ipc::SshRun> {
+    Ok(console.api()?.ssh_run(args, &Default::default()).await?)
 }
 
 #[cfg(test)]

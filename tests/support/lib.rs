@@ -163,14 +163,36 @@ impl Console {
             .unwrap_or_else(|e| panic!("no element `{css}` within {PATIENCE:?}: {e}"))
     }
 
+    /// Clicks `css`, scrolling it to the middle of its scroll container first (WebKit's
+    /// driver does not scroll nested containers such as a side panel by itself).
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        let element = self.find(css).await;
+        let arg = serde_json::to_value(&element).expect("element reference");
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg])
+            .await
+            .expect("scroll into view");
+        element.click().await.expect("click");
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
         let field = self.find(css).await;
         field.clear().await.expect("clear");
         field.send_keys(text).await.expect("type");
+    }
+
+    /// Sets a field's whole value (multi-line text included) as a paste would, firing `input`.
+    pub async fn set_value(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        let arg = serde_json::to_value(&element).expect("element reference");
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1]; \
+                 arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![arg, serde_json::Value::String(text.to_owned())],
+            )
+            .await
+            .expect("set value");
     }
 
     pub async fn text(&self, css: &str) -> String {

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::audit::AuditPage;
 use crate::i18n::{Key, tr};
+use crate::inventory::InventoryPage;
 use crate::ipc;
 use crate::settings::SettingsPage;
 use crate::tasks::TasksPage;
@@ -127,8 +128,7 @@ impl Page {
         match self {
             Page::Reviews => Some(Key::ReviewsBlurb),
             Page::Rollouts => Some(Key::RolloutsBlurb),
-            Page::Inventory => Some(Key::InventoryBlurb),
-            Page::Tasks | Page::Audit | Page::Settings => None,
+            Page::Tasks | Page::Audit | Page::Inventory | Page::Settings => None,
         }
     }
 }
@@ -256,6 +256,7 @@ fn Shell() -> impl IntoView {
                 {move || match page.get() {
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
                     Page::Audit => view! { <AuditPage /> }.into_any(),
+                    Page::Inventory => view! { <InventoryPage /> }.into_any(),
                     Page::Settings => view! { <SettingsPage /> }.into_any(),
                     other => view! { <Placeholder page=other /> }.into_any(),
                 }}

@@ -9,6 +9,7 @@
 mod app;
 mod audit;
 mod i18n;
+mod inventory;
 mod ipc;
 mod settings;
 mod tasks;

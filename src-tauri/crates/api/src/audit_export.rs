@@ -70,7 +70,7 @@ impl Api {
         Ok(dir)
     }
 
-    fn write_export(&self, name: &str, content: &str) -> Result<PathBuf, ApiError> {
+    pub(crate) fn write_export(&self, name: &str, content: &str) -> Result<PathBuf, ApiError> {
         let path = self.exports_dir()?.join(name);
         write_atomically(&path, content.as_bytes())?;
         Ok(path)

@@ -8,9 +8,8 @@ use chrono::Utc;
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::inventory::{self, ServerRecord, Tier, ansible::AnsibleOptions};
 use guardia_ipc::{
-    CredentialInput, CredentialKindView, CredentialView, HostKeyView, ImportReport,
-    InventoryFormat, InventoryImport, PresentedHostKey, ServerDraft, ServerQuery, ServerView,
-    TrustHostKey,
+    CredentialInput, CredentialKindView, CredentialView, HostKeyView, ImportReport, InventoryFile,
+    InventoryFormat, PresentedHostKey, ServerDraft, ServerQuery, ServerView, TrustHostKey,
 };
 use guardia_secrets::{SecretName, SecretStore, Sensitive};
 use guardia_ssh::{ConnectOptions, HostKey, SshError, Target};
@@ -106,10 +105,7 @@ impl Api {
     }
 
     /// Imports a CSV or Ansible INI inventory: all rows or none.
-    pub async fn inventory_import(
-        &self,
-        import: InventoryImport,
-    ) -> Result<ImportReport, ApiError> {
+    pub async fn inventory_import(&self, import: InventoryFile) -> Result<ImportReport, ApiError> {
         let (records, warnings) = match import.format {
             InventoryFormat::Csv => (
                 inventory::csv::parse(&import.text)
@@ -161,6 +157,17 @@ impl Api {
         let servers = self.store.servers(&ServerFilter::default()).await?;
         let records: Vec<ServerRecord> = servers.into_iter().map(|s| s.record).collect();
         Ok(inventory::csv::write(&records))
+    }
+
+    /// The whole inventory as CSV in `<data dir>/exports/`.
+    pub async fn inventory_export_file(&self) -> Result<guardia_ipc::ExportedFile, ApiError> {
+        let csv = self.inventory_export_csv().await?;
+        let stamp = self.clock.now().format("%Y%m%d-%H%M%S");
+        let path = self.write_export(&format!("inventory-{stamp}.csv"), &csv)?;
+        Ok(guardia_ipc::ExportedFile {
+            path: path.display().to_string(),
+            content: csv,
+        })
     }
 
     pub async fn server_list(&self, query: ServerQuery) -> Result<Vec<ServerView>, ApiError> {

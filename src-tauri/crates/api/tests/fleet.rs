@@ -12,8 +12,8 @@ use chrono::{DateTime, FixedOffset};
 use guardia_api::{Api, ApiError, ApiParts, DataDir, FixedClock};
 use guardia_domain::PersonName;
 use guardia_ipc::{
-    AuditQuery, CommandOutcome, CredentialInput, CredentialKindView, InventoryFormat,
-    InventoryImport, Lang, RunCommand, ServerQuery, TrustHostKey,
+    AuditQuery, CommandOutcome, CredentialInput, CredentialKindView, InventoryFile,
+    InventoryFormat, Lang, RunCommand, ServerQuery, TrustHostKey,
 };
 use guardia_lab::{LabSpec, Manifest};
 use guardia_secrets::bundle::KdfCost;
@@ -192,7 +192,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         .collect::<Vec<_>>()
         .join("\n");
     let report = api
-        .inventory_import(InventoryImport {
+        .inventory_import(InventoryFile {
             format: InventoryFormat::Csv,
             text: csv,
             institution: String::new(),

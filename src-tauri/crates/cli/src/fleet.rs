@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use guardia_api::{Api, ApiError};
 use guardia_ipc::{
-    CheckState, CommandOutcome, CredentialInput, CredentialKindView, InventoryFormat,
-    InventoryImport, RunCommand, ServerQuery, TrustHostKey,
+    CheckState, CommandOutcome, CredentialInput, CredentialKindView, InventoryFile,
+    InventoryFormat, RunCommand, ServerQuery, TrustHostKey,
 };
 use guardia_secrets::Sensitive;
 use tokio_util::sync::CancellationToken;
@@ -166,7 +166,7 @@ pub async fn inventory(
                 None => InventoryFormat::AnsibleIni,
             };
             let report = api
-                .inventory_import(InventoryImport {
+                .inventory_import(InventoryFile {
                     format,
                     text,
                     institution,

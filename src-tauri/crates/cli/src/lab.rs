@@ -220,7 +220,7 @@ async fn adopt(manifest: &Manifest, data_dir: Option<PathBuf>) -> Result<String,
     .await
     .map_err(|e| e.to_string())?;
     let report = api
-        .inventory_import(guardia_ipc::InventoryImport {
+        .inventory_import(guardia_ipc::InventoryFile {
             format: guardia_ipc::InventoryFormat::Csv,
             text: read(manifest.inventory())?,
             institution: String::new(),

@@ -45,7 +45,7 @@ pub enum InventoryFormat {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InventoryImport {
+pub struct InventoryFile {
     pub format: InventoryFormat,
     pub text: String,
     /// For Ansible: what the file does not say.
@@ -67,9 +67,9 @@ pub struct ImportReport {
     pub warnings: Vec<String>,
 }
 
-/// Secret material going into the keyring. Deliberately not `Serialize`: it only ever
-/// travels inward.
-#[derive(Clone, Deserialize)]
+/// Secret material going into the keyring. It travels only inward (window → backend): no
+/// command returns it, and its `Debug` is redacted.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct CredentialInput {
     pub name: String,
     pub kind: CredentialKindView,
@@ -192,4 +192,24 @@ pub struct CommandReport {
     pub millis: u64,
     pub error: Option<String>,
     pub audit_index: u64,
+}
+
+/// Names one server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRef {
+    pub name: String,
+}
+
+/// Creates or edits a server; `previous` is its name before a rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSave {
+    pub draft: ServerDraft,
+    #[serde(default)]
+    pub previous: Option<String>,
+}
+
+/// Names one credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRef {
+    pub name: String,
 }

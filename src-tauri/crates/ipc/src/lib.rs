@@ -26,9 +26,9 @@ pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
 pub use inventory::{
     CheckReport, CheckState, CheckStep, CommandOutcome, CommandReport, CredentialInput,
-    CredentialKindView, CredentialView, HostKeyView, ImportReport, InventoryFormat,
-    InventoryImport, PresentedHostKey, RunCommand, ServerDraft, ServerQuery, ServerRecord,
-    ServerView, TrustHostKey,
+    CredentialKindView, CredentialRef, CredentialView, HostKeyView, ImportReport, InventoryFile,
+    InventoryFormat, PresentedHostKey, RunCommand, ServerDraft, ServerQuery, ServerRecord,
+    ServerRef, ServerSave, ServerView, TrustHostKey,
 };
 
 use serde::Serialize;
@@ -95,6 +95,34 @@ commands! {
     AuditCheckpointExport = "audit_checkpoint_export": CheckpointExport => ExportedFile;
     /// Keeps a checkpoint brought back from outside and checks the log against it.
     AuditCheckpointImport = "audit_checkpoint_import": CheckpointImport => AuditStatus;
+    /// Servers matching a search, by institution, system, site and name.
+    ServerList = "server_list": ServerQuery => Vec<ServerView>;
+    /// One server with its pin and credential status.
+    ServerGet = "server_get": ServerRef => ServerView;
+    /// Creates or edits a server (a changed address or port drops its pin).
+    ServerSaveCmd = "server_save": ServerSave => ServerView;
+    /// Removes a server from the inventory.
+    ServerDelete = "server_delete": ServerRef => ();
+    /// Imports a CSV or Ansible INI inventory: all rows or none.
+    InventoryImport = "inventory_import": InventoryFile => ImportReport;
+    /// Writes the whole inventory as CSV to the exports folder.
+    InventoryExport = "inventory_export": () => ExportedFile;
+    /// Credentials: name, kind, whether the keyring holds them — never the secret.
+    CredentialList = "credential_list": () => Vec<CredentialView>;
+    /// Stores or replaces a credential in the OS keyring (the secret only travels inward).
+    CredentialSet = "credential_set": CredentialInput => CredentialView;
+    /// Removes a credential from the keyring and the database.
+    CredentialDelete = "credential_delete": CredentialRef => ();
+    /// The host key a server presents now, for a person to compare.
+    HostKeyFetch = "host_key_fetch": ServerRef => PresentedHostKey;
+    /// Pins a server's key — only if it still presents the approved fingerprint.
+    HostKeyTrust = "host_key_trust": TrustHostKey => ServerView;
+    /// Removes a server's pin.
+    HostKeyForget = "host_key_forget": ServerRef => ();
+    /// Reachability, host key, login and health criteria of one server (audited).
+    SshCheck = "ssh_check": ServerRef => CheckReport;
+    /// An ad-hoc command on one server: denylist first, audited before and after.
+    SshRun = "ssh_run": RunCommand => CommandReport;
     /// An admin acknowledges a failed verification, which unblocks rollouts (and is logged).
     AuditAcknowledge = "audit_acknowledge": Acknowledgement => AuditStatus;
     /// Writes the activity CSV or the printable integrity report.

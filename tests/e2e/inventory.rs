@@ -1,0 +1,172 @@
+//! The Inventory screen in the real window, on a lab fleet behind real sshd: browse and
+//! search, an ad-hoc check, a changed host key refused then re-approved after comparing the
+//! fingerprint, a credential stored without ever coming back, and a refused import.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the report
+
+use std::path::{Path, PathBuf};
+
+use guardia_e2e::{Driver, cli};
+
+/// Stops the lab even when an assertion fails.
+struct Lab(PathBuf, PathBuf);
+impl Drop for Lab {
+    fn drop(&mut self) {
+        cli(
+            &self.1,
+            &["lab", "down", "--root", self.0.to_str().unwrap()],
+        );
+    }
+}
+
+fn lab_up(data: &Path) -> Lab {
+    let root = data.join("lab");
+    cli(
+        data,
+        &[
+            "lab",
+            "up",
+            "--sites",
+            "4",
+            "--root",
+            root.to_str().unwrap(),
+        ],
+    );
+    Lab(root, data.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_screen_checks_servers_pins_keys_and_keeps_secrets_inward() {
+    let data = tempfile::tempdir().unwrap();
+    let lab = lab_up(data.path());
+
+    let driver = Driver::start();
+    let ui = driver.launch(data.path()).await;
+    ui.click("[data-test=lang-en]").await;
+    ui.click("[data-test=nav-inventory]").await;
+    ui.find("[data-test=server-row][data-name=lab-0004]").await;
+    assert_eq!(ui.all("[data-test=server-row]").await.len(), 4);
+    assert_eq!(
+        ui.all("[data-test=pin-cell][data-state=pinned]")
+            .await
+            .len(),
+        4
+    );
+
+    // Search narrows the list.
+    ui.type_into("[data-test=inventory-search]", "lab-0002")
+        .await;
+    ui.wait_gone("[data-test=server-row][data-name=lab-0001]")
+        .await;
+    ui.type_into("[data-test=inventory-search]", "lab-").await;
+    ui.find("[data-test=server-row][data-name=lab-0001]").await;
+
+    // An ad-hoc check passes every step, and lands in the audit log.
+    ui.click("[data-test=server-row][data-name=lab-0002] td")
+        .await;
+    ui.find("[data-test=server-panel][data-name=lab-0002]")
+        .await;
+    ui.click("[data-test=check-now]").await;
+    ui.wait_for_attr("[data-test=check-report]", "data-passed", "true")
+        .await;
+    ui.find("[data-test=check-step][data-name=health_http][data-state=pass]")
+        .await;
+    ui.screenshot("inventory-check").await;
+
+    // The site is reinstalled (new host key): the check fails at the host key…
+    cli(
+        data.path(),
+        &[
+            "lab",
+            "fault",
+            "lab-0003",
+            "host-key-changed",
+            "--root",
+            lab.0.to_str().unwrap(),
+        ],
+    );
+    ui.click("[data-test=server-row][data-name=lab-0003] td")
+        .await;
+    ui.find("[data-test=server-panel][data-name=lab-0003]")
+        .await;
+    ui.click("[data-test=check-now]").await;
+    ui.wait_for_attr("[data-test=check-report]", "data-passed", "false")
+        .await;
+    ui.find("[data-test=check-step][data-name=host_key][data-state=fail]")
+        .await;
+    // …the operator fetches the presented key, sees it differs, compares, trusts it…
+    ui.click("[data-test=fetch-key]").await;
+    ui.find("[data-test=key-changed]").await;
+    let presented = ui.text("[data-test=presented-fingerprint]").await;
+    ui.screenshot("inventory-key-changed").await;
+    ui.click("[data-test=trust-key]").await;
+    ui.wait_for_text_containing(
+        "[data-test=pin-state]",
+        presented.split_whitespace().nth(1).unwrap(),
+    )
+    .await;
+    // …and the next check passes.
+    ui.click("[data-test=check-now]").await;
+    ui.wait_for_attr("[data-test=check-report]", "data-passed", "true")
+        .await;
+    let audit = cli(data.path(), &["audit", "list", "--kind", "hostkey."]);
+    assert!(
+        audit.contains("hostkey.refused") && audit.contains("hostkey.trusted"),
+        "{audit}"
+    );
+
+    // A credential goes into the keyring; the form forgets it; the list shows only that it exists.
+    ui.click("[data-test=open-credentials]").await;
+    ui.find("[data-test=credential-row][data-name=lab-key][data-in-keyring=true]")
+        .await;
+    ui.type_into("[data-test=credential-name]", "ui-password")
+        .await;
+    ui.find("[data-test=credential-kind]")
+        .await
+        .select_by_value("password")
+        .await
+        .unwrap();
+    let secret = "planted-ui-secret-7f3a91";
+    ui.type_into("[data-test=credential-secret]", secret).await;
+    ui.click("[data-test=credential-save]").await;
+    ui.find("[data-test=credential-row][data-name=ui-password][data-in-keyring=true]")
+        .await;
+    let value = ui
+        .find("[data-test=credential-secret]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        value.as_deref(),
+        Some(""),
+        "the secret is cleared from the form"
+    );
+    let source = ui.client.source().await.unwrap();
+    assert!(
+        !source.contains(secret),
+        "the secret is nowhere in the page"
+    );
+
+    // A bad import is refused whole, with line numbers.
+    ui.click("[data-test=open-import]").await;
+    ui.set_value(
+        "[data-test=import-text]",
+        "institution,system,site,tier,server,address,user\nA,s,x,1,new-01,10.0.0.1,u\nA,s,x,9,new-02,10.0.0.2,u\n",
+    )
+    .await;
+    ui.click("[data-test=import-run]").await;
+    ui.wait_for_text_containing("[data-test=import-error]", "line 3")
+        .await;
+    ui.screenshot("inventory-import-refused").await;
+    assert_eq!(
+        ui.all("[data-test=server-row]").await.len(),
+        4,
+        "nothing was imported"
+    );
+    ui.quit().await;
+
+    cli(data.path(), &["credential", "delete", "ui-password"]);
+    cli(data.path(), &["credential", "delete", "lab-key"]);
+    drop(lab);
+}
