@@ -486,34 +486,6 @@ const FIELDS: [(&str, &str); 22] = [
     ("tags", "Tags / 태그 (a;b)"),
 ];
 
-fn field_mut<'a>(d: &'a mut ServerDraft, name: &str) -> Option<&'a mut String> {
-    Some(match name {
-        "institution" => &mut d.institution,
-        "system" => &mut d.system,
-        "site" => &mut d.site,
-        "tier" => &mut d.tier,
-        "server" => &mut d.server,
-        "address" => &mut d.address,
-        "port" => &mut d.port,
-        "user" => &mut d.user,
-        "auth" => &mut d.auth,
-        "credential" => &mut d.credential,
-        "os" => &mut d.os,
-        "app_path" => &mut d.app_path,
-        "deploy_path" => &mut d.deploy_path,
-        "service_port" => &mut d.service_port,
-        "health_tcp_port" => &mut d.health_tcp_port,
-        "health_http_url" => &mut d.health_http_url,
-        "health_http_status" => &mut d.health_http_status,
-        "health_http_max_ms" => &mut d.health_http_max_ms,
-        "health_process" => &mut d.health_process,
-        "health_log_file" => &mut d.health_log_file,
-        "health_log_error_pattern" => &mut d.health_log_error_pattern,
-        "tags" => &mut d.tags,
-        _ => return None,
-    })
-}
-
 #[component]
 fn ServerForm(draft: ServerDraft, previous: String, on_done: Callback<()>) -> impl IntoView {
     let ui = expect_context::<Ui>();
@@ -544,12 +516,12 @@ fn ServerForm(draft: ServerDraft, previous: String, on_done: Callback<()>) -> im
                         data-test=format!("field-{name}")
                         prop:value=move || draft.with(|d| {
                             let mut d = d.clone();
-                            field_mut(&mut d, name).cloned().unwrap_or_default()
+                            d.field_mut(name).cloned().unwrap_or_default()
                         })
                         on:input=move |ev| {
                             let value = event_target_value(&ev);
                             draft.update(|d| {
-                                if let Some(slot) = field_mut(d, name) {
+                                if let Some(slot) = d.field_mut(name) {
                                     *slot = value;
                                 }
                             });

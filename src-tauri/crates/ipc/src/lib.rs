@@ -95,6 +95,10 @@ commands! {
     AuditCheckpointExport = "audit_checkpoint_export": CheckpointExport => ExportedFile;
     /// Keeps a checkpoint brought back from outside and checks the log against it.
     AuditCheckpointImport = "audit_checkpoint_import": CheckpointImport => AuditStatus;
+    /// An admin acknowledges a failed verification, which unblocks rollouts (and is logged).
+    AuditAcknowledge = "audit_acknowledge": Acknowledgement => AuditStatus;
+    /// Writes the activity CSV or the printable integrity report.
+    AuditReportExport = "audit_report_export": ReportExport => ExportedFile;
     /// Servers matching a search, by institution, system, site and name.
     ServerList = "server_list": ServerQuery => Vec<ServerView>;
     /// One server with its pin and credential status.
@@ -123,10 +127,6 @@ commands! {
     SshCheck = "ssh_check": ServerRef => CheckReport;
     /// An ad-hoc command on one server: denylist first, audited before and after.
     SshRun = "ssh_run": RunCommand => CommandReport;
-    /// An admin acknowledges a failed verification, which unblocks rollouts (and is logged).
-    AuditAcknowledge = "audit_acknowledge": Acknowledgement => AuditStatus;
-    /// Writes the activity CSV or the printable integrity report.
-    AuditReportExport = "audit_report_export": ReportExport => ExportedFile;
 }
 
 #[cfg(test)]
@@ -163,6 +163,20 @@ mod tests {
                 AuditCheckpointImport::NAME,
                 AuditAcknowledge::NAME,
                 AuditReportExport::NAME,
+                ServerList::NAME,
+                ServerGet::NAME,
+                ServerSaveCmd::NAME,
+                ServerDelete::NAME,
+                InventoryImport::NAME,
+                InventoryExport::NAME,
+                CredentialList::NAME,
+                CredentialSet::NAME,
+                CredentialDelete::NAME,
+                HostKeyFetch::NAME,
+                HostKeyTrust::NAME,
+                HostKeyForget::NAME,
+                SshCheck::NAME,
+                SshRun::NAME,
             ]
         );
     }

@@ -336,7 +336,9 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                 }
                 s => match s
                     .strip_prefix("guardia_")
-                    .and_then(|col| field(&mut draft, col))
+                    // Name, address, port, user and tags come from Ansible's own variables.
+                    .filter(|col| !matches!(*col, "server" | "address" | "port" | "user" | "tags"))
+                    .and_then(|col| draft.field_mut(col))
                 {
                     Some(slot) => *slot = v,
                     None => ignored.push(k),
@@ -381,29 +383,6 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
     } else {
         Err(problems)
     }
-}
-
-fn field<'a>(draft: &'a mut ServerDraft, column: &str) -> Option<&'a mut String> {
-    Some(match column {
-        "institution" => &mut draft.institution,
-        "system" => &mut draft.system,
-        "site" => &mut draft.site,
-        "tier" => &mut draft.tier,
-        "auth" => &mut draft.auth,
-        "credential" => &mut draft.credential,
-        "os" => &mut draft.os,
-        "app_path" => &mut draft.app_path,
-        "deploy_path" => &mut draft.deploy_path,
-        "service_port" => &mut draft.service_port,
-        "health_tcp_port" => &mut draft.health_tcp_port,
-        "health_http_url" => &mut draft.health_http_url,
-        "health_http_status" => &mut draft.health_http_status,
-        "health_http_max_ms" => &mut draft.health_http_max_ms,
-        "health_process" => &mut draft.health_process,
-        "health_log_file" => &mut draft.health_log_file,
-        "health_log_error_pattern" => &mut draft.health_log_error_pattern,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

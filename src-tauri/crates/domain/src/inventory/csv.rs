@@ -34,34 +34,6 @@ pub const COLUMNS: [&str; 22] = [
 
 const REQUIRED: [&str; 6] = ["institution", "system", "site", "server", "address", "user"];
 
-fn field_mut<'a>(draft: &'a mut ServerDraft, column: &str) -> Option<&'a mut String> {
-    Some(match column {
-        "institution" => &mut draft.institution,
-        "system" => &mut draft.system,
-        "site" => &mut draft.site,
-        "tier" => &mut draft.tier,
-        "server" => &mut draft.server,
-        "address" => &mut draft.address,
-        "port" => &mut draft.port,
-        "user" => &mut draft.user,
-        "auth" => &mut draft.auth,
-        "credential" => &mut draft.credential,
-        "os" => &mut draft.os,
-        "app_path" => &mut draft.app_path,
-        "deploy_path" => &mut draft.deploy_path,
-        "service_port" => &mut draft.service_port,
-        "health_tcp_port" => &mut draft.health_tcp_port,
-        "health_http_url" => &mut draft.health_http_url,
-        "health_http_status" => &mut draft.health_http_status,
-        "health_http_max_ms" => &mut draft.health_http_max_ms,
-        "health_process" => &mut draft.health_process,
-        "health_log_file" => &mut draft.health_log_file,
-        "health_log_error_pattern" => &mut draft.health_log_error_pattern,
-        "tags" => &mut draft.tags,
-        _ => return None,
-    })
-}
-
 /// Reads a whole file. Either every row is valid, or every problem is returned (nothing is
 /// half-imported).
 pub fn parse(text: &str) -> Result<Vec<ServerRecord>, Vec<RowProblem>> {
@@ -133,7 +105,7 @@ pub fn parse(text: &str) -> Result<Vec<ServerRecord>, Vec<RowProblem>> {
         }
         let mut draft = ServerDraft::default();
         for (column, value) in headers.iter().zip(record.iter()) {
-            if let Some(slot) = field_mut(&mut draft, column) {
+            if let Some(slot) = draft.field_mut(column) {
                 *slot = value.to_owned();
             }
         }
@@ -172,7 +144,7 @@ pub fn write(records: &[ServerRecord]) -> String {
         let mut d = r.to_draft();
         let row: Vec<String> = COLUMNS
             .iter()
-            .map(|c| field_mut(&mut d, c).map(|s| s.clone()).unwrap_or_default())
+            .map(|c| d.field_mut(c).map(|s| s.clone()).unwrap_or_default())
             .collect();
         out = out.and(writer.write_record(&row));
     }

@@ -247,6 +247,36 @@ fn address(raw: &str, out: &mut Vec<FieldProblem>) -> String {
 }
 
 impl ServerDraft {
+    /// The field of the CSV column `column` (docs/inventory.md), for importers and forms that
+    /// address fields by name.
+    pub fn field_mut(&mut self, column: &str) -> Option<&mut String> {
+        Some(match column {
+            "institution" => &mut self.institution,
+            "system" => &mut self.system,
+            "site" => &mut self.site,
+            "tier" => &mut self.tier,
+            "server" => &mut self.server,
+            "address" => &mut self.address,
+            "port" => &mut self.port,
+            "user" => &mut self.user,
+            "auth" => &mut self.auth,
+            "credential" => &mut self.credential,
+            "os" => &mut self.os,
+            "app_path" => &mut self.app_path,
+            "deploy_path" => &mut self.deploy_path,
+            "service_port" => &mut self.service_port,
+            "health_tcp_port" => &mut self.health_tcp_port,
+            "health_http_url" => &mut self.health_http_url,
+            "health_http_status" => &mut self.health_http_status,
+            "health_http_max_ms" => &mut self.health_http_max_ms,
+            "health_process" => &mut self.health_process,
+            "health_log_file" => &mut self.health_log_file,
+            "health_log_error_pattern" => &mut self.health_log_error_pattern,
+            "tags" => &mut self.tags,
+            _ => return None,
+        })
+    }
+
     /// The record, or every problem with the draft.
     pub fn validate(&self) -> Result<ServerRecord, Vec<FieldProblem>> {
         let mut p = Vec::new();
