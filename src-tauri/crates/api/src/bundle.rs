@@ -15,7 +15,9 @@ use guardia_store::{CredentialKind, CredentialMeta, PinSource, ServerFilter};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use crate::inventory::{CREDENTIAL_SERVICE, PASSPHRASE_SERVICE};
+use crate::inventory::{
+    blocking, credential_set_entry, keyring_text, passphrase_name, secret_name,
+};
 use crate::{Api, ApiError};
 
 const FORMAT: &str = "guardia.bundle.v1";
@@ -77,19 +79,6 @@ pub struct BundleReport {
     pub credentials: usize,
 }
 
-fn text(
-    bytes: Option<Sensitive<Vec<u8>>>,
-    what: &str,
-) -> Result<Option<Sensitive<String>>, ApiError> {
-    bytes
-        .map(|b| {
-            String::from_utf8(b.expose().clone())
-                .map(Sensitive::new)
-                .map_err(|_| ApiError::InvalidRequest(format!("{what} is not text")))
-        })
-        .transpose()
-}
-
 impl Api {
     /// Seals the whole inventory with its pins and credentials under `passphrase`.
     pub async fn bundle_export(
@@ -111,21 +100,26 @@ impl Api {
         for meta in &metas {
             let store = self.secrets.clone();
             let name = meta.name.clone();
-            let (secret, pass) = tokio::task::spawn_blocking(move || {
+            let (secret, pass) = blocking(move || {
                 Ok::<_, guardia_secrets::SecretError>((
-                    store.get(&SecretName::new(CREDENTIAL_SERVICE, &name))?,
-                    store.get(&SecretName::new(PASSPHRASE_SERVICE, &name))?,
+                    store.get(&secret_name(&name))?,
+                    store.get(&passphrase_name(&name))?,
                 ))
             })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
-            let secret = text(secret, &meta.name)?.ok_or_else(|| {
+            .await?;
+            let secret = secret.as_ref().map(|v| keyring_text(v, &meta.name)).transpose()?.ok_or_else(|| {
                 ApiError::InvalidRequest(format!(
                     "credential `{}` is missing from the OS keyring; set it again or delete it before exporting",
                     meta.name
                 ))
             })?;
-            secrets.push((meta, secret, text(pass, &meta.name)?));
+            secrets.push((
+                meta,
+                secret,
+                pass.as_ref()
+                    .map(|v| keyring_text(v, &meta.name))
+                    .transpose()?,
+            ));
         }
         let at = self.clock.now().with_timezone(&Utc);
         let records: Vec<_> = servers.iter().map(|s| s.record.clone()).collect();
@@ -162,11 +156,7 @@ impl Api {
             credentials: out.credentials.len(),
         };
         drop(out);
-        let sealed = tokio::task::spawn_blocking(move || {
-            bundle::seal(plaintext.expose(), &passphrase, cost)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let sealed = blocking(move || bundle::seal(plaintext.expose(), &passphrase, cost)).await?;
         self.store
             .append_audit(&[EntryDraft::new(
                 at,
@@ -189,11 +179,14 @@ impl Api {
         passphrase: Sensitive<String>,
     ) -> Result<BundleReport, ApiError> {
         let digest_source = file.clone();
-        let plaintext = tokio::task::spawn_blocking(move || bundle::open(&file, &passphrase))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let plaintext = blocking(move || bundle::open(&file, &passphrase)).await?;
+        // Position only: serde's message may quote a value, and values here are secrets.
         let parsed: InBundle = serde_json::from_slice(plaintext.expose()).map_err(|e| {
-            ApiError::InvalidRequest(format!("the bundle's contents are not readable: {e}"))
+            ApiError::InvalidRequest(format!(
+                "the bundle's contents are not readable (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
         })?;
         drop(plaintext);
         if parsed.format != FORMAT {
@@ -249,11 +242,11 @@ impl Api {
             .flat_map(|c| {
                 [
                     (
-                        SecretName::new(CREDENTIAL_SERVICE, &c.name),
+                        secret_name(&c.name),
                         Some(Sensitive::new(c.secret.as_bytes().to_vec())),
                     ),
                     (
-                        SecretName::new(PASSPHRASE_SERVICE, &c.name),
+                        passphrase_name(&c.name),
                         c.passphrase
                             .as_ref()
                             .map(|p| Sensitive::new(p.as_bytes().to_vec())),
@@ -261,7 +254,7 @@ impl Api {
                 ]
             })
             .collect();
-        let previous = tokio::task::spawn_blocking(move || {
+        let previous = blocking(move || {
             let mut previous = Vec::new();
             for (name, value) in &entries {
                 previous.push((name.clone(), store.get(name)?));
@@ -272,8 +265,7 @@ impl Api {
             }
             Ok::<_, guardia_secrets::SecretError>(previous)
         })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        .await?;
 
         let at = self.clock.now().with_timezone(&Utc);
         let actor = self.operator.as_str().to_owned();
@@ -301,14 +293,7 @@ impl Api {
                 };
                 self.store
                     .save_credential(&meta, &|m| {
-                        EntryDraft::new(
-                            at,
-                            EntryKind::CredentialSet,
-                            actor.clone(),
-                            format!("credential:{}", m.name),
-                        )
-                        .with("kind", m.kind.code())
-                        .with("source", "bundle")
+                        credential_set_entry(at, &actor, m).with("source", "bundle")
                     })
                     .await?;
             }
@@ -316,7 +301,7 @@ impl Api {
         };
         if let Err(e) = database.await {
             let store = self.secrets.clone();
-            let restored = tokio::task::spawn_blocking(move || {
+            let restored = blocking(move || {
                 for (name, value) in previous {
                     match value {
                         Some(v) => store.set(&name, &v)?,
@@ -326,10 +311,8 @@ impl Api {
                 Ok::<_, guardia_secrets::SecretError>(())
             })
             .await;
-            if !matches!(restored, Ok(Ok(()))) {
-                tracing::error!(
-                    "a failed bundle import could not restore the keyring: {restored:?}"
-                );
+            if let Err(restore) = restored {
+                tracing::error!("a failed bundle import could not restore the keyring: {restore}");
             }
             return Err(e);
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::inventory::{self, ServerRecord, Tier, ansible::AnsibleOptions};
 use guardia_ipc::{
@@ -29,21 +29,52 @@ pub(crate) fn server_subject(name: &str) -> String {
     format!("server:{name}")
 }
 
-fn secret_name(credential: &str) -> SecretName {
+pub(crate) fn secret_name(credential: &str) -> SecretName {
     SecretName::new(CREDENTIAL_SERVICE, credential)
 }
 
-fn passphrase_name(credential: &str) -> SecretName {
+pub(crate) fn passphrase_name(credential: &str) -> SecretName {
     SecretName::new(PASSPHRASE_SERVICE, credential)
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, guardia_secrets::SecretError> + Send + 'static,
+/// Runs blocking work (keyring calls, Argon2) off the async threads.
+pub(crate) async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(format!("keyring task: {e}")))?
-        .map_err(ApiError::from)
+        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+        .map_err(Into::into)
+}
+
+/// A keyring value as text; `what` names it in the error (never the value).
+pub(crate) fn keyring_text(
+    value: &Sensitive<Vec<u8>>,
+    what: &str,
+) -> Result<Sensitive<String>, ApiError> {
+    String::from_utf8(value.expose().clone())
+        .map(Sensitive::new)
+        .map_err(|_| ApiError::InvalidRequest(format!("{what} is not text")))
+}
+
+pub(crate) fn credential_subject(name: &str) -> String {
+    format!("credential:{name}")
+}
+
+/// The audit entry of a stored credential (its kind and passphrase flag, never the secret).
+pub(crate) fn credential_set_entry(
+    at: DateTime<Utc>,
+    actor: &str,
+    meta: &CredentialMeta,
+) -> EntryDraft {
+    EntryDraft::new(
+        at,
+        EntryKind::CredentialSet,
+        actor,
+        credential_subject(&meta.name),
+    )
+    .with("kind", meta.kind.code())
+    .with("has_passphrase", meta.has_passphrase)
 }
 
 fn problems_text(problems: &[inventory::RowProblem]) -> String {
@@ -322,32 +353,33 @@ impl Api {
         };
         let actor = self.operator.as_str().to_owned();
         self.store
-            .save_credential(&meta, &|m| {
-                EntryDraft::new(
-                    at,
-                    EntryKind::CredentialSet,
-                    actor.clone(),
-                    format!("credential:{}", m.name),
-                )
-                .with("kind", m.kind.code())
-                .with("has_passphrase", m.has_passphrase)
-            })
+            .save_credential(&meta, &|m| credential_set_entry(at, &actor, m))
             .await?;
-        self.credential_view(meta).await
+        let usage = self.credential_usage().await?;
+        self.credential_view(meta, &usage).await
     }
 
-    async fn credential_view(&self, meta: CredentialMeta) -> Result<CredentialView, ApiError> {
+    /// How many servers use each credential (one pass over the inventory).
+    async fn credential_usage(&self) -> Result<HashMap<String, u32>, ApiError> {
+        let mut usage = HashMap::new();
+        for s in self.store.servers(&ServerFilter::default()).await? {
+            if let Some(c) = s.record.credential {
+                *usage.entry(c).or_insert(0) += 1;
+            }
+        }
+        Ok(usage)
+    }
+
+    async fn credential_view(
+        &self,
+        meta: CredentialMeta,
+        usage: &HashMap<String, u32>,
+    ) -> Result<CredentialView, ApiError> {
         let secrets = self.secrets.clone();
         let name = meta.name.clone();
         let in_keyring =
             blocking(move || secrets.get(&secret_name(&name)).map(|s| s.is_some())).await?;
-        let servers = self
-            .store
-            .servers(&ServerFilter::default())
-            .await?
-            .iter()
-            .filter(|s| s.record.credential.as_deref() == Some(meta.name.as_str()))
-            .count() as u32;
+        let servers = usage.get(&meta.name).copied().unwrap_or(0);
         Ok(CredentialView {
             name: meta.name,
             kind: match meta.kind {
@@ -363,9 +395,10 @@ impl Api {
     }
 
     pub async fn credential_list(&self) -> Result<Vec<CredentialView>, ApiError> {
+        let usage = self.credential_usage().await?;
         let mut out = Vec::new();
         for meta in self.store.credentials().await? {
-            out.push(self.credential_view(meta).await?);
+            out.push(self.credential_view(meta, &usage).await?);
         }
         Ok(out)
     }
@@ -380,7 +413,7 @@ impl Api {
                     at,
                     EntryKind::CredentialDeleted,
                     actor.clone(),
-                    format!("credential:{}", m.name),
+                    credential_subject(&m.name),
                 )
                 .with("kind", m.kind.code())
             })
@@ -411,7 +444,7 @@ impl Api {
         let secrets: Arc<dyn SecretStore> = self.secrets.clone();
         let key_name = name.clone();
         let (secret, passphrase) = blocking(move || {
-            Ok((
+            Ok::<_, guardia_secrets::SecretError>((
                 secrets.get(&secret_name(&key_name))?,
                 secrets.get(&passphrase_name(&key_name))?,
             ))
@@ -422,11 +455,8 @@ impl Api {
                 "credential `{name}` is recorded but missing from the OS keyring; set it again"
             ))
         })?;
-        let text = |s: &Sensitive<Vec<u8>>| {
-            String::from_utf8(s.expose().clone())
-                .map(Sensitive::new)
-                .map_err(|_| ApiError::InvalidRequest(format!("credential `{name}` is not text")))
-        };
+        let what = format!("credential `{name}`");
+        let text = |s: &Sensitive<Vec<u8>>| keyring_text(s, &what);
         Ok(match meta.kind {
             CredentialKind::Password => guardia_ssh::Credential::Password(text(&secret)?),
             CredentialKind::Key => guardia_ssh::Credential::Key {

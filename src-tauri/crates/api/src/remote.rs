@@ -109,8 +109,7 @@ impl Api {
     async fn run_logged(
         &self,
         stored: &StoredServer,
-        session: Option<&SshSession>,
-        connect_error: Option<&SshError>,
+        session: Result<&SshSession, &SshError>,
         command: &RemoteCommand,
         timeout: Duration,
         cancel: &CancellationToken,
@@ -137,8 +136,8 @@ impl Api {
         )
         .await?;
         let started = Instant::now();
-        let result = match (session, connect_error) {
-            (Some(s), _) => {
+        let result = match session {
+            Ok(s) => {
                 s.run(
                     command,
                     &ExecLimits {
@@ -149,17 +148,12 @@ impl Api {
                 )
                 .await
             }
-            (None, Some(e)) => Err(SshError::Session {
+            // Nothing was sent; the result entry records why (the connection's own error code).
+            Err(e) => Err(SshError::Session {
                 target: Self::target(&stored.record).label(),
                 stage: guardia_ssh::Stage::Connecting,
                 reason: e.to_string(),
                 effect: e.effect(),
-            }),
-            (None, None) => Err(SshError::Session {
-                target: Self::target(&stored.record).label(),
-                stage: guardia_ssh::Stage::Connecting,
-                reason: "no session".into(),
-                effect: RemoteEffect::None,
             }),
         };
         let (outcome, _) = outcome_of(&result);
@@ -185,7 +179,7 @@ impl Api {
                     .with("stderr_bytes", r.stderr.total_bytes);
             }
             Err(e) => {
-                entry = entry.with("error", connect_error.map_or(e.code(), SshError::code));
+                entry = entry.with("error", session.err().map_or(e.code(), SshError::code));
                 if let SshError::Timeout { remote_stopped, .. }
                 | SshError::Cancelled { remote_stopped, .. } = e
                 {
@@ -214,27 +208,13 @@ impl Api {
             .timeout_secs
             .map(|s| Duration::from_secs(u64::from(s.clamp(1, MAX_TIMEOUT_SECS))))
             .unwrap_or(DEFAULT_TIMEOUT);
-        let connected = self.connect(&stored, cancel).await;
-        let (session, connect_error) = match connected {
-            Ok(s) => (Some(s), None),
-            Err(e) => (None, Some(e)),
-        };
+        let session = self.connect(&stored, cancel).await;
         let started = Instant::now();
         let (result, audit_index) = self
-            .run_logged(
-                &stored,
-                session.as_ref(),
-                connect_error.as_ref(),
-                &command,
-                timeout,
-                cancel,
-            )
+            .run_logged(&stored, session.as_ref(), &command, timeout, cancel)
             .await?;
-        if let Some(s) = session {
-            s.close().await;
-        }
         let (_, outcome) = outcome_of(&result);
-        Ok(match result {
+        let report = match result {
             Ok(r) => CommandReport {
                 server: request.server,
                 outcome,
@@ -257,13 +237,17 @@ impl Api {
                 stderr: String::new(),
                 truncated: false,
                 millis: started.elapsed().as_millis() as u64,
-                error: Some(match connect_error {
-                    Some(c) => c.to_string(),
-                    None => e.to_string(),
+                error: Some(match &session {
+                    Err(c) => c.to_string(),
+                    Ok(_) => e.to_string(),
                 }),
                 audit_index,
             },
-        })
+        };
+        if let Ok(s) = session {
+            s.close().await;
+        }
+        Ok(report)
     }
 
     /// Tests reachability, host key, authentication and the server's health criteria.
@@ -427,8 +411,7 @@ impl Api {
             let (result, _) = self
                 .run_logged(
                     &stored,
-                    Some(session),
-                    None,
+                    Ok(session),
                     &command,
                     Duration::from_secs(20),
                     cancel,

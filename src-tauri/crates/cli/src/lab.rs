@@ -173,15 +173,14 @@ pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> 
             for site in &manifest.sites {
                 let mut faults: Vec<&str> = Vec::new();
                 if site.ssh_down {
-                    faults.push("sshd-down");
+                    faults.push(Fault::SshdDown.as_str());
                 }
-                for (flag, name) in [
-                    ("slow", "slow"),
-                    ("health_503", "health-503"),
-                    ("disk_full", "disk-full"),
-                ] {
-                    if site.dir.join("fault").join(flag).exists() {
-                        faults.push(name);
+                for fault in Fault::ALL {
+                    if fault
+                        .flag()
+                        .is_some_and(|flag| site.dir.join("fault").join(flag).exists())
+                    {
+                        faults.push(fault.as_str());
                     }
                 }
                 println!(

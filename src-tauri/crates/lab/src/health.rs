@@ -104,10 +104,7 @@ fn site_state(site_dir: &Path) -> Result<String, String> {
     let pid: u32 = read_trimmed(app.join("app.pid"))
         .and_then(|p| p.parse().ok())
         .ok_or("not running (no app.pid)")?;
-    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false);
-    if !alive {
+    if !crate::procs::alive(pid) {
         return Err(format!("not running (pid {pid} is gone)"));
     }
     let version = read_trimmed(app.join("VERSION")).unwrap_or_default();

@@ -149,7 +149,8 @@ impl Fault {
         }
     }
 
-    fn flag(self) -> Option<&'static str> {
+    /// The flag file (in the site's `fault/` directory) a fault is kept as, if it is one.
+    pub fn flag(self) -> Option<&'static str> {
         match self {
             Self::Slow => Some("slow"),
             Self::Health503 => Some("health_503"),
@@ -1011,7 +1012,7 @@ pub fn fault(root: &Path, site_name: &str, fault: Fault) -> Result<(), LabError>
         }
         Fault::Clear => {
             let was_slow = site.dir.join("fault/slow").exists();
-            for f in [Fault::Slow, Fault::Health503, Fault::DiskFull] {
+            for f in Fault::ALL {
                 if let Some(flag) = f.flag() {
                     remove_if_exists(&site.dir.join("fault").join(flag))?;
                 }

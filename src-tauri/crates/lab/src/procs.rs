@@ -92,7 +92,8 @@ pub fn lab_processes(manifest: &Manifest) -> Vec<u32> {
     lab.into_iter().filter(|p| *p != own).collect()
 }
 
-fn alive(pid: u32) -> bool {
+/// Whether `pid` runs (a zombie does not).
+pub(crate) fn alive(pid: u32) -> bool {
     read_stat(pid).is_some_and(|i| !i.zombie)
 }
 

@@ -164,73 +164,79 @@ async fn upsert_in(
         return Err(StoreError::ServerExists(r.server.clone()));
     }
     let site = site_id_in(conn, r).await?;
-    let health =
-        serde_json::to_string(&r.health).map_err(|e| StoreError::corrupt("health criteria", e))?;
-    let tags = serde_json::to_string(&r.tags).map_err(|e| StoreError::corrupt("tags", e))?;
-    let port = i64::from(r.port);
-    let service_port = r.service_port.map(i64::from);
-    match existing {
-        None => {
-            sqlx::query(
-                "INSERT INTO servers (site_id, name, address, port, login_user, auth, credential, \
-                 os, app_path, deploy_path, service_port, health, tags, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )
-            .bind(site)
-            .bind(r.server.clone())
-            .bind(r.address.clone())
-            .bind(port)
-            .bind(r.user.clone())
-            .bind(r.auth.code())
-            .bind(r.credential.clone())
-            .bind(r.os.clone())
-            .bind(r.app_path.clone())
-            .bind(r.deploy_path.clone())
-            .bind(service_port)
-            .bind(health)
-            .bind(tags)
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
-            Ok(Saved::Created)
-        }
+    let (statement, outcome) = match &existing {
+        None => (
+            "INSERT INTO servers (site_id, name, address, port, login_user, auth, credential, \
+             os, app_path, deploy_path, service_port, health, tags, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            Saved::Created,
+        ),
         Some(old) => {
             let moved = old.record.address != r.address || old.record.port != r.port;
-            let pin_dropped = moved && old.host_key.is_some();
             if moved {
-                sqlx::query(
-                    "DELETE FROM host_keys WHERE server_id = (SELECT id FROM servers WHERE name = ?1)",
-                )
-                .bind(previous.to_owned())
-                .execute(&mut *conn)
-                .await?;
+                forget_pin_in(conn, previous).await?;
             }
-            sqlx::query(
+            (
                 "UPDATE servers SET site_id = ?1, name = ?2, address = ?3, port = ?4, \
                  login_user = ?5, auth = ?6, credential = ?7, os = ?8, app_path = ?9, \
                  deploy_path = ?10, service_port = ?11, health = ?12, tags = ?13, updated_at = ?14 \
                  WHERE name = ?15",
+                Saved::Updated {
+                    pin_dropped: moved && old.host_key.is_some(),
+                },
             )
-            .bind(site)
-            .bind(r.server.clone())
-            .bind(r.address.clone())
-            .bind(port)
-            .bind(r.user.clone())
-            .bind(r.auth.code())
-            .bind(r.credential.clone())
-            .bind(r.os.clone())
-            .bind(r.app_path.clone())
-            .bind(r.deploy_path.clone())
-            .bind(service_port)
-            .bind(health)
-            .bind(tags)
-            .bind(at)
-            .bind(previous.to_owned())
-            .execute(&mut *conn)
-            .await?;
-            Ok(Saved::Updated { pin_dropped })
         }
-    }
+    };
+    // Both statements take the same 14 parameters; UPDATE also names the row by its old name.
+    let query = sqlx::query(statement)
+        .bind(site)
+        .bind(r.server.clone())
+        .bind(r.address.clone())
+        .bind(i64::from(r.port))
+        .bind(r.user.clone())
+        .bind(r.auth.code())
+        .bind(r.credential.clone())
+        .bind(r.os.clone())
+        .bind(r.app_path.clone())
+        .bind(r.deploy_path.clone())
+        .bind(r.service_port.map(i64::from))
+        .bind(
+            serde_json::to_string(&r.health)
+                .map_err(|e| StoreError::corrupt("health criteria", e))?,
+        )
+        .bind(serde_json::to_string(&r.tags).map_err(|e| StoreError::corrupt("tags", e))?)
+        .bind(at);
+    let query = match existing {
+        Some(_) => query.bind(previous.to_owned()),
+        None => query,
+    };
+    query.execute(&mut *conn).await?;
+    Ok(outcome)
+}
+
+async fn forget_pin_in(conn: &mut SqliteConnection, server: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM host_keys WHERE server_id = (SELECT id FROM servers WHERE name = ?1)")
+        .bind(server.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+macro_rules! credential_select {
+    () => {
+        "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials "
+    };
+}
+
+async fn credential_in(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<Option<CredentialMeta>, StoreError> {
+    let row = sqlx::query(concat!(credential_select!(), "WHERE name = ?1"))
+        .bind(name.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(credential_from_row).transpose()
 }
 
 fn credential_from_row(row: &SqliteRow) -> Result<CredentialMeta, StoreError> {
@@ -385,34 +391,22 @@ impl InventoryStore for SqliteStore {
         let stored = server_in(&mut tx, server)
             .await?
             .ok_or_else(|| StoreError::ServerNotFound(server.to_owned()))?;
-        sqlx::query(
-            "DELETE FROM host_keys WHERE server_id = (SELECT id FROM servers WHERE name = ?1)",
-        )
-        .bind(server.to_owned())
-        .execute(&mut *tx)
-        .await?;
+        forget_pin_in(&mut tx, server).await?;
         append_in(&mut tx, &[audit(&stored)]).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn credentials(&self) -> Result<Vec<CredentialMeta>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials ORDER BY name",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(concat!(credential_select!(), "ORDER BY name"))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(credential_from_row).collect()
     }
 
     async fn credential(&self, name: &str) -> Result<Option<CredentialMeta>, StoreError> {
-        let row = sqlx::query(
-            "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials WHERE name = ?1",
-        )
-        .bind(name.to_owned())
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(credential_from_row).transpose()
+        let mut conn = self.pool().acquire().await?;
+        credential_in(&mut conn, name).await
     }
 
     async fn save_credential(
@@ -446,16 +440,8 @@ impl InventoryStore for SqliteStore {
         audit: AuditFor<'_, CredentialMeta>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials WHERE name = ?1",
-        )
-        .bind(name.to_owned())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let meta = row
-            .as_ref()
-            .map(credential_from_row)
-            .transpose()?
+        let meta = credential_in(&mut tx, name)
+            .await?
             .ok_or_else(|| StoreError::CredentialNotFound(name.to_owned()))?;
         sqlx::query("DELETE FROM credentials WHERE name = ?1")
             .bind(name.to_owned())
