@@ -1,9 +1,10 @@
 //! # guardia-console — the desktop shell
 //!
 //! Deliberately thin. It parses the command line, opens [`guardia_api::Api`] on the data
-//! directory, and exposes each IPC command as a few-line adapter in [`commands`]. Nothing
-//! here decides anything: validation, ids, storage and (later) permissions live in the
-//! Tauri-free crates, which the headless `guardia` CLI shares.
+//! directory, starts and stops its runtime, forwards the runtime's feed to the windows, and
+//! exposes each IPC command through an adapter generated from the command table
+//! ([`commands`]). Nothing here decides anything: validation, ids, storage, jobs, deadlines
+//! and permissions live in the Tauri-free crates, which the headless `guardia` CLI shares.
 //!
 //! If the database cannot be opened the window still comes up and every command answers
 //! with the startup error, so the operator reads what went wrong instead of a blank window
@@ -14,12 +15,12 @@ mod commands;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
-use guardia_api::{Api, CheckpointReason, DataDir, VerifyTrigger};
-use guardia_audit::EntryKind;
-use guardia_ipc::IpcError;
+use guardia_api::{Api, Caller, DataDir, Operation};
+use guardia_ipc::{FEED_EVENT, FeedEvent, IpcError, Topic};
+use tauri::Emitter;
+use tokio::sync::broadcast::error::RecvError;
 
 /// GUARDiA Console: review, approve and roll out changes to legacy sites.
 #[derive(Debug, Parser)]
@@ -34,69 +35,60 @@ struct ConsoleArgs {
     demo: bool,
 }
 
-/// What the commands work on: the API, or why it could not be opened.
+/// What the commands work on: the API and who sits at this console, or why the console
+/// could not open.
 pub struct Console {
-    api: Result<Arc<Api>, IpcError>,
+    opened: Result<Opened, IpcError>,
+}
+
+#[derive(Clone)]
+struct Opened {
+    api: Arc<Api>,
+    /// Until sign-in exists, every request of this window comes from the OS account.
+    caller: Caller,
 }
 
 impl Console {
-    /// The API, or the startup error every command reports until the console is restarted.
-    fn api(&self) -> Result<&Arc<Api>, IpcError> {
-        self.api.as_ref().map_err(Clone::clone)
+    /// Runs command `C` for this window's caller, or reports the startup error every
+    /// command answers until the console is restarted.
+    async fn invoke<C: Operation>(&self, args: C::Args) -> Result<C::Output, IpcError> {
+        let opened = self.opened.as_ref().map_err(Clone::clone)?;
+        opened.api.invoke::<C>(&opened.caller, args).await
     }
 }
 
-/// How often the console signs unsigned entries and asks whether the daily verification is
-/// due. The decisions are the API's, on its clock; this is only how soon they happen.
-const BACKGROUND_TICK: Duration = Duration::from_secs(10 * 60);
-
-async fn open(args: &ConsoleArgs) -> Result<Arc<Api>, IpcError> {
-    let api = Api::open(DataDir::locate(args.data_dir.clone())?).await?;
+async fn open(args: &ConsoleArgs) -> Result<Opened, IpcError> {
+    let caller = Caller::local_os()?;
+    let api = Arc::new(Api::open(DataDir::locate(args.data_dir.clone())?).await?);
     if args.demo {
         let added = api.seed_demo_if_empty().await?;
         tracing::info!(added, "demo data");
     }
-    api.audit_note(
-        EntryKind::ConsoleStarted,
-        vec![("version", env!("CARGO_PKG_VERSION").into())],
-    )
-    .await?;
-    Ok(Arc::new(api))
+    api.console_started(&caller).await?;
+    api.start(&caller);
+    Ok(Opened { api, caller })
 }
 
-/// For as long as the console runs: signs whatever is not yet covered by a checkpoint (so a
-/// killed process leaves at most one tick of unsigned entries), and runs the daily
-/// verification whenever it is due.
-async fn background_audit(api: Arc<Api>) {
-    let mut ticks = tokio::time::interval(BACKGROUND_TICK);
+/// Forwards the runtime's feed to every window, as the one event the UI listens to. A
+/// window that fell behind is told everything changed (it refetches, rather than replay).
+async fn forward_feed(api: Arc<Api>, app: tauri::AppHandle) {
+    let mut feed = api.runtime().feed().subscribe();
     loop {
-        ticks.tick().await;
-        if let Err(e) = api.checkpoint_if_unsigned(CheckpointReason::Periodic).await {
-            tracing::warn!(error = %e, "periodic audit checkpoint not written");
-        }
-        match api.audit_verification_due().await {
-            Ok(true) => {
-                if let Err(e) = api.audit_verify_start(VerifyTrigger::Daily).await {
-                    tracing::warn!(error = %e, "daily audit verification did not start");
+        let event = match feed.recv().await {
+            Ok(event) => event,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "the window feed fell behind; refreshing everything");
+                FeedEvent::Changed {
+                    after: 0,
+                    upto: 0,
+                    topics: Topic::ALL.to_vec(),
                 }
             }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot tell whether verification is due"),
+            Err(RecvError::Closed) => return,
+        };
+        if let Err(e) = app.emit(FEED_EVENT, &event) {
+            tracing::warn!(error = %e, "cannot push a change to the windows");
         }
-    }
-}
-
-/// At exit: records the stop and signs whatever is not yet covered by a checkpoint.
-async fn shut_down(api: &Api) {
-    if let Err(e) = api.audit_note(EntryKind::ConsoleStopped, Vec::new()).await {
-        tracing::error!(error = %e, "cannot record the console stopping");
-    }
-    match api.checkpoint_if_unsigned(CheckpointReason::Shutdown).await {
-        Ok(Some(checkpoint)) => {
-            tracing::info!(size = checkpoint.size, "shutdown checkpoint signed")
-        }
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "shutdown checkpoint not written"),
     }
 }
 
@@ -109,19 +101,27 @@ pub fn main() -> ExitCode {
     guardia_api::init_logging("info");
 
     // Tauri's async runtime is the one the commands run on; the database pool must live there.
-    let api = tauri::async_runtime::block_on(open(&args));
-    if let Err(error) = &api {
+    let opened = tauri::async_runtime::block_on(open(&args));
+    if let Err(error) = &opened {
         tracing::error!(code = ?error.code, "cannot open the console's data: {}", error.message);
     }
-
-    if let Ok(api) = &api {
-        tauri::async_runtime::spawn(background_audit(api.clone()));
-    }
-    let for_exit = api.as_ref().ok().cloned();
+    let for_exit = opened.as_ref().ok().cloned();
+    let for_feed = for_exit.clone();
 
     let app = tauri::Builder::default()
-        .manage(Console { api })
+        .manage(Console { opened })
         .invoke_handler(commands::handler())
+        .setup(move |app| {
+            if let Some(opened) = for_feed {
+                let api = opened.api.clone();
+                let handle = app.handle().clone();
+                opened
+                    .api
+                    .runtime()
+                    .spawn("window-feed", forward_feed(api, handle));
+            }
+            Ok(())
+        })
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,
@@ -132,9 +132,9 @@ pub fn main() -> ExitCode {
     };
     app.run(move |_app, event| {
         if let tauri::RunEvent::Exit = event
-            && let Some(api) = &for_exit
+            && let Some(opened) = &for_exit
         {
-            tauri::async_runtime::block_on(shut_down(api));
+            tauri::async_runtime::block_on(opened.api.shut_down(&opened.caller));
         }
     });
     ExitCode::SUCCESS

@@ -330,6 +330,12 @@ pub fn error_headline(lang: Lang, code: ErrorCode) -> &'static str {
             "Refused by the command denylist — nothing was sent",
         ),
         ErrorCode::Protocol => ("콘솔 내부 통신 오류", "Console communication error"),
+        ErrorCode::Forbidden => ("권한이 없습니다", "Not permitted"),
+        ErrorCode::Cancelled => ("취소되었습니다", "Cancelled"),
+        ErrorCode::Stopped => (
+            "자동화가 중지되어 새 작업을 시작할 수 없습니다",
+            "Automation is stopped; nothing new starts",
+        ),
         ErrorCode::Internal => ("예상하지 못한 오류", "Unexpected error"),
     };
     pick(lang, ko, en)

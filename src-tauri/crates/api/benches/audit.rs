@@ -10,7 +10,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use guardia_api::{Api, ApiParts, CheckpointReason, DataDir, SystemClock, VerifyOptions};
+use guardia_api::{
+    Api, ApiParts, Caller, CheckpointReason, DataDir, SystemClock, VerifyOptions,
+};
 use guardia_audit::{EntryDraft, EntryKind};
 use guardia_domain::PersonName;
 use guardia_ipc::{AuditQuery, Lang};
@@ -50,7 +52,6 @@ async fn main() {
     let api = Api::new(ApiParts {
         store: store.clone(),
         clock: Arc::new(SystemClock),
-        operator: PersonName::parse("bench").unwrap(),
         data_dir,
         default_lang: Lang::En,
         secrets: Arc::new(OsKeyring),
@@ -77,11 +78,12 @@ async fn main() {
     let started = Instant::now();
     let mut written = singles;
     let mut next = singles;
+    let bench = Caller::with_every_role(PersonName::parse("bench").unwrap());
     while written < total {
         let batch: Vec<EntryDraft> = (next..next + 255).map(entry).collect();
         next += 255;
         store.append_audit(&batch).await.unwrap();
-        api.audit_checkpoint(CheckpointReason::Every256)
+        api.audit_checkpoint(&bench, CheckpointReason::Every256)
             .await
             .unwrap();
         written += 256;
@@ -105,7 +107,7 @@ async fn main() {
     for pass in ["cold-ish", "warm"] {
         let started = Instant::now();
         let report = api
-            .audit_verify_with(VerifyOptions::default(), &mut |_, _| {})
+            .audit_verify_with(VerifyOptions::default(), &Default::default(), &|_, _| {})
             .await
             .unwrap();
         let secs = started.elapsed().as_secs_f64();

@@ -2,7 +2,6 @@
 //! verification with progress, the activity list, imports, acknowledgements and proofs.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
 use guardia_audit::{
@@ -21,7 +20,9 @@ use guardia_store::{
 };
 use serde::Serialize;
 
-use crate::{Api, ApiError};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Api, ApiError, Caller};
 
 /// The keyring service under which each log's signing key is kept (account: the origin).
 pub const KEY_SERVICE: &str = "guardia-audit-signing";
@@ -231,8 +232,8 @@ impl Api {
         SecretName::new(KEY_SERVICE, self.origin.clone())
     }
 
-    /// Reads the signing key from the keyring, without creating one.
-    async fn stored_signing_key(&self) -> Result<Option<AuditSigningKey>, ApiError> {
+    /// The key the keyring holds for this log, whatever the log records.
+    async fn keyring_key(&self) -> Result<Option<AuditSigningKey>, ApiError> {
         let secrets = self.secrets.clone();
         let name = self.key_name();
         let seed = tokio::task::spawn_blocking(move || secrets.get(&name))
@@ -241,8 +242,17 @@ impl Api {
         let Some(seed) = seed else {
             return Ok(None);
         };
-        let key = AuditSigningKey::from_seed(&self.origin, seed.expose())
-            .map_err(|_| ApiError::KeyMalformed(self.key_name().to_string()))?;
+        AuditSigningKey::from_seed(&self.origin, seed.expose())
+            .map(Some)
+            .map_err(|_| ApiError::KeyMalformed(self.key_name().to_string()))
+    }
+
+    /// Reads the signing key from the keyring, without creating one; refuses a key the log
+    /// does not record as its own.
+    async fn stored_signing_key(&self) -> Result<Option<AuditSigningKey>, ApiError> {
+        let Some(key) = self.keyring_key().await? else {
+            return Ok(None);
+        };
         if let Some(recorded) = self.store.audit_meta(VERIFIER_KEY).await?
             && recorded != key.verifier().to_string()
         {
@@ -303,6 +313,12 @@ impl Api {
         if let Some(key) = self.signer.get() {
             return Ok(key.verifier());
         }
+        // This console's own key, even when the log records another one: checkpoints that
+        // do not verify under it are evidence of tampering, to be found and recorded by the
+        // verification — not a keyring problem that lets the verification be skipped.
+        if let Some(key) = self.keyring_key().await? {
+            return Ok(key.verifier());
+        }
         match self.stored_signing_key().await? {
             Some(key) => Ok(key.verifier()),
             None => match self.store.audit_meta(VERIFIER_KEY).await? {
@@ -319,14 +335,14 @@ impl Api {
 
     /// Signs a checkpoint of the whole log now (its own record included).
     pub async fn audit_checkpoint(
-        &self,
+        &self, caller: &Caller,
         reason: CheckpointReason,
     ) -> Result<CheckpointView, ApiError> {
         let key = self.signing_key().await?;
         let entry = EntryDraft::new(
             self.clock.now().to_utc(),
             EntryKind::AuditCheckpoint,
-            self.operator.as_str(),
+            caller.name(),
             "audit:log",
         )
         .with("reason", reason.code())
@@ -354,7 +370,7 @@ impl Api {
     /// After appends: signs a checkpoint when the log has crossed a multiple of 256 since
     /// the last one. The change itself is already committed, so a failure here is logged
     /// and shown in the integrity panel rather than returned.
-    pub(crate) async fn checkpoint_if_due(&self) {
+    pub(crate) async fn checkpoint_if_due(&self, caller: &Caller) {
         let every = guardia_audit::CHECKPOINT_EVERY;
         let due = self
             .signed_so_far()
@@ -362,7 +378,10 @@ impl Api {
             .map(|(size, signed)| size / every > signed / every);
         match due {
             Ok(true) => {
-                if let Err(e) = self.audit_checkpoint(CheckpointReason::Every256).await {
+                if let Err(e) = self
+                    .audit_checkpoint(caller, CheckpointReason::Every256)
+                    .await
+                {
                     tracing::warn!(error = %e, "periodic audit checkpoint not written");
                 }
             }
@@ -375,13 +394,14 @@ impl Api {
     /// appended since the last one.
     pub async fn checkpoint_if_unsigned(
         &self,
+        caller: &Caller,
         reason: CheckpointReason,
     ) -> Result<Option<CheckpointView>, ApiError> {
         let (size, signed) = self.signed_so_far().await?;
         if size == signed {
             return Ok(None);
         }
-        self.audit_checkpoint(reason).await.map(Some)
+        self.audit_checkpoint(caller, reason).await.map(Some)
     }
 
     /// The log's size and the size its newest checkpoint signs.
@@ -392,12 +412,15 @@ impl Api {
     }
 
     /// Streams the whole log through the verifier. Appends nothing to the log (the
-    /// console's [`audit_verify_now`](Self::audit_verify_now) records the run).
+    /// console's [`audit_verify_now`](Self::audit_verify_now) records the run). Stops with
+    /// [`ApiError::Cancelled`] when `cancel` fires.
     pub async fn audit_verify_with(
         &self,
         options: VerifyOptions,
-        progress: &mut (dyn FnMut(u64, u64) + Send),
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<Report, ApiError> {
+        let explicit = options.key.is_some();
         let key = self.trusted_key(options.key).await?;
         // Checkpoints first, then the head: every stored checkpoint is then within the head,
         // and the scan stops at the head, so entries appended meanwhile (the console keeps
@@ -421,38 +444,14 @@ impl Api {
         let total = head.size;
         progress(0, total);
 
-        // Two readers fetch alternate chunks ([0,B), [2B,3B), … and [B,2B), [3B,4B), …) while
-        // this task hashes them in order: SQLite row decoding, which dominates, gets both
-        // cores. Each reader runs at most two chunks ahead.
         let batch = u64::from(options.chunk_entries.unwrap_or(SCAN_BATCH).max(1));
-        let chunks = total.div_ceil(batch);
-        let mut lanes = Vec::with_capacity(2);
-        let mut readers = Vec::with_capacity(2);
-        for lane in 0..2u64 {
-            let (send, receive) =
-                tokio::sync::mpsc::channel::<Result<Vec<StoredEntry>, ApiError>>(2);
-            let store = self.store.clone();
-            readers.push(tokio::spawn(async move {
-                let mut chunk = lane;
-                while chunk < chunks {
-                    let start = chunk * batch;
-                    let rows = store
-                        .audit_range(start, (start + batch).min(total))
-                        .await
-                        .map_err(ApiError::from);
-                    let failed = rows.is_err();
-                    if send.send(rows).await.is_err() || failed {
-                        break;
-                    }
-                    chunk += 2;
-                }
-            }));
-            lanes.push(receive);
-        }
-        for chunk in 0..chunks {
-            let Some(rows) = lanes[(chunk % 2) as usize].recv().await else {
-                break;
+        let mut chunks = self.store.audit_scan(total, batch);
+        loop {
+            let rows = tokio::select! {
+                () = cancel.cancelled() => return Err(ApiError::Cancelled),
+                rows = chunks.recv() => rows,
             };
+            let Some(rows) = rows else { break };
             let rows = rows?;
             for row in &rows {
                 if !verifier.push(row.index, &row.bytes, &row.leaf) {
@@ -464,88 +463,58 @@ impl Api {
                 break;
             }
         }
-        for reader in readers {
-            reader.abort();
-        }
+        drop(chunks);
         let unrecorded = self.store.audit_unrecorded().await?;
         if unrecorded > 0 {
             let recorded = self.store.audit_head().await?.size;
             verifier.unrecorded(recorded, unrecorded);
+        }
+        if !explicit
+            && let Some(recorded) = self.store.audit_meta(VERIFIER_KEY).await?
+            && recorded != key.to_string()
+        {
+            verifier.key_replaced(recorded, key.to_string());
         }
         let report = verifier.finish(Some((head.size, head.root)));
         progress(report.entries, total.max(report.entries));
         Ok(report)
     }
 
-    /// Verifies now and records the run (with its audit entry); the progress is visible
-    /// in [`audit_status`](Self::audit_status) meanwhile. One run at a time.
+    /// Verifies now and records the run (with its audit entry). Progress goes to
+    /// `progress`; the console runs this as a job (one at a time) and puts it on the feed.
     pub async fn audit_verify_now(
         &self,
+        caller: &Caller,
         trigger: VerifyTrigger,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<VerificationView, ApiError> {
-        if self
-            .verifying
-            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return Err(ApiError::VerificationRunning);
-        }
-        let progress = self.progress.clone();
-        let started_at = self.clock.now().to_utc();
-        let outcome = self
-            .audit_verify_with(VerifyOptions::default(), &mut |done, total| {
-                progress.send_replace(VerifyProgress {
-                    running: true,
-                    done,
-                    total,
-                });
-            })
-            .await;
-        let recorded = match outcome {
-            Ok(report) => self.record_verification(trigger, started_at, &report).await,
-            Err(e) => Err(e),
-        };
-        self.progress.send_modify(|p| p.running = false);
-        self.verifying.store(false, Ordering::Release);
-        recorded
+        self.audit_verify_recorded(caller, trigger, VerifyOptions::default(), cancel, progress)
+            .await
     }
 
-    /// Starts [`audit_verify_now`](Self::audit_verify_now) in the background unless one is
-    /// running; returns the status at once.
-    pub async fn audit_verify_start(
-        self: &Arc<Self>,
-        trigger: VerifyTrigger,
-    ) -> Result<AuditStatus, ApiError> {
-        if !self.verifying.load(Ordering::Acquire) {
-            self.progress.send_replace(VerifyProgress {
-                running: true,
-                done: 0,
-                total: self.store.audit_head().await?.size,
-            });
-            let api = self.clone();
-            tokio::spawn(async move {
-                match api.audit_verify_now(trigger).await {
-                    Ok(run) if run.ok => {
-                        tracing::info!(entries = run.entries, "audit log verified")
-                    }
-                    Ok(run) => tracing::error!(
-                        first_bad = ?run.first_bad,
-                        problem = run.problem.as_deref().unwrap_or(""),
-                        "AUDIT LOG VERIFICATION FAILED"
-                    ),
-                    Err(ApiError::VerificationRunning) => {}
-                    Err(e) => {
-                        api.progress.send_modify(|p| p.running = false);
-                        tracing::error!(error = %e, "audit verification could not run");
-                    }
-                }
-            });
-        }
-        self.audit_status().await
-    }
-
-    async fn record_verification(
+    /// [`audit_verify_with`](Self::audit_verify_with), then records the run (with its
+    /// audit entry) so a failure blocks rollouts until acknowledged — whoever ran it, the
+    /// console or the CLI.
+    pub async fn audit_verify_recorded(
         &self,
+        caller: &Caller,
+        trigger: VerifyTrigger,
+        options: VerifyOptions,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<VerificationView, ApiError> {
+        let started_at = self.clock.now().to_utc();
+        let report = self.audit_verify_with(options, cancel, progress).await?;
+        self.record_verification(caller, trigger, started_at, &report)
+            .await
+    }
+
+    /// Records a finished run with its audit entry; a failed one blocks rollouts until an
+    /// admin acknowledges it.
+    pub async fn record_verification(
+        &self,
+        caller: &Caller,
         trigger: VerifyTrigger,
         started_at: DateTime<Utc>,
         report: &Report,
@@ -556,7 +525,7 @@ impl Api {
             started_at,
             finished_at,
             trigger: trigger.code().to_owned(),
-            actor: self.operator.to_string(),
+            actor: caller.person.to_string(),
             ok: report.ok(),
             entries: report.entries,
             checkpoints: report.checkpoints_verified as u64,
@@ -567,7 +536,7 @@ impl Api {
         let entry = EntryDraft::new(
             finished_at,
             EntryKind::AuditVerified,
-            self.operator.as_str(),
+            caller.name(),
             "audit:log",
         )
         .outcome(if report.ok() {
@@ -597,7 +566,20 @@ impl Api {
 
     /// The integrity panel.
     pub async fn audit_status(&self) -> Result<AuditStatus, ApiError> {
-        let progress = *self.progress.borrow();
+        let progress = self
+            .runtime
+            .jobs()
+            .running()
+            .into_iter()
+            .find(|job| job.kind == guardia_ipc::JobKind::Verification)
+            .map_or_else(VerifyProgress::default, |job| match job.state {
+                guardia_ipc::JobState::Running { done, total, .. } => VerifyProgress {
+                    running: true,
+                    done,
+                    total,
+                },
+                _ => VerifyProgress::default(),
+            });
         let head = self.store.audit_head().await?;
         let (verifier_key, key_problem) = match self.signing_key().await {
             Ok(key) => (Some(key.verifier().to_string()), None),
@@ -637,7 +619,7 @@ impl Api {
 
     /// An admin acknowledges the failed verification, which unblocks rollouts. The
     /// acknowledgement (who, when, what they wrote) is itself an audit entry.
-    pub async fn audit_acknowledge(&self, ack: Acknowledgement) -> Result<AuditStatus, ApiError> {
+    pub async fn audit_acknowledge(&self, caller: &Caller, ack: Acknowledgement) -> Result<AuditStatus, ApiError> {
         let note = ack.note.trim();
         if note.chars().count() < 10 {
             return Err(ApiError::InvalidRequest(
@@ -652,7 +634,7 @@ impl Api {
         let entry = EntryDraft::new(
             now,
             EntryKind::AuditFailureAcknowledged,
-            self.operator.as_str(),
+            caller.name(),
             "audit:log",
         )
         .with("verification", failure.id)
@@ -660,7 +642,7 @@ impl Api {
         .with("problem", failure.run.problem_code.clone())
         .with("note", note);
         self.store
-            .acknowledge_verification(failure.id, self.operator.as_str(), now, note, &entry)
+            .acknowledge_verification(failure.id, caller.name(), now, note, &entry)
             .await?;
         tracing::warn!(
             verification = failure.id,
@@ -697,22 +679,36 @@ impl Api {
     /// (in the background) fails.
     pub async fn audit_checkpoint_import(
         self: &Arc<Self>,
+        caller: &Caller,
         import: CheckpointImport,
     ) -> Result<AuditStatus, ApiError> {
-        self.keep_external_checkpoint(import).await?;
-        self.audit_verify_start(VerifyTrigger::Import).await
+        self.keep_external_checkpoint(caller, import).await?;
+        match self.start_verification(caller, VerifyTrigger::Import) {
+            // One running already may have started before the checkpoint was kept; the
+            // next run reads it. The panel says a verification is running either way.
+            Ok(_) | Err(guardia_engine::JobRefused::AlreadyRunning(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.audit_status().await
     }
 
     /// [`audit_checkpoint_import`](Self::audit_checkpoint_import), verifying before it returns.
     pub async fn audit_import_checkpoint_now(
         &self,
+        caller: &Caller,
         import: CheckpointImport,
     ) -> Result<VerificationView, ApiError> {
-        self.keep_external_checkpoint(import).await?;
-        self.audit_verify_now(VerifyTrigger::Import).await
+        self.keep_external_checkpoint(caller, import).await?;
+        self.audit_verify_now(
+            caller,
+            VerifyTrigger::Import,
+            &CancellationToken::new(),
+            &|_, _| {},
+        )
+        .await
     }
 
-    async fn keep_external_checkpoint(&self, import: CheckpointImport) -> Result<(), ApiError> {
+    async fn keep_external_checkpoint(&self, caller: &Caller, import: CheckpointImport) -> Result<(), ApiError> {
         let note = import.note.replace("\r\n", "\n");
         let note = if note.ends_with('\n') {
             note
@@ -731,7 +727,7 @@ impl Api {
         let entry = EntryDraft::new(
             now,
             EntryKind::AuditCheckpointImported,
-            self.operator.as_str(),
+            caller.name(),
             "audit:log",
         )
         .with("size", checkpoint.size)
@@ -807,14 +803,14 @@ impl Api {
 
     /// Appends entries the console writes about itself (e.g. started/stopped).
     pub async fn audit_note(
-        &self,
+        &self, caller: &Caller,
         kind: EntryKind,
         payload: Vec<(&str, serde_json::Value)>,
     ) -> Result<(), ApiError> {
         let mut entry = EntryDraft::new(
             self.clock.now().to_utc(),
             kind,
-            self.operator.as_str(),
+            caller.name(),
             "console:local",
         );
         for (key, value) in payload {
@@ -823,7 +819,6 @@ impl Api {
         self.store
             .append_audit(std::slice::from_ref(&entry))
             .await?;
-        self.checkpoint_if_due().await;
         Ok(())
     }
 }

@@ -3,8 +3,12 @@
 //! log); a transition's note is a decision's reason and goes in as written.
 
 use chrono::{DateTime, Utc};
-use guardia_audit::{EntryDraft, EntryKind};
+use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::{PersonName, Task, Transition};
+use guardia_ipc::{CheckReport, CheckState};
+
+use crate::Caller;
+use crate::inventory::server_subject;
 
 pub(crate) fn task_subject(task: &Task) -> String {
     format!("task:{}", task.id)
@@ -46,4 +50,126 @@ pub(crate) fn task_transitioned(
     .with("to", transition.to.code())
     .with("event", transition.event.code())
     .with("note", note)
+}
+
+/// A server check: one field per step with its state. A check stopped before it decided
+/// is `unknown`, a failed one `failed`.
+pub(crate) fn ssh_checked(
+    caller: &Caller,
+    server: &str,
+    report: &CheckReport,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    let cancelled = report
+        .steps
+        .iter()
+        .any(|s| s.state == CheckState::Cancelled);
+    let outcome = if cancelled {
+        Outcome::Unknown
+    } else if report.passed() {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    };
+    let mut entry = EntryDraft::new(
+        at,
+        EntryKind::SshCheck,
+        caller.name(),
+        server_subject(server),
+    )
+    .outcome(outcome);
+    for step in &report.steps {
+        let state = match step.state {
+            CheckState::Pass => "pass",
+            CheckState::Fail => "fail",
+            CheckState::Unknown => "unknown",
+            CheckState::Skipped => "skipped",
+            CheckState::Cancelled => "cancelled",
+        };
+        entry = entry.with(&step.name, state);
+    }
+    entry
+}
+
+#[cfg(test)]
+mod golden {
+    //! One golden test per entry kind built here: the canonical bytes are what an auditor's
+    //! verifier reads, so a change to them must be deliberate.
+
+    use super::*;
+    use chrono::TimeZone;
+    use guardia_domain::{Category, RequestText, SystemName, TaskId, TaskStatus, Title};
+    use guardia_ipc::CheckStep;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).unwrap()
+    }
+
+    fn caller() -> Caller {
+        Caller {
+            person: PersonName::parse("kim.operator").unwrap(),
+            workstation: "ws-7".into(),
+            roles: vec![],
+        }
+    }
+
+    fn text(entry: EntryDraft, index: u64) -> String {
+        String::from_utf8(entry.encode(index).unwrap()).unwrap()
+    }
+
+    fn task() -> Task {
+        Task {
+            id: "OPS-20261201-007".parse::<TaskId>().unwrap(),
+            title: Title::parse("Renew the TLS certificate").unwrap(),
+            category: Category::InfraControl,
+            sub_type: None,
+            system: SystemName::parse("hr-portal").unwrap(),
+            request: RequestText::parse("expires on Friday").unwrap(),
+            requester: PersonName::parse("lee").unwrap(),
+            status: TaskStatus::Received,
+            created_at: at(),
+            updated_at: at(),
+        }
+    }
+
+    #[test]
+    fn task_created_entry() {
+        let entry = task_created(&task(), &caller().person);
+        insta_like(
+            &text(entry, 41),
+            include_str!("../tests/golden/task.created.txt"),
+        );
+    }
+
+    #[test]
+    fn ssh_check_entry_says_unknown_when_cancelled() {
+        let step = |name: &str, state| CheckStep {
+            name: name.into(),
+            state,
+            detail: String::new(),
+            millis: 3,
+        };
+        let report = CheckReport {
+            server: "web-01".into(),
+            steps: vec![
+                step("reachable", CheckState::Pass),
+                step("health_http", CheckState::Cancelled),
+            ],
+            audit_index: 0,
+        };
+        let entry = ssh_checked(&caller(), "web-01", &report, at());
+        insta_like(
+            &text(entry, 300),
+            include_str!("../tests/golden/ssh.check.txt"),
+        );
+    }
+
+    /// Compares with the golden text; on a mismatch prints the new text to paste in.
+    fn insta_like(actual: &str, golden: &str) {
+        assert_eq!(
+            actual.trim_end(),
+            golden.trim_end(),
+            "the canonical entry changed; if deliberate, the new golden text is:\n{actual}"
+        );
+    }
 }

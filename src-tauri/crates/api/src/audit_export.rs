@@ -12,7 +12,7 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 
 use crate::audit::{CheckpointReason, audit_filter, entry_view};
-use crate::{Api, ApiError};
+use crate::{Api, ApiError, Caller};
 
 /// The integrity report lists at most this many entries (newest first); the CSV as many.
 const REPORT_ROWS: u32 = 10_000;
@@ -79,11 +79,11 @@ impl Api {
     /// Writes the newest checkpoint (signing a fresh one first if entries were added since)
     /// as text, QR code or printable page, and records that it left the console.
     pub async fn audit_checkpoint_export(
-        &self,
+        &self, caller: &Caller,
         export: CheckpointExport,
     ) -> Result<ExportedFile, ApiError> {
         // Signing first means the export covers everything up to and including this moment.
-        self.checkpoint_if_unsigned(CheckpointReason::OnDemand)
+        self.checkpoint_if_unsigned(caller, CheckpointReason::OnDemand)
             .await?;
         let checkpoint = self
             .store
@@ -124,7 +124,7 @@ impl Api {
         let entry = EntryDraft::new(
             now,
             EntryKind::AuditCheckpointExported,
-            self.operator.as_str(),
+            caller.name(),
             "audit:log",
         )
         .with("size", checkpoint.size)
@@ -150,7 +150,7 @@ impl Api {
     /// Writes the activity CSV or the printable integrity report for the entries matching
     /// the query (newest first, at most 10,000), and records the export.
     pub async fn audit_report_export(
-        &self,
+        &self, caller: &Caller,
         export: ReportExport,
     ) -> Result<ExportedFile, ApiError> {
         let rows: Vec<AuditEntryView> = self
@@ -175,7 +175,7 @@ impl Api {
         let entry = EntryDraft::new(
             self.clock.now().to_utc(),
             EntryKind::AuditReportExported,
-            self.operator.as_str(),
+            caller.name(),
             "audit:log",
         )
         .with("file", name)
@@ -184,7 +184,6 @@ impl Api {
         self.store
             .append_audit(std::slice::from_ref(&entry))
             .await?;
-        self.checkpoint_if_due().await;
         Ok(ExportedFile {
             path: path.display().to_string(),
             content,

@@ -18,7 +18,7 @@ use zeroize::Zeroize;
 use crate::inventory::{
     blocking, credential_set_entry, keyring_text, passphrase_name, secret_name,
 };
-use crate::{Api, ApiError};
+use crate::{Api, ApiError, Caller};
 
 const FORMAT: &str = "guardia.bundle.v1";
 
@@ -83,14 +83,15 @@ impl Api {
     /// Seals the whole inventory with its pins and credentials under `passphrase`.
     pub async fn bundle_export(
         &self,
+        caller: &Caller,
         passphrase: Sensitive<String>,
     ) -> Result<(Vec<u8>, BundleReport), ApiError> {
-        self.bundle_export_with(passphrase, KdfCost::default())
+        self.bundle_export_with(caller, passphrase, KdfCost::default())
             .await
     }
 
     pub async fn bundle_export_with(
-        &self,
+        &self, caller: &Caller,
         passphrase: Sensitive<String>,
         cost: KdfCost,
     ) -> Result<(Vec<u8>, BundleReport), ApiError> {
@@ -126,7 +127,7 @@ impl Api {
         let out = OutBundle {
             format: FORMAT,
             created_at: at.to_rfc3339(),
-            created_by: self.operator.as_str(),
+            created_by: caller.name(),
             inventory_csv: inventory::csv::write(&records),
             host_keys: servers
                 .iter()
@@ -161,7 +162,7 @@ impl Api {
             .append_audit(&[EntryDraft::new(
                 at,
                 EntryKind::BundleExported,
-                self.operator.as_str(),
+                caller.name(),
                 "inventory",
             )
             .with("servers", report.servers as u64)
@@ -174,7 +175,7 @@ impl Api {
 
     /// Opens a sealed bundle and imports all of it, or nothing.
     pub async fn bundle_import(
-        &self,
+        &self, caller: &Caller,
         file: Vec<u8>,
         passphrase: Sensitive<String>,
     ) -> Result<BundleReport, ApiError> {
@@ -268,7 +269,7 @@ impl Api {
         .await?;
 
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         let database = async {
             self.store
                 .import_servers(&records, at, &|o| {
@@ -297,7 +298,7 @@ impl Api {
                     })
                     .await?;
             }
-            self.pin(&pins, PinSource::Bundle).await
+            self.pin(caller, &pins, PinSource::Bundle).await
         };
         if let Err(e) = database.await {
             let store = self.secrets.clone();

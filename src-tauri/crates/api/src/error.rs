@@ -80,6 +80,15 @@ pub enum ApiError {
     },
     #[error(transparent)]
     Bundle(#[from] guardia_secrets::bundle::BundleError),
+    #[error("{person} may not do this (it needs the {permission:?} permission)")]
+    Forbidden {
+        person: String,
+        permission: crate::Permission,
+    },
+    #[error("stopped on request before it finished")]
+    Cancelled,
+    #[error(transparent)]
+    JobRefused(#[from] guardia_engine::JobRefused),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -95,9 +104,9 @@ impl ApiError {
                 | StoreError::CredentialNotFound(_),
             ) => ErrorCode::NotFound,
             ApiError::Refused(_)
-            | ApiError::Store(StoreError::Conflict { .. } | StoreError::ServerExists(_)) => {
-                ErrorCode::Conflict
-            }
+            | ApiError::Store(
+                StoreError::Conflict { .. } | StoreError::ServerExists(_) | StoreError::AuditRace,
+            ) => ErrorCode::Conflict,
             ApiError::Store(_) | ApiError::DataDir { .. } | ApiError::NoDataDir => {
                 ErrorCode::Storage
             }
@@ -113,7 +122,13 @@ impl ApiError {
             ApiError::Ssh(_) | ApiError::FingerprintMismatch { .. } => ErrorCode::Ssh,
             ApiError::CommandRefused(_) => ErrorCode::CommandRefused,
             ApiError::NoCheckpointCovers(_) => ErrorCode::NotFound,
-            ApiError::VerificationRunning => ErrorCode::Conflict,
+            ApiError::VerificationRunning
+            | ApiError::JobRefused(guardia_engine::JobRefused::AlreadyRunning(_)) => {
+                ErrorCode::Conflict
+            }
+            ApiError::JobRefused(guardia_engine::JobRefused::Stopped) => ErrorCode::Stopped,
+            ApiError::Forbidden { .. } => ErrorCode::Forbidden,
+            ApiError::Cancelled => ErrorCode::Cancelled,
             ApiError::IntegrityBlocked { .. } => ErrorCode::IntegrityBlocked,
             ApiError::ProofFailed { .. } => ErrorCode::Storage,
             ApiError::UnknownOperator | ApiError::Io(_) | ApiError::Internal(_) => {

@@ -18,7 +18,7 @@ use guardia_store::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{Api, ApiError};
+use crate::{Api, ApiError, Caller};
 
 /// Keyring service of SSH passwords and private keys; the account is the credential name.
 pub const CREDENTIAL_SERVICE: &str = "guardia-credential";
@@ -136,7 +136,7 @@ impl Api {
     }
 
     /// Imports a CSV or Ansible INI inventory: all rows or none.
-    pub async fn inventory_import(&self, import: InventoryFile) -> Result<ImportReport, ApiError> {
+    pub async fn inventory_import(&self, caller: &Caller, import: InventoryFile) -> Result<ImportReport, ApiError> {
         let (records, warnings) = match import.format {
             InventoryFormat::Csv => (
                 inventory::csv::parse(&import.text)
@@ -155,7 +155,7 @@ impl Api {
             }
         };
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         let format = match import.format {
             InventoryFormat::Csv => "csv",
             InventoryFormat::AnsibleIni => "ansible_ini",
@@ -231,7 +231,7 @@ impl Api {
 
     /// Creates or edits a server. `previous` is its name before a rename.
     pub async fn server_save(
-        &self,
+        &self, caller: &Caller,
         draft: ServerDraft,
         previous: Option<String>,
     ) -> Result<ServerView, ApiError> {
@@ -245,7 +245,7 @@ impl Api {
             )
         })?;
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         let stored = self
             .store
             .save_server(&record, previous.as_deref(), at, &|s| {
@@ -267,9 +267,9 @@ impl Api {
         Ok(self.server_view(stored, &credentials))
     }
 
-    pub async fn server_delete(&self, name: &str) -> Result<(), ApiError> {
+    pub async fn server_delete(&self, caller: &Caller, name: &str) -> Result<(), ApiError> {
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         self.store
             .delete_server(name, &|s| {
                 EntryDraft::new(
@@ -288,7 +288,7 @@ impl Api {
 
     /// Stores (or replaces) a credential in the OS keyring and records that it exists.
     /// A private key is read with its passphrase first: a key that cannot be used is refused.
-    pub async fn credential_set(&self, input: CredentialInput) -> Result<CredentialView, ApiError> {
+    pub async fn credential_set(&self, caller: &Caller, input: CredentialInput) -> Result<CredentialView, ApiError> {
         let name = input.name.trim().to_owned();
         if name.is_empty()
             || name.len() > 64
@@ -349,9 +349,9 @@ impl Api {
             kind,
             has_passphrase,
             updated_at: at,
-            updated_by: self.operator.as_str().to_owned(),
+            updated_by: caller.name().to_owned(),
         };
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         self.store
             .save_credential(&meta, &|m| credential_set_entry(at, &actor, m))
             .await?;
@@ -404,9 +404,9 @@ impl Api {
     }
 
     /// Removes a credential from the keyring and the database.
-    pub async fn credential_delete(&self, name: &str) -> Result<(), ApiError> {
+    pub async fn credential_delete(&self, caller: &Caller, name: &str) -> Result<(), ApiError> {
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         self.store
             .delete_credential(name, &|m| {
                 EntryDraft::new(
@@ -500,7 +500,11 @@ impl Api {
     }
 
     /// Pins the key the server presents now — only if it is the one the person approved.
-    pub async fn host_key_trust(&self, request: TrustHostKey) -> Result<ServerView, ApiError> {
+    pub async fn host_key_trust(
+        &self,
+        caller: &Caller,
+        request: TrustHostKey,
+    ) -> Result<ServerView, ApiError> {
         let stored = self.stored_server(&request.server).await?;
         let key = guardia_ssh::fetch_host_key(
             &Self::target(&stored.record),
@@ -516,18 +520,18 @@ impl Api {
                 presented: key.fingerprint(),
             });
         }
-        self.pin(&[(request.server.clone(), key)], PinSource::Approved)
+        self.pin(caller, &[(request.server.clone(), key)], PinSource::Approved)
             .await?;
         self.server_get(&request.server).await
     }
 
     pub(crate) async fn pin(
-        &self,
+        &self, caller: &Caller,
         keys: &[(String, HostKey)],
         source: PinSource,
     ) -> Result<(), ApiError> {
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         let pins: Vec<(String, PinnedHostKey)> = keys
             .iter()
             .map(|(server, key)| {
@@ -563,6 +567,7 @@ impl Api {
     /// key it lists. Servers with a different pin already are left alone and reported.
     pub async fn host_keys_import(
         &self,
+        caller: &Caller,
         known_hosts: &str,
     ) -> Result<(u32, Vec<String>), ApiError> {
         let entries = guardia_ssh::parse_known_hosts(known_hosts).map_err(|errors| {
@@ -597,13 +602,13 @@ impl Api {
                 None => pins.push((s.record.server.clone(), entry.key.clone())),
             }
         }
-        self.pin(&pins, PinSource::KnownHosts).await?;
+        self.pin(caller, &pins, PinSource::KnownHosts).await?;
         Ok((pins.len() as u32, conflicts))
     }
 
-    pub async fn host_key_forget(&self, server: &str) -> Result<(), ApiError> {
+    pub async fn host_key_forget(&self, caller: &Caller, server: &str) -> Result<(), ApiError> {
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = self.operator.as_str().to_owned();
+        let actor = caller.name().to_owned();
         self.store
             .forget_host_key(server, &|s| {
                 EntryDraft::new(
@@ -622,12 +627,12 @@ impl Api {
     }
 
     /// Records a refused connection because of the host key (unknown or changed) — loud.
-    pub(crate) async fn audit_host_key_refusal(&self, server: &str, error: &SshError) {
+    pub(crate) async fn audit_host_key_refusal(&self, caller: &Caller, server: &str, error: &SshError) {
         let at = self.clock.now().with_timezone(&Utc);
         let mut entry = EntryDraft::new(
             at,
             EntryKind::HostKeyRefused,
-            self.operator.as_str(),
+            caller.name(),
             server_subject(server),
         )
         .outcome(Outcome::Refused)

@@ -14,12 +14,14 @@ mod audit;
 mod audit_entries;
 mod audit_export;
 mod bundle;
-mod clock;
+mod caller;
 mod data_dir;
 mod demo;
 mod error;
 mod inventory;
+mod live;
 mod logging;
+mod ops;
 mod remote;
 
 pub use audit::{
@@ -27,30 +29,31 @@ pub use audit::{
     verification_due,
 };
 pub use bundle::BundleReport;
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use caller::{Caller, Permission, Role};
 pub use data_dir::DataDir;
 pub use error::ApiError;
+pub use guardia_engine::{Clock, FixedClock, ManualClock, Runtime, SystemClock};
 pub use inventory::{CREDENTIAL_SERVICE, PASSPHRASE_SERVICE};
 pub use logging::init_logging;
+pub use ops::{BOUND, Operation};
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use guardia_audit::AuditSigningKey;
-use guardia_domain::{PersonName, TaskId};
-use guardia_ipc::VerifyProgress;
+use guardia_domain::TaskId;
 use guardia_ipc::{
     AppInfo, Lang, Preferences, TaskDetail, TaskDraft, TaskQuery, TaskRef, TaskSummary,
 };
 use guardia_secrets::{OsKeyring, SecretStore};
-use guardia_store::{SqliteStore, Store, TaskFilter};
-use tokio::sync::{OnceCell, watch};
+use guardia_store::{Store, TaskFilter};
+use tokio::sync::OnceCell;
 
-/// The console's operations over one store, acting as one operator.
+/// The console's operations over one store. Who acts is never stored here: every operation
+/// is handed its [`Caller`].
 pub struct Api {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    operator: PersonName,
+    runtime: Runtime,
     data_dir: DataDir,
     default_lang: Lang,
     secrets: Arc<dyn SecretStore>,
@@ -58,16 +61,12 @@ pub struct Api {
     origin: String,
     /// The audit signing key, loaded from the keyring on first use.
     signer: OnceCell<Arc<AuditSigningKey>>,
-    /// The latest progress of a running verification (read by the integrity panel).
-    progress: watch::Sender<VerifyProgress>,
-    verifying: AtomicBool,
 }
 
 /// What an [`Api`] is made of.
 pub struct ApiParts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    pub operator: PersonName,
     pub data_dir: DataDir,
     pub default_lang: Lang,
     pub secrets: Arc<dyn SecretStore>,
@@ -76,32 +75,31 @@ pub struct ApiParts {
 const LANG_KEY: &str = "lang";
 
 impl Api {
-    /// Assembles an API from its parts (tests use this with a [`FixedClock`]); names the
-    /// audit log on first use of the database.
+    /// Assembles an API from its parts (tests use this with a [`FixedClock`] or a
+    /// [`ManualClock`]); names the audit log on first use of the database. The runtime is
+    /// created here, idle: [`start`](Self::start) sets it going.
     pub async fn new(parts: ApiParts) -> Result<Self, ApiError> {
         let origin = audit::load_origin(parts.store.as_ref()).await?;
         Ok(Self {
+            runtime: Runtime::new(parts.clock.clone()),
             store: parts.store,
             clock: parts.clock,
-            operator: parts.operator,
             data_dir: parts.data_dir,
             default_lang: parts.default_lang,
             secrets: parts.secrets,
             origin,
             signer: OnceCell::new(),
-            progress: watch::Sender::new(VerifyProgress::default()),
-            verifying: AtomicBool::new(false),
         })
     }
 
-    /// Opens the embedded database in `data_dir` as the OS account, on the system clock,
-    /// with secrets in the OS keyring.
+    /// Opens the embedded database in `data_dir` on the system clock, with secrets in the
+    /// OS keyring.
     pub async fn open(data_dir: DataDir) -> Result<Self, ApiError> {
-        let store = SqliteStore::open(&data_dir.database()).await?;
+        let url = format!("sqlite:{}", data_dir.database().display());
+        let store = guardia_store::open(&url).await?;
         Self::new(ApiParts {
-            store: Arc::new(store),
+            store,
             clock: Arc::new(SystemClock),
-            operator: operator_from_os()?,
             data_dir,
             default_lang: lang_from_locale(&locale_from_env()),
             secrets: Arc::new(OsKeyring),
@@ -109,28 +107,35 @@ impl Api {
         .await
     }
 
-    /// The person this console acts as.
-    pub fn operator(&self) -> &PersonName {
-        &self.operator
+    /// Now, on the API's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now().to_utc()
+    }
+
+    /// The runtime: jobs, the root token, deadlines, the feed.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
     }
 
     /// Registers a task. Every field problem is reported at once and nothing is stored.
-    pub async fn task_create(&self, draft: TaskDraft) -> Result<TaskDetail, ApiError> {
+    pub async fn task_create(
+        &self,
+        caller: &Caller,
+        draft: TaskDraft,
+    ) -> Result<TaskDetail, ApiError> {
         let new = draft.validate().map_err(ApiError::Invalid)?;
         let now = self.clock.now();
-        let operator = self.operator.clone();
         let task = self
             .store
             .insert_task(
                 &new,
                 now.date_naive(),
                 now.to_utc(),
-                &self.operator,
-                &|task| audit_entries::task_created(task, &operator),
+                &caller.person,
+                &|task| audit_entries::task_created(task, &caller.person),
             )
             .await?;
         tracing::info!(id = %task.id, category = %task.category, "task registered");
-        self.checkpoint_if_due().await;
         let timeline = self.store.timeline(task.id).await?;
         Ok(TaskDetail { task, timeline })
     }
@@ -158,12 +163,9 @@ impl Api {
         Ok(TaskDetail { task, timeline })
     }
 
-    /// The operator's preferences; the language defaults to the OS locale until chosen.
-    pub async fn preferences_get(&self) -> Result<Preferences, ApiError> {
-        let stored = self
-            .store
-            .preference(self.operator.as_str(), LANG_KEY)
-            .await?;
+    /// The caller's preferences; the language defaults to the OS locale until chosen.
+    pub async fn preferences_get(&self, caller: &Caller) -> Result<Preferences, ApiError> {
+        let stored = self.store.preference(caller.name(), LANG_KEY).await?;
         let lang = stored
             .as_deref()
             .and_then(Lang::from_code)
@@ -171,17 +173,21 @@ impl Api {
         Ok(Preferences { lang })
     }
 
-    pub async fn preferences_set(&self, preferences: Preferences) -> Result<Preferences, ApiError> {
+    pub async fn preferences_set(
+        &self,
+        caller: &Caller,
+        preferences: Preferences,
+    ) -> Result<Preferences, ApiError> {
         self.store
-            .set_preference(self.operator.as_str(), LANG_KEY, preferences.lang.code())
+            .set_preference(caller.name(), LANG_KEY, preferences.lang.code())
             .await?;
-        self.preferences_get().await
+        self.preferences_get(caller).await
     }
 
-    pub fn app_info(&self) -> AppInfo {
+    pub fn app_info(&self, caller: &Caller) -> AppInfo {
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            operator: self.operator.to_string(),
+            operator: caller.person.to_string(),
             data_dir: self.data_dir.path().display().to_string(),
             database: self.store.describe(),
         }
@@ -193,26 +199,8 @@ impl Api {
         if self.store.count_tasks().await? > 0 {
             return Ok(0);
         }
-        let seeded = demo::seed(self.store.as_ref(), self.clock.now()).await?;
-        self.checkpoint_if_due().await;
-        Ok(seeded)
+        Ok(demo::seed(self.store.as_ref(), self.clock.now()).await?)
     }
-}
-
-/// The OS account name, which stands for the operator until sign-in exists. Asked of the OS
-/// (passwd on Unix) first, because `USER` is often unset under services and CI; the
-/// environment is only a fallback. Without a name we cannot say who did what, so opening
-/// fails rather than act anonymously.
-fn operator_from_os() -> Result<PersonName, ApiError> {
-    let from_os = whoami::username().ok();
-    let from_env = ["USER", "LOGNAME", "USERNAME"]
-        .into_iter()
-        .filter_map(|var| std::env::var(var).ok());
-    from_os
-        .into_iter()
-        .chain(from_env)
-        .find_map(|name| PersonName::parse(&name).ok())
-        .ok_or(ApiError::UnknownOperator)
 }
 
 fn locale_from_env() -> String {

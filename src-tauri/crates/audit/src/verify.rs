@@ -76,6 +76,9 @@ pub enum Problem {
     TailMismatch { since: u64 },
     /// Entries stored at or after `from`, where the log records its end: added outside it.
     Unrecorded { from: u64, count: u64 },
+    /// The log names a verifier key other than the one this console signs with: its
+    /// identity was rewritten (e.g. the log re-signed under someone else's key).
+    KeyReplaced { recorded: String, trusted: String },
 }
 
 impl Problem {
@@ -92,6 +95,7 @@ impl Problem {
             Self::SizeMismatch { .. } => "size_mismatch",
             Self::TailMismatch { .. } => "tail_mismatch",
             Self::Unrecorded { .. } => "unrecorded_entries",
+            Self::KeyReplaced { .. } => "key_replaced",
         }
     }
 }
@@ -156,6 +160,11 @@ impl fmt::Display for Problem {
                 f,
                 "{count} entries are stored from index {from} on, past the end the log records: \
                  they were added outside GUARDiA"
+            ),
+            Self::KeyReplaced { recorded, trusted } => write!(
+                f,
+                "the log says its checkpoints are signed by {recorded}, but this console's key \
+                 is {trusted}: the log's identity was rewritten, and nothing it signed can be trusted"
             ),
         }
     }
@@ -291,6 +300,15 @@ impl Verifier {
     pub fn unrecorded(&mut self, from: u64, count: u64) {
         if count > 0 {
             self.fail(from, Problem::Unrecorded { from, count });
+        }
+    }
+
+    /// Reports that the log records a verifier key other than the trusted one. Checked by
+    /// the caller, who knows both; the whole log is then suspect (first bad: 0), unless a
+    /// more precise problem was already found.
+    pub fn key_replaced(&mut self, recorded: String, trusted: String) {
+        if self.failure.is_none() {
+            self.fail(0, Problem::KeyReplaced { recorded, trusted });
         }
     }
 

@@ -8,7 +8,7 @@ use std::io::Read as _;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use guardia_api::{Api, ApiError};
+use guardia_api::{Api, ApiError, Caller};
 use guardia_ipc::{
     CheckState, CommandOutcome, CredentialInput, CredentialKindView, InventoryFile,
     InventoryFormat, RunCommand, ServerQuery, TrustHostKey,
@@ -141,6 +141,7 @@ fn secret_from(file: Option<&PathBuf>, env: &str) -> Result<Option<Sensitive<Str
 
 pub async fn inventory(
     api: &Api,
+    caller: &Caller,
     out: &Output,
     command: InventoryCommand,
 ) -> Result<Done, ApiError> {
@@ -166,7 +167,7 @@ pub async fn inventory(
                 None => InventoryFormat::AnsibleIni,
             };
             let report = api
-                .inventory_import(InventoryFile {
+                .inventory_import(caller, InventoryFile {
                     format,
                     text,
                     institution,
@@ -242,6 +243,7 @@ pub async fn inventory(
 
 pub async fn credential(
     api: &Api,
+    caller: &Caller,
     out: &Output,
     command: CredentialCommand,
 ) -> Result<Done, ApiError> {
@@ -277,7 +279,7 @@ pub async fn credential(
             };
             let passphrase = secret_from(passphrase_file.as_ref(), "GUARDIA_KEY_PASSPHRASE")?;
             let view = api
-                .credential_set(CredentialInput {
+                .credential_set(caller, CredentialInput {
                     name,
                     kind,
                     secret,
@@ -314,14 +316,14 @@ pub async fn credential(
             })?;
         }
         CredentialCommand::Delete { name } => {
-            api.credential_delete(&name).await?;
+            api.credential_delete(caller, &name).await?;
             println!("credential {name} deleted");
         }
     }
     Ok(Done::Success)
 }
 
-pub async fn hosts(api: &Api, out: &Output, command: HostsCommand) -> Result<Done, ApiError> {
+pub async fn hosts(api: &Api, caller: &Caller, out: &Output, command: HostsCommand) -> Result<Done, ApiError> {
     match command {
         HostsCommand::Fetch { server } => {
             let key = api.host_key_fetch(&server).await?;
@@ -346,7 +348,7 @@ pub async fn hosts(api: &Api, out: &Output, command: HostsCommand) -> Result<Don
                 return Ok(Done::Failed);
             };
             let view = api
-                .host_key_trust(TrustHostKey {
+                .host_key_trust(caller, TrustHostKey {
                     server,
                     fingerprint,
                 })
@@ -363,21 +365,21 @@ pub async fn hosts(api: &Api, out: &Output, command: HostsCommand) -> Result<Don
             })?;
         }
         HostsCommand::Import { file } => {
-            let (pinned, conflicts) = api.host_keys_import(&read(&file)?).await?;
+            let (pinned, conflicts) = api.host_keys_import(caller, &read(&file)?).await?;
             println!("pinned {pinned} server(s)");
             for c in &conflicts {
                 println!("warning: {c}");
             }
         }
         HostsCommand::Forget { server } => {
-            api.host_key_forget(&server).await?;
+            api.host_key_forget(caller, &server).await?;
             println!("{server}: pin removed; trust a key before connecting again");
         }
     }
     Ok(Done::Success)
 }
 
-pub async fn ssh(api: &Api, out: &Output, command: SshCommand) -> Result<Done, ApiError> {
+pub async fn ssh(api: &Api, caller: &Caller, out: &Output, command: SshCommand) -> Result<Done, ApiError> {
     let cancel = CancellationToken::new();
     let interrupt = cancel.clone();
     // Ctrl-C cancels: the remote process group is killed and the outcome recorded as unknown.
@@ -388,7 +390,7 @@ pub async fn ssh(api: &Api, out: &Output, command: SshCommand) -> Result<Done, A
     });
     match command {
         SshCommand::Check { server } => {
-            let report = api.ssh_check(&server, &cancel).await?;
+            let report = api.ssh_check(caller, &server, &cancel, &|_, _| {}).await?;
             let passed = report.passed();
             out.print(&report, |r| {
                 r.steps
@@ -399,6 +401,7 @@ pub async fn ssh(api: &Api, out: &Output, command: SshCommand) -> Result<Done, A
                             CheckState::Fail => "FAIL",
                             CheckState::Unknown => "UNKNOWN",
                             CheckState::Skipped => "skip",
+                            CheckState::Cancelled => "CANCEL",
                         };
                         format!("{state:<7} {:<15} {:>5} ms  {}", s.name, s.millis, s.detail)
                     })
@@ -413,7 +416,7 @@ pub async fn ssh(api: &Api, out: &Output, command: SshCommand) -> Result<Done, A
             command,
         } => {
             let report = api
-                .ssh_run(
+                .ssh_run(caller, 
                     RunCommand {
                         server,
                         command: command.join(" "),
@@ -451,7 +454,7 @@ pub async fn ssh(api: &Api, out: &Output, command: SshCommand) -> Result<Done, A
     }
 }
 
-pub async fn bundle(api: &Api, out: &Output, command: BundleCommand) -> Result<Done, ApiError> {
+pub async fn bundle(api: &Api, caller: &Caller, out: &Output, command: BundleCommand) -> Result<Done, ApiError> {
     let passphrase = |file: Option<&PathBuf>| {
         secret_from(file, "GUARDIA_BUNDLE_PASSPHRASE")?.ok_or_else(|| {
             ApiError::InvalidRequest(
@@ -465,7 +468,7 @@ pub async fn bundle(api: &Api, out: &Output, command: BundleCommand) -> Result<D
             passphrase_file,
         } => {
             let (sealed, report) = api
-                .bundle_export(passphrase(passphrase_file.as_ref())?)
+                .bundle_export(caller, passphrase(passphrase_file.as_ref())?)
                 .await?;
             std::fs::write(&file, sealed).map_err(ApiError::Io)?;
             out.print(&report, |r| {
@@ -485,7 +488,7 @@ pub async fn bundle(api: &Api, out: &Output, command: BundleCommand) -> Result<D
             let bytes = std::fs::read(&file)
                 .map_err(|e| ApiError::InvalidRequest(format!("{}: {e}", file.display())))?;
             let report = api
-                .bundle_import(bytes, passphrase(passphrase_file.as_ref())?)
+                .bundle_import(caller, bytes, passphrase(passphrase_file.as_ref())?)
                 .await?;
             out.print(&report, |r| {
                 format!(

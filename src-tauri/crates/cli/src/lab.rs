@@ -207,10 +207,11 @@ async fn adopt(manifest: &Manifest, data_dir: Option<PathBuf>) -> Result<String,
         guardia_api::Api::open(guardia_api::DataDir::locate(data_dir).map_err(|e| e.to_string())?)
             .await
             .map_err(|e| e.to_string())?;
+    let caller = &guardia_api::Caller::local_os().map_err(|e| e.to_string())?;
     let read =
         |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
     let key = read(manifest.client_key())?;
-    api.credential_set(guardia_ipc::CredentialInput {
+    api.credential_set(caller, guardia_ipc::CredentialInput {
         name: "lab-key".into(),
         kind: guardia_ipc::CredentialKindView::Key,
         secret: key,
@@ -219,7 +220,7 @@ async fn adopt(manifest: &Manifest, data_dir: Option<PathBuf>) -> Result<String,
     .await
     .map_err(|e| e.to_string())?;
     let report = api
-        .inventory_import(guardia_ipc::InventoryFile {
+        .inventory_import(caller, guardia_ipc::InventoryFile {
             format: guardia_ipc::InventoryFormat::Csv,
             text: read(manifest.inventory())?,
             institution: String::new(),
@@ -229,11 +230,11 @@ async fn adopt(manifest: &Manifest, data_dir: Option<PathBuf>) -> Result<String,
         .await
         .map_err(|e| e.to_string())?;
     let (pinned, _) = api
-        .host_keys_import(&read(manifest.known_hosts())?)
+        .host_keys_import(caller, &read(manifest.known_hosts())?)
         .await
         .map_err(|e| e.to_string())?;
     if let Err(e) = api
-        .checkpoint_if_unsigned(guardia_api::CheckpointReason::Shutdown)
+        .checkpoint_if_unsigned(caller, guardia_api::CheckpointReason::Shutdown)
         .await
     {
         tracing::warn!("no checkpoint signed: {e}");

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use chrono::Local;
 use clap::{Args, Parser, Subcommand};
-use guardia_api::{Api, ApiError, CheckpointReason, DataDir, VerifyOptions};
+use guardia_api::{Api, ApiError, Caller, CheckpointReason, DataDir, VerifyOptions, VerifyTrigger};
 use guardia_audit::{VerifierKey, hex_lower};
 use guardia_domain::{Category, TaskStatus, TimelineKind};
 use guardia_ipc::{
@@ -287,34 +287,49 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
         }
         command => Cli { command, ..cli },
     };
-    let api = Api::open(DataDir::locate(cli.data_dir)?).await?;
+    let caller = &Caller::local_os()?;
+    let api = std::sync::Arc::new(Api::open(DataDir::locate(cli.data_dir.clone())?).await?);
+    // The same runtime as the console: the feed pump's post-commit hook signs a checkpoint
+    // every 256 entries whoever writes. Stopped (and caught up) before the process exits.
+    api.start_feed(caller);
+    let done = run_on(&api, caller, cli).await;
+    api.after_commit(caller).await;
+    if !api.runtime().shutdown(std::time::Duration::from_secs(5)).await {
+        tracing::warn!("background work did not stop within 5 s");
+    }
+    done
+}
+
+async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> {
     let out = Output { json: cli.json };
     let changes = matches!(
         cli.command,
         Command::Task(TaskCommand::Create(_)) | Command::Demo
     );
     let done = match cli.command {
-        Command::Audit(command) => return audit(&api, &out, command).await,
+        Command::Audit(command) => return audit(api, caller, &out, command).await,
         Command::Inventory(command) => {
-            return signed(&api, fleet::inventory(&api, &out, command).await).await;
+            return signed(api, caller, fleet::inventory(api, caller, &out, command).await).await;
         }
         Command::Credential(command) => {
-            return signed(&api, fleet::credential(&api, &out, command).await).await;
+            return signed(api, caller, fleet::credential(api, caller, &out, command).await).await;
         }
         Command::Hosts(command) => {
-            return signed(&api, fleet::hosts(&api, &out, command).await).await;
+            return signed(api, caller, fleet::hosts(api, caller, &out, command).await).await;
         }
-        Command::Ssh(command) => return signed(&api, fleet::ssh(&api, &out, command).await).await,
+        Command::Ssh(command) => {
+            return signed(api, caller, fleet::ssh(api, caller, &out, command).await).await;
+        }
         Command::Bundle(command) => {
-            return signed(&api, fleet::bundle(&api, &out, command).await).await;
+            return signed(api, caller, fleet::bundle(api, caller, &out, command).await).await;
         }
         other => other,
     };
     match done {
         Command::Task(TaskCommand::Create(args)) => {
-            let requester = args.requester.unwrap_or_else(|| api.operator().to_string());
+            let requester = args.requester.unwrap_or_else(|| caller.person.to_string());
             let detail = api
-                .task_create(TaskDraft {
+                .task_create(caller, TaskDraft {
                     title: args.title,
                     category: Some(args.category),
                     sub_type: args.sub_type,
@@ -361,7 +376,7 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
     if changes {
         // The CLI's "shutdown": sign what this run appended. The change is committed either
         // way; without a keyring it stays unsigned until the next checkpoint, and we say so.
-        if let Err(e) = api.checkpoint_if_unsigned(CheckpointReason::Shutdown).await {
+        if let Err(e) = api.checkpoint_if_unsigned(caller, CheckpointReason::Shutdown).await {
             tracing::warn!("no checkpoint signed: {e}");
         }
     }
@@ -369,8 +384,8 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
 }
 
 /// Signs what a fleet command appended (as the task commands do), then passes its result on.
-async fn signed(api: &Api, result: Result<Done, ApiError>) -> Result<Done, ApiError> {
-    if let Err(e) = api.checkpoint_if_unsigned(CheckpointReason::Shutdown).await {
+async fn signed(api: &Api, caller: &Caller, result: Result<Done, ApiError>) -> Result<Done, ApiError> {
+    if let Err(e) = api.checkpoint_if_unsigned(caller, CheckpointReason::Shutdown).await {
         tracing::warn!("no checkpoint signed: {e}");
     }
     result
@@ -405,7 +420,7 @@ struct VerifyJson {
     root: String,
 }
 
-async fn audit(api: &Api, out: &Output, command: AuditCommand) -> Result<Done, ApiError> {
+async fn audit(api: &Api, caller: &Caller, out: &Output, command: AuditCommand) -> Result<Done, ApiError> {
     match command {
         AuditCommand::Verify { checkpoints, key } => {
             let mut external = Vec::new();
@@ -418,18 +433,31 @@ async fn audit(api: &Api, out: &Output, command: AuditCommand) -> Result<Done, A
                 external,
                 chunk_entries: None,
             };
+            // Against this console's own key the run is recorded like the console's: a
+            // failure blocks rollouts until acknowledged. An auditor's own key is their check.
+            let own_key = options.key.is_none();
+            let started_at = api.now();
             let show_progress = std::io::stderr().is_terminal() && !out.json;
-            let mut last_shown = std::time::Instant::now();
+            let last_shown = std::sync::Mutex::new(std::time::Instant::now());
+            let progress = |done: u64, total: u64| {
+                let Ok(mut last) = last_shown.lock() else {
+                    return;
+                };
+                if show_progress && last.elapsed().as_millis() >= 250 {
+                    *last = std::time::Instant::now();
+                    eprint!("\rverifying {done}/{total} entries…");
+                }
+            };
+            let cancel = tokio_util::sync::CancellationToken::new();
             let report = api
-                .audit_verify_with(options, &mut |done, total| {
-                    if show_progress && last_shown.elapsed().as_millis() >= 250 {
-                        last_shown = std::time::Instant::now();
-                        eprint!("\rverifying {done}/{total} entries…");
-                    }
-                })
+                .audit_verify_with(options, &cancel, &progress)
                 .await?;
             if show_progress {
                 eprint!("\r\x1b[K");
+            }
+            if own_key {
+                api.record_verification(caller, VerifyTrigger::Manual, started_at, &report)
+                    .await?;
             }
             let failure = report.failure.as_ref();
             let json = VerifyJson {
@@ -484,13 +512,13 @@ async fn audit(api: &Api, out: &Output, command: AuditCommand) -> Result<Done, A
             Ok(Done::Success)
         }
         AuditCommand::Checkpoint => {
-            let checkpoint = api.audit_checkpoint(CheckpointReason::OnDemand).await?;
+            let checkpoint = api.audit_checkpoint(caller, CheckpointReason::OnDemand).await?;
             out.print(&checkpoint, |c| c.note.trim_end().to_owned())?;
             Ok(Done::Success)
         }
         AuditCommand::Export { format } => {
             let file = api
-                .audit_checkpoint_export(CheckpointExport { format })
+                .audit_checkpoint_export(caller, CheckpointExport { format })
                 .await?;
             out.print(&file, |f| f.path.clone())?;
             Ok(Done::Success)
@@ -498,7 +526,7 @@ async fn audit(api: &Api, out: &Output, command: AuditCommand) -> Result<Done, A
         AuditCommand::Import { file, label } => {
             let note = std::fs::read_to_string(&file).map_err(ApiError::Io)?;
             let label = label.unwrap_or_else(|| file.display().to_string());
-            api.audit_import_checkpoint_now(CheckpointImport { note, label })
+            api.audit_import_checkpoint_now(caller, CheckpointImport { note, label })
                 .await?;
             let status = api.audit_status().await?;
             let ok = status.last_verification.as_ref().is_some_and(|v| v.ok);
@@ -554,13 +582,13 @@ async fn audit(api: &Api, out: &Output, command: AuditCommand) -> Result<Done, A
             Ok(Done::Success)
         }
         AuditCommand::Acknowledge { note } => {
-            let status = api.audit_acknowledge(Acknowledgement { note }).await?;
+            let status = api.audit_acknowledge(caller, Acknowledgement { note }).await?;
             out.print(&status, status_text)?;
             Ok(Done::Success)
         }
         AuditCommand::Report { kind } => {
             let file = api
-                .audit_report_export(ReportExport {
+                .audit_report_export(caller, ReportExport {
                     kind,
                     query: AuditQuery::default(),
                 })

@@ -32,6 +32,12 @@ pub enum ErrorCode {
     /// The message did not follow the IPC contract (set by the UI's client when the backend's
     /// answer is not an `IpcError`, e.g. Tauri refused the call before our code ran).
     Protocol,
+    /// The caller's roles do not grant what the command requires. Nothing was changed.
+    Forbidden,
+    /// Stopped on request (Cancel, or the kill switch) before it finished.
+    Cancelled,
+    /// The runtime is stopping or automation is locked: nothing new starts.
+    Stopped,
     /// A bug: something that should not happen did.
     Internal,
 }

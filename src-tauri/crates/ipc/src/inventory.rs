@@ -136,6 +136,8 @@ pub enum CheckState {
     Unknown,
     /// Not run, because an earlier step failed or nothing is configured.
     Skipped,
+    /// Stopped on request before it could decide (Cancel, or the kill switch).
+    Cancelled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

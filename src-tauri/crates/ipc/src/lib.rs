@@ -15,6 +15,7 @@ mod audit;
 mod dto;
 mod error;
 mod inventory;
+mod live;
 
 pub use audit::{
     Acknowledgement, AuditEntryView, AuditPage, AuditQuery, AuditStatus, CheckpointExport,
@@ -29,6 +30,11 @@ pub use inventory::{
     CredentialKindView, CredentialRef, CredentialView, HostKeyView, ImportReport, InventoryFile,
     InventoryFormat, PresentedHostKey, RunCommand, ServerDraft, ServerQuery, ServerRecord,
     ServerRef, ServerSave, ServerView, TrustHostKey,
+};
+
+pub use live::{
+    FEED_EVENT, FeedEvent, JobId, JobKind, JobOutcome, JobRef, JobState, JobTicket, JobUpdate,
+    Topic,
 };
 
 use serde::Serialize;
@@ -49,85 +55,105 @@ pub type Args<C> = <C as Command>::Args;
 /// What a handler of command `C` returns.
 pub type Reply<C> = Result<<C as Command>::Output, IpcError>;
 
-/// Declares the command descriptors and [`COMMANDS`] from one table, so a command cannot be
-/// declared without being listed (and so without getting a capability and a handler).
-macro_rules! commands {
-    ($( $(#[$doc:meta])* $ty:ident = $name:literal : $args:ty => $output:ty; )*) => {
+/// The command table: every command the window may call, once. Each row is
+/// `Descriptor = wire_name: Args => Output;`.
+///
+/// `for_each_command!(callback)` hands the whole table to `callback!`. This crate declares
+/// the descriptors and [`COMMANDS`] from it; `guardia-api` binds each row to its permission
+/// and handler (the operation table); the shell generates its Tauri adapters from it. So a
+/// command cannot exist without a capability, a permission check, a handler and an adapter.
+/// Callbacks in other crates see the argument and output types as tokens and may ignore them.
+#[macro_export]
+macro_rules! for_each_command {
+    ($callback:ident) => {
+        $callback! {
+            /// Registers a new task from a (not yet validated) draft; returns it with its timeline.
+            TaskCreate = task_create: TaskDraft => TaskDetail;
+            /// Lists tasks matching a filter, newest first.
+            TaskList = task_list: TaskQuery => Vec<TaskSummary>;
+            /// One task with its full timeline.
+            TaskGet = task_get: TaskRef => TaskDetail;
+            /// The operator's saved preferences (language).
+            PreferencesGet = preferences_get: () => Preferences;
+            /// Saves the operator's preferences and returns what was stored.
+            PreferencesSet = preferences_set: Preferences => Preferences;
+            /// Version, operator and where this console keeps its data.
+            AppInfoGet = app_info_get: () => AppInfo;
+            /// A page of the audit activity list, newest first.
+            AuditList = audit_list: AuditQuery => AuditPage;
+            /// The integrity panel: checkpoints, verification, progress, whether rollouts are blocked.
+            AuditStatusGet = audit_status_get: () => AuditStatus;
+            /// Starts a full verification as a job; progress and the recorded run arrive on the feed.
+            AuditVerify = audit_verify: () => JobTicket;
+            /// Signs a checkpoint of the log as it stands now.
+            AuditCheckpoint = audit_checkpoint: () => CheckpointView;
+            /// Writes the latest checkpoint as a text file, a QR code or a printable page.
+            AuditCheckpointExport = audit_checkpoint_export: CheckpointExport => ExportedFile;
+            /// Keeps a checkpoint brought back from outside and checks the log against it.
+            AuditCheckpointImport = audit_checkpoint_import: CheckpointImport => AuditStatus;
+            /// An admin acknowledges a failed verification, which unblocks rollouts (and is logged).
+            AuditAcknowledge = audit_acknowledge: Acknowledgement => AuditStatus;
+            /// Writes the activity CSV or the printable integrity report.
+            AuditReportExport = audit_report_export: ReportExport => ExportedFile;
+            /// Servers matching a search, by institution, system, site and name.
+            ServerList = server_list: ServerQuery => Vec<ServerView>;
+            /// One server with its pin and credential status.
+            ServerGet = server_get: ServerRef => ServerView;
+            /// Creates or edits a server (a changed address or port drops its pin).
+            ServerSaveCmd = server_save: ServerSave => ServerView;
+            /// Removes a server from the inventory.
+            ServerDelete = server_delete: ServerRef => ();
+            /// Imports a CSV or Ansible INI inventory: all rows or none.
+            InventoryImport = inventory_import: InventoryFile => ImportReport;
+            /// Writes the whole inventory as CSV to the exports folder.
+            InventoryExport = inventory_export: () => ExportedFile;
+            /// Credentials: name, kind, whether the keyring holds them — never the secret.
+            CredentialList = credential_list: () => Vec<CredentialView>;
+            /// Stores or replaces a credential in the OS keyring (the secret only travels inward).
+            CredentialSet = credential_set: CredentialInput => CredentialView;
+            /// Removes a credential from the keyring and the database.
+            CredentialDelete = credential_delete: CredentialRef => ();
+            /// The host key a server presents now, for a person to compare.
+            HostKeyFetch = host_key_fetch: ServerRef => PresentedHostKey;
+            /// Pins a server's key — only if it still presents the approved fingerprint.
+            HostKeyTrust = host_key_trust: TrustHostKey => ServerView;
+            /// Removes a server's pin.
+            HostKeyForget = host_key_forget: ServerRef => ();
+            /// Starts a check of one server as a job: reachability, host key, login and health
+            /// criteria (audited). The report arrives on the feed.
+            SshCheck = ssh_check: ServerRef => JobTicket;
+            /// Starts an ad-hoc command on one server as a job: denylist first, audited before and
+            /// after. The report arrives on the feed.
+            SshRun = ssh_run: RunCommand => JobTicket;
+            /// Jobs still running (a window opened late learns what is in flight).
+            JobList = job_list: () => Vec<JobUpdate>;
+            /// Asks a running job to stop; its last update on the feed says how it ended.
+            JobCancel = job_cancel: JobRef => bool;
+        }
+    };
+}
+
+/// Declares the descriptors and [`COMMANDS`] from [`for_each_command!`].
+macro_rules! declare_commands {
+    ($( $(#[$doc:meta])* $ty:ident = $name:ident : $args:ty => $output:ty; )*) => {
         $(
             $(#[$doc])*
             #[derive(Debug, Clone, Copy)]
             pub struct $ty;
 
             impl Command for $ty {
-                const NAME: &'static str = $name;
+                const NAME: &'static str = stringify!($name);
                 type Args = $args;
                 type Output = $output;
             }
         )*
 
         /// Every command name, in declaration order.
-        pub const COMMANDS: &[&str] = &[$($name),*];
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
     };
 }
 
-commands! {
-    /// Registers a new task from a (not yet validated) draft; returns it with its timeline.
-    TaskCreate = "task_create": TaskDraft => TaskDetail;
-    /// Lists tasks matching a filter, newest first.
-    TaskList = "task_list": TaskQuery => Vec<TaskSummary>;
-    /// One task with its full timeline.
-    TaskGet = "task_get": TaskRef => TaskDetail;
-    /// The operator's saved preferences (language).
-    PreferencesGet = "preferences_get": () => Preferences;
-    /// Saves the operator's preferences and returns what was stored.
-    PreferencesSet = "preferences_set": Preferences => Preferences;
-    /// Version, operator and where this console keeps its data.
-    AppInfoGet = "app_info_get": () => AppInfo;
-    /// A page of the audit activity list, newest first.
-    AuditList = "audit_list": AuditQuery => AuditPage;
-    /// The integrity panel: checkpoints, verification, progress, whether rollouts are blocked.
-    AuditStatusGet = "audit_status_get": () => AuditStatus;
-    /// Starts a full verification in the background (progress in `audit_status_get`).
-    AuditVerify = "audit_verify": () => AuditStatus;
-    /// Signs a checkpoint of the log as it stands now.
-    AuditCheckpoint = "audit_checkpoint": () => CheckpointView;
-    /// Writes the latest checkpoint as a text file, a QR code or a printable page.
-    AuditCheckpointExport = "audit_checkpoint_export": CheckpointExport => ExportedFile;
-    /// Keeps a checkpoint brought back from outside and checks the log against it.
-    AuditCheckpointImport = "audit_checkpoint_import": CheckpointImport => AuditStatus;
-    /// An admin acknowledges a failed verification, which unblocks rollouts (and is logged).
-    AuditAcknowledge = "audit_acknowledge": Acknowledgement => AuditStatus;
-    /// Writes the activity CSV or the printable integrity report.
-    AuditReportExport = "audit_report_export": ReportExport => ExportedFile;
-    /// Servers matching a search, by institution, system, site and name.
-    ServerList = "server_list": ServerQuery => Vec<ServerView>;
-    /// One server with its pin and credential status.
-    ServerGet = "server_get": ServerRef => ServerView;
-    /// Creates or edits a server (a changed address or port drops its pin).
-    ServerSaveCmd = "server_save": ServerSave => ServerView;
-    /// Removes a server from the inventory.
-    ServerDelete = "server_delete": ServerRef => ();
-    /// Imports a CSV or Ansible INI inventory: all rows or none.
-    InventoryImport = "inventory_import": InventoryFile => ImportReport;
-    /// Writes the whole inventory as CSV to the exports folder.
-    InventoryExport = "inventory_export": () => ExportedFile;
-    /// Credentials: name, kind, whether the keyring holds them — never the secret.
-    CredentialList = "credential_list": () => Vec<CredentialView>;
-    /// Stores or replaces a credential in the OS keyring (the secret only travels inward).
-    CredentialSet = "credential_set": CredentialInput => CredentialView;
-    /// Removes a credential from the keyring and the database.
-    CredentialDelete = "credential_delete": CredentialRef => ();
-    /// The host key a server presents now, for a person to compare.
-    HostKeyFetch = "host_key_fetch": ServerRef => PresentedHostKey;
-    /// Pins a server's key — only if it still presents the approved fingerprint.
-    HostKeyTrust = "host_key_trust": TrustHostKey => ServerView;
-    /// Removes a server's pin.
-    HostKeyForget = "host_key_forget": ServerRef => ();
-    /// Reachability, host key, login and health criteria of one server (audited).
-    SshCheck = "ssh_check": ServerRef => CheckReport;
-    /// An ad-hoc command on one server: denylist first, audited before and after.
-    SshRun = "ssh_run": RunCommand => CommandReport;
-}
+for_each_command!(declare_commands);
 
 #[cfg(test)]
 mod tests {
@@ -177,6 +203,8 @@ mod tests {
                 HostKeyForget::NAME,
                 SshCheck::NAME,
                 SshRun::NAME,
+                JobList::NAME,
+                JobCancel::NAME,
             ]
         );
     }

@@ -4,7 +4,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, Hash, NodeId};
 
+use tokio::sync::{mpsc, watch};
+
 use crate::StoreError;
+
+/// One committed change as the feed names it: the audit entry that recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub index: u64,
+    pub kind: String,
+    pub subject: String,
+}
 
 /// Makes the audit entry for a change from what was stored (e.g. the task with its new id).
 pub type AuditFor<'a, T> = &'a (dyn Fn(&T) -> EntryDraft + Send + Sync);
@@ -106,12 +116,30 @@ pub trait AuditStore: Send + Sync {
     /// The size and root the log has recorded for itself.
     async fn audit_head(&self) -> Result<AuditHead, StoreError>;
 
+    /// The change feed: the log's committed size, moved after every commit this process
+    /// makes and whenever [`notice_external`](Self::notice_external) sees another process's.
+    /// The size is the feed's cursor; read what changed with [`changes_after`](Self::changes_after).
+    fn committed(&self) -> watch::Receiver<u64>;
+
+    /// Looks (cheaply) for commits by other processes on the same database and moves the
+    /// feed if there were any; returns the committed size. A backend that is told about
+    /// commits (PostgreSQL's LISTEN/NOTIFY) moves the feed from its listener instead.
+    async fn notice_external(&self) -> Result<u64, StoreError>;
+
+    /// The changes with `index >= after`, oldest first, at most `limit`.
+    async fn changes_after(&self, after: u64, limit: u32) -> Result<Vec<Change>, StoreError>;
+
     /// Entries matching `filter`, newest first.
     async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<StoredEntry>, StoreError>;
 
     /// The entries with `start <= index < end`, in index order (verification reads the log
     /// in such chunks, two at a time; a proof reads one entry).
     async fn audit_range(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// Streams the entries `0..total` in index order, in chunks of `batch`, as fast as the
+    /// backend can read them (SQLite: two readers on alternate chunks, so row decoding —
+    /// which dominates — gets both cores). Dropping the receiver stops the readers.
+    fn audit_scan(&self, total: u64, batch: u64) -> mpsc::Receiver<Result<Vec<StoredEntry>, StoreError>>;
 
     /// How many stored entries lie at or beyond the size the log records for itself, read
     /// atomically. Always 0 for an honest log: an append moves both in one transaction.

@@ -29,6 +29,12 @@ pub enum StoreError {
     CredentialNotFound(String),
     #[error("a server named `{0}` already exists")]
     ServerExists(String),
+    #[error("unsupported database: {0}")]
+    Unsupported(String),
+    /// Another writer appended to the audit log during this change; nothing was committed.
+    /// Retryable.
+    #[error("another writer appended to the audit log at the same moment; nothing was changed, try again")]
+    AuditRace,
     /// A stored value no longer passes validation: the database was edited outside GUARDiA
     /// or by a bug. Reported, never repaired silently.
     #[error("stored {what} is invalid: {reason}")]

@@ -27,7 +27,7 @@ mod sqlite_audit;
 mod sqlite_inventory;
 
 pub use audit::{
-    AuditFilter, AuditFor, AuditHead, AuditStore, ExternalCheckpoint, NewVerification,
+    AuditFilter, AuditFor, Change, AuditHead, AuditStore, ExternalCheckpoint, NewVerification,
     StoredCheckpoint, StoredEntry, VerificationRecord,
 };
 
@@ -37,6 +37,20 @@ pub use inventory::{
     ServerFilter, StoredServer,
 };
 pub use sqlite::SqliteStore;
+
+/// Opens the store a URL names: `sqlite:<path>` (or a bare path) today; `postgres://…`
+/// arrives with team mode. Callers keep the `Arc<dyn Store>` and never learn which it is.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    let path = url.strip_prefix("sqlite:").unwrap_or(url);
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Err(StoreError::Unsupported(
+            "PostgreSQL arrives with team mode; use sqlite:<path>".to_owned(),
+        ));
+    }
+    Ok(std::sync::Arc::new(
+        SqliteStore::open(std::path::Path::new(path)).await?,
+    ))
+}
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

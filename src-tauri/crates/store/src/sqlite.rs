@@ -12,13 +12,14 @@ use guardia_domain::{
 };
 use sqlx::Row;
 use sqlx::migrate::Migrator;
+use tokio::sync::watch;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
 
 use crate::sqlite_audit::append_in;
-use crate::{AuditFor, PreferenceStore, Store, StoreError, TaskFilter, TaskStore};
+use crate::{AuditFor, AuditHead, PreferenceStore, Store, StoreError, TaskFilter, TaskStore};
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../../migrations/sqlite");
 
@@ -37,6 +38,9 @@ macro_rules! task_columns {
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// The audit log's size as this process last saw it committed: moved after each of our
+    /// own commits and when [`AuditStore::notice_external`] finds another process's.
+    committed: watch::Sender<u64>,
 }
 
 impl SqliteStore {
@@ -62,10 +66,14 @@ impl SqliteStore {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
+        let size: i64 = sqlx::query_scalar("SELECT size FROM audit_tree WHERE id = 1")
+            .fetch_one(&pool)
+            .await?;
         tracing::info!(path = %path.display(), "database open");
         Ok(Self {
             pool,
             path: path.to_owned(),
+            committed: watch::Sender::new(u64::try_from(size).unwrap_or(0)),
         })
     }
 
@@ -84,6 +92,34 @@ impl SqliteStore {
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Commits a change that appended to the audit log, then wakes this process's feed
+    /// subscribers. Every audited write ends here, so no writer can forget to.
+    pub(crate) async fn commit(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        head: AuditHead,
+    ) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.saw_size(head.size);
+        Ok(())
+    }
+
+    /// Moves the committed size forward (never back) and wakes subscribers if it moved.
+    pub(crate) fn saw_size(&self, size: u64) -> bool {
+        self.committed.send_if_modified(|seen| {
+            if size > *seen {
+                *seen = size;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    pub(crate) fn committed_feed(&self) -> watch::Receiver<u64> {
+        self.committed.subscribe()
     }
 }
 
@@ -262,8 +298,8 @@ impl TaskStore for SqliteStore {
         let stored = task_in(&mut tx, id)
             .await?
             .ok_or(StoreError::TaskNotFound(id))?;
-        append_in(&mut tx, &[audit(&stored)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(&stored)]).await?;
+        self.commit(tx, head).await?;
         Ok(stored)
     }
 
@@ -352,8 +388,8 @@ impl TaskStore for SqliteStore {
         let task = task_in(&mut tx, id)
             .await?
             .ok_or(StoreError::TaskNotFound(id))?;
-        append_in(&mut tx, &[audit(&task)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(&task)]).await?;
+        self.commit(tx, head).await?;
         Ok(task)
     }
 

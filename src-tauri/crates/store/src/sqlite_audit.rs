@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, Frontier, Hash, NodeId, format_time, leaf_hash};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use tokio::sync::mpsc;
 
 use crate::sqlite::like_pattern;
 use crate::{
-    AuditFilter, AuditHead, AuditStore, ExternalCheckpoint, NewVerification, SqliteStore,
+    AuditFilter, AuditHead, Change, AuditStore, ExternalCheckpoint, NewVerification, SqliteStore,
     StoreError, StoredCheckpoint, StoredEntry, VerificationRecord,
 };
 
@@ -91,15 +92,29 @@ pub(crate) async fn append_in(
             .await?
             .rows_affected();
     if moved != 1 {
-        return Err(StoreError::corrupt(
-            "audit tree",
-            "its size changed during the append",
-        ));
+        // Another writer appended first (possible where the backend does not take the
+        // write lock up front). Nothing of ours is committed: retry the whole change.
+        return Err(StoreError::AuditRace);
     }
     Ok(AuditHead {
         size: frontier.size(),
         root: frontier.root(),
     })
+}
+
+async fn range_in(
+    pool: &sqlx::SqlitePool,
+    start: u64,
+    end: u64,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT idx, entry, leaf FROM audit_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+    )
+    .bind(to_i64(start, "audit index")?)
+    .bind(to_i64(end, "audit index")?)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(entry_from_row).collect()
 }
 
 fn entry_from_row(row: &SqliteRow) -> Result<StoredEntry, StoreError> {
@@ -193,7 +208,7 @@ impl AuditStore for SqliteStore {
     async fn append_audit(&self, drafts: &[EntryDraft]) -> Result<AuditHead, StoreError> {
         let mut tx = self.begin_write().await?;
         let head = append_in(&mut tx, drafts).await?;
-        tx.commit().await?;
+        self.commit(tx, head).await?;
         Ok(head)
     }
 
@@ -204,6 +219,39 @@ impl AuditStore for SqliteStore {
             size: frontier.size(),
             root: frontier.root(),
         })
+    }
+
+    fn committed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.committed_feed()
+    }
+
+    async fn notice_external(&self) -> Result<u64, StoreError> {
+        // One indexed single-row read; the feed moves only when the size grew.
+        let size: i64 = sqlx::query_scalar("SELECT size FROM audit_tree WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?;
+        let size = to_u64(size, "audit tree size")?;
+        self.saw_size(size);
+        Ok(size)
+    }
+
+    async fn changes_after(&self, after: u64, limit: u32) -> Result<Vec<Change>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idx, kind, subject FROM audit_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+        )
+        .bind(to_i64(after, "audit index")?)
+        .bind(i64::from(limit.clamp(1, AuditFilter::MAX_LIMIT)))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Change {
+                    index: to_u64(row.try_get("idx")?, "audit index")?,
+                    kind: row.try_get("kind")?,
+                    subject: row.try_get("subject")?,
+                })
+            })
+            .collect()
     }
 
     async fn audit_page(&self, filter: &AuditFilter) -> Result<Vec<StoredEntry>, StoreError> {
@@ -236,14 +284,51 @@ impl AuditStore for SqliteStore {
     }
 
     async fn audit_range(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT idx, entry, leaf FROM audit_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
-        )
-        .bind(to_i64(start, "audit index")?)
-        .bind(to_i64(end, "audit index")?)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(entry_from_row).collect()
+        range_in(self.pool(), start, end).await
+    }
+
+    fn audit_scan(
+        &self,
+        total: u64,
+        batch: u64,
+    ) -> mpsc::Receiver<Result<Vec<StoredEntry>, StoreError>> {
+        let (out, chunks) = mpsc::channel(2);
+        let pool = self.pool().clone();
+        let batch = batch.max(1);
+        let count = total.div_ceil(batch);
+        // Two readers fetch alternate chunks ([0,B), [2B,3B), … and [B,2B), [3B,4B), …),
+        // each at most two chunks ahead; the merger hands them on in order. Every task ends
+        // when the one after it stops listening.
+        let mut lanes = Vec::with_capacity(2);
+        for lane in 0..2u64 {
+            let (send, receive) = mpsc::channel::<Result<Vec<StoredEntry>, StoreError>>(2);
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let mut chunk = lane;
+                while chunk < count {
+                    let start = chunk * batch;
+                    let rows = range_in(&pool, start, (start + batch).min(total)).await;
+                    let failed = rows.is_err();
+                    if send.send(rows).await.is_err() || failed {
+                        break;
+                    }
+                    chunk += 2;
+                }
+            });
+            lanes.push(receive);
+        }
+        tokio::spawn(async move {
+            for chunk in 0..count {
+                let Some(rows) = lanes[(chunk % 2) as usize].recv().await else {
+                    break;
+                };
+                let failed = rows.is_err();
+                if out.send(rows).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        chunks
     }
 
     async fn audit_unrecorded(&self) -> Result<u64, StoreError> {
@@ -309,7 +394,7 @@ impl AuditStore for SqliteStore {
         .bind(checkpoint.created_at)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx, head).await?;
         Ok(checkpoint)
     }
 
@@ -360,8 +445,8 @@ impl AuditStore for SqliteStore {
                 "it does not exist",
             ));
         }
-        append_in(&mut tx, std::slice::from_ref(entry)).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, std::slice::from_ref(entry)).await?;
+        self.commit(tx, head).await?;
         Ok(())
     }
 
@@ -384,9 +469,9 @@ impl AuditStore for SqliteStore {
         .rows_affected()
             == 1;
         if added {
-            append_in(&mut tx, std::slice::from_ref(entry)).await?;
+            let head = append_in(&mut tx, std::slice::from_ref(entry)).await?;
+            self.commit(tx, head).await?;
         }
-        tx.commit().await?;
         Ok(added)
     }
 
@@ -431,8 +516,8 @@ impl AuditStore for SqliteStore {
         .bind(run.problem.clone())
         .fetch_one(&mut *tx)
         .await?;
-        append_in(&mut tx, std::slice::from_ref(entry)).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, std::slice::from_ref(entry)).await?;
+        self.commit(tx, head).await?;
         Ok(VerificationRecord {
             id,
             run: run.clone(),
@@ -491,7 +576,7 @@ impl AuditStore for SqliteStore {
                 "it is not an unacknowledged failure",
             ));
         }
-        append_in(&mut tx, std::slice::from_ref(entry)).await?;
+        let head = append_in(&mut tx, std::slice::from_ref(entry)).await?;
         let row = sqlx::query(concat!(
             "SELECT ",
             verification_columns!(),
@@ -501,7 +586,7 @@ impl AuditStore for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let record = verification_from_row(&row)?;
-        tx.commit().await?;
+        self.commit(tx, head).await?;
         Ok(record)
     }
 }

@@ -276,8 +276,8 @@ impl InventoryStore for SqliteStore {
                 Saved::Unchanged => outcome.unchanged += 1,
             }
         }
-        append_in(&mut tx, &[audit(&outcome)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(&outcome)]).await?;
+        self.commit(tx, head).await?;
         Ok(outcome)
     }
 
@@ -294,8 +294,8 @@ impl InventoryStore for SqliteStore {
         let stored = server_in(&mut tx, &record.server)
             .await?
             .ok_or_else(|| StoreError::ServerNotFound(record.server.clone()))?;
-        append_in(&mut tx, &[audit(&stored)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(&stored)]).await?;
+        self.commit(tx, head).await?;
         Ok(stored)
     }
 
@@ -312,8 +312,8 @@ impl InventoryStore for SqliteStore {
             .bind(name.to_owned())
             .execute(&mut *tx)
             .await?;
-        append_in(&mut tx, &[audit(&stored)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(&stored)]).await?;
+        self.commit(tx, head).await?;
         Ok(())
     }
 
@@ -377,8 +377,8 @@ impl InventoryStore for SqliteStore {
             .await?;
             drafts.push(audit(&(server.clone(), pin.clone())));
         }
-        append_in(&mut tx, &drafts).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &drafts).await?;
+        self.commit(tx, head).await?;
         Ok(())
     }
 
@@ -392,8 +392,8 @@ impl InventoryStore for SqliteStore {
             .await?
             .ok_or_else(|| StoreError::ServerNotFound(server.to_owned()))?;
         forget_pin_in(&mut tx, server).await?;
-        append_in(&mut tx, &[audit(&stored)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(&stored)]).await?;
+        self.commit(tx, head).await?;
         Ok(())
     }
 
@@ -429,8 +429,8 @@ impl InventoryStore for SqliteStore {
         .bind(meta.updated_by.clone())
         .execute(&mut *tx)
         .await?;
-        append_in(&mut tx, &[audit(meta)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(meta)]).await?;
+        self.commit(tx, head).await?;
         Ok(())
     }
 
@@ -447,8 +447,8 @@ impl InventoryStore for SqliteStore {
             .bind(name.to_owned())
             .execute(&mut *tx)
             .await?;
-        append_in(&mut tx, &[audit(&meta)]).await?;
-        tx.commit().await?;
+        let head = append_in(&mut tx, &[audit(&meta)]).await?;
+        self.commit(tx, head).await?;
         Ok(())
     }
 }

@@ -1,6 +1,5 @@
 //! `guardia lab up/fault/down` as an operator runs them: real sshd, real processes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,13 +1,13 @@
 //! The API as the shell and CLI use it, on a real SQLite file and a pinned clock.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
+use crate::support::who;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use guardia_api::{Api, ApiError, ApiParts, DataDir, FixedClock};
-use guardia_domain::{Category, Field, PersonName, Problem, TaskStatus, TimelineKind};
+use guardia_domain::{Category, Field, Problem, TaskStatus, TimelineKind};
 use guardia_ipc::{ErrorCode, IpcError, Lang, Preferences, TaskDraft, TaskQuery, TaskRef};
 use guardia_secrets::OsKeyring;
 use guardia_store::SqliteStore;
@@ -24,7 +24,6 @@ async fn api_at(now: &str) -> (TempDir, Api) {
     let api = Api::new(ApiParts {
         store: Arc::new(store),
         clock: Arc::new(clock),
-        operator: PersonName::parse("test.operator").unwrap(),
         data_dir,
         default_lang: Lang::En,
         secrets: Arc::new(OsKeyring),
@@ -48,7 +47,7 @@ fn draft() -> TaskDraft {
 #[tokio::test]
 async fn task_id_carries_the_local_day_not_the_utc_day() {
     let (_dir, api) = api_at(NOW).await;
-    let detail = api.task_create(draft()).await.unwrap();
+    let detail = api.task_create(&who(), draft()).await.unwrap();
     assert_eq!(detail.task.id.to_string(), "OPS-20261121-001");
     assert_eq!(
         detail.task.created_at.to_rfc3339(),
@@ -60,7 +59,7 @@ async fn task_id_carries_the_local_day_not_the_utc_day() {
 #[tokio::test]
 async fn created_task_is_received_with_one_entry_by_the_operator() {
     let (_dir, api) = api_at(NOW).await;
-    let detail = api.task_create(draft()).await.unwrap();
+    let detail = api.task_create(&who(), draft()).await.unwrap();
     assert_eq!(detail.task.status, TaskStatus::Received);
     assert_eq!(detail.task.requester.as_str(), "lee.jihoon");
     assert_eq!(detail.timeline.len(), 1);
@@ -88,7 +87,7 @@ async fn created_task_is_received_with_one_entry_by_the_operator() {
 async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
     let (_dir, api) = api_at(NOW).await;
     let err = api
-        .task_create(TaskDraft {
+        .task_create(&who(), TaskDraft {
             title: " ".into(),
             category: None,
             sub_type: "Not A Slug".into(),
@@ -184,13 +183,13 @@ async fn list_filters_by_status_category_and_text() {
 #[tokio::test]
 async fn language_defaults_to_locale_and_then_sticks() {
     let (_dir, api) = api_at(NOW).await;
-    assert_eq!(api.preferences_get().await.unwrap().lang, Lang::En);
+    assert_eq!(api.preferences_get(&who(), ).await.unwrap().lang, Lang::En);
     let saved = api
-        .preferences_set(Preferences { lang: Lang::Ko })
+        .preferences_set(&who(), Preferences { lang: Lang::Ko })
         .await
         .unwrap();
     assert_eq!(saved.lang, Lang::Ko);
-    assert_eq!(api.preferences_get().await.unwrap().lang, Lang::Ko);
+    assert_eq!(api.preferences_get(&who(), ).await.unwrap().lang, Lang::Ko);
 }
 
 #[tokio::test]

@@ -3,8 +3,8 @@
 //! SQLite file, real OS keyring under `dbus-run-session`), then edited the way someone with
 //! write access to the file would, then checked by the real binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
+use crate::who;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -59,9 +59,9 @@ fn draft(i: usize) -> TaskDraft {
 async fn written_log(dir: &Path) -> Api {
     let api = Api::open(DataDir::create(dir).unwrap()).await.unwrap();
     for i in 0..200 {
-        api.task_create(draft(i)).await.unwrap();
+        api.task_create(&who(), draft(i)).await.unwrap();
         if i % 50 == 49 {
-            api.audit_checkpoint(CheckpointReason::OnDemand)
+            api.audit_checkpoint(&who(), CheckpointReason::OnDemand)
                 .await
                 .unwrap();
         }
@@ -304,7 +304,7 @@ async fn entries_added_past_the_recorded_end_are_found() {
 /// Exports the newest checkpoint the way an operator does, and returns the file.
 async fn exported_checkpoint(api: &Api) -> PathBuf {
     let file = api
-        .audit_checkpoint_export(CheckpointExport {
+        .audit_checkpoint_export(&who(), CheckpointExport {
             format: CheckpointFormat::Text,
         })
         .await
@@ -349,7 +349,7 @@ async fn a_truncated_tail_is_found_given_an_external_checkpoint() {
 async fn an_older_copy_of_the_database_is_found_given_a_newer_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let api = written_log(dir.path()).await;
-    api.audit_checkpoint(CheckpointReason::OnDemand)
+    api.audit_checkpoint(&who(), CheckpointReason::OnDemand)
         .await
         .unwrap();
     let size_then = api.audit_status().await.unwrap().entries;
@@ -369,7 +369,7 @@ async fn an_older_copy_of_the_database_is_found_given_a_newer_checkpoint() {
     drop(conn);
     // Work continues: approvals, a checkpoint that is taken off the machine.
     for i in 0..30 {
-        api.task_create(draft(1000 + i)).await.unwrap();
+        api.task_create(&who(), draft(1000 + i)).await.unwrap();
     }
     let kept = exported_checkpoint(&api).await;
     drop(api);
@@ -472,8 +472,8 @@ async fn no_secret_reaches_the_database_exports_entries_or_logs() {
     let planted = "Planted-Secret-7731";
     let mut leaky = draft(1);
     leaky.request = format!("db password={planted}");
-    api.task_create(leaky).await.unwrap();
-    api.audit_checkpoint(CheckpointReason::OnDemand)
+    api.task_create(&who(), leaky).await.unwrap();
+    api.audit_checkpoint(&who(), CheckpointReason::OnDemand)
         .await
         .unwrap();
     for format in [
@@ -481,7 +481,7 @@ async fn no_secret_reaches_the_database_exports_entries_or_logs() {
         CheckpointFormat::Qr,
         CheckpointFormat::Print,
     ] {
-        api.audit_checkpoint_export(CheckpointExport { format })
+        api.audit_checkpoint_export(&who(), CheckpointExport { format })
             .await
             .unwrap();
     }
@@ -489,7 +489,7 @@ async fn no_secret_reaches_the_database_exports_entries_or_logs() {
         guardia_ipc::ReportKind::ActivityCsv,
         guardia_ipc::ReportKind::IntegrityHtml,
     ] {
-        api.audit_report_export(guardia_ipc::ReportExport {
+        api.audit_report_export(&who(), guardia_ipc::ReportExport {
             kind,
             query: guardia_ipc::AuditQuery::default(),
         })

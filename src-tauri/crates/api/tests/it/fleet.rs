@@ -2,15 +2,14 @@
 //! under dbus-run-session) and a real SQLite file — then a search for the planted secrets in
 //! everything the console wrote.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
+use crate::support::who;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset};
 use guardia_api::{Api, ApiError, ApiParts, DataDir, FixedClock};
-use guardia_domain::PersonName;
 use guardia_ipc::{
     AuditQuery, CommandOutcome, CredentialInput, CredentialKindView, InventoryFile,
     InventoryFormat, Lang, RunCommand, ServerQuery, TrustHostKey,
@@ -53,7 +52,6 @@ async fn api_in(dir: &Path) -> Arc<Api> {
             clock: Arc::new(FixedClock(
                 DateTime::<FixedOffset>::parse_from_rfc3339(NOW).unwrap(),
             )),
-            operator: PersonName::parse("test.operator").unwrap(),
             data_dir,
             default_lang: Lang::En,
             secrets: Arc::new(OsKeyring),
@@ -127,7 +125,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let mut planted = vec![passphrase.clone(), key_body(&enc_key), key_body(&plain_key)];
     planted.extend(password.clone());
 
-    api.credential_set(CredentialInput {
+    api.credential_set(&who(), CredentialInput {
         name: "lab-key".into(),
         kind: CredentialKindView::Key,
         secret: plain_key.clone(),
@@ -137,7 +135,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     .unwrap();
     // A key with the wrong passphrase is refused when stored, not at the first rollout.
     let wrong = api
-        .credential_set(CredentialInput {
+        .credential_set(&who(), CredentialInput {
             name: "enc-key".into(),
             kind: CredentialKindView::Key,
             secret: enc_key.clone(),
@@ -146,7 +144,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         .await
         .unwrap_err();
     assert!(matches!(wrong, ApiError::InvalidRequest(_)), "{wrong}");
-    api.credential_set(CredentialInput {
+    api.credential_set(&who(), CredentialInput {
         name: "enc-key".into(),
         kind: CredentialKindView::Key,
         secret: enc_key.clone(),
@@ -155,7 +153,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     .await
     .unwrap();
     if let Some(pw) = &password {
-        api.credential_set(CredentialInput {
+        api.credential_set(&who(), CredentialInput {
             name: "lab-pw".into(),
             kind: CredentialKindView::Password,
             secret: pw.clone(),
@@ -192,7 +190,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         .collect::<Vec<_>>()
         .join("\n");
     let report = api
-        .inventory_import(InventoryFile {
+        .inventory_import(&who(), InventoryFile {
             format: InventoryFormat::Csv,
             text: csv,
             institution: String::new(),
@@ -203,7 +201,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         .unwrap();
     assert_eq!(report.created, 3);
     let (pinned, conflicts) = api
-        .host_keys_import(&std::fs::read_to_string(m.known_hosts()).unwrap())
+        .host_keys_import(&who(), &std::fs::read_to_string(m.known_hosts()).unwrap())
         .await
         .unwrap();
     assert_eq!((pinned, conflicts.len()), (3, 0));
@@ -211,7 +209,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     // Password, encrypted key and plain key all log in; exit codes and streams come back.
     for server in ["lab-0001", "lab-0002", "lab-0003"] {
         let r = api
-            .ssh_run(run(server, "id -un; echo oops >&2; exit 4"), &none)
+            .ssh_run(&who(), run(server, "id -un; echo oops >&2; exit 4"), &none)
             .await
             .unwrap();
         assert_eq!(r.outcome, CommandOutcome::Failed, "{server}: {:?}", r.error);
@@ -222,7 +220,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
 
     // Denylisted: refused before anything is sent, and audited.
     let refused = api
-        .ssh_run(run("lab-0001", "sudo rm -rf /etc"), &none)
+        .ssh_run(&who(), run("lab-0001", "sudo rm -rf /etc"), &none)
         .await
         .unwrap_err();
     assert!(matches!(refused, ApiError::CommandRefused(_)));
@@ -237,7 +235,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
 
     // Timeout: unknown, never failed or ok.
     let slow = api
-        .ssh_run(
+        .ssh_run(&who(), 
             RunCommand {
                 timeout_secs: Some(1),
                 ..run("lab-0001", "sleep 30")
@@ -249,31 +247,31 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     assert_eq!(slow.outcome, CommandOutcome::Unknown);
 
     // The ad-hoc check passes every configured step.
-    let check = api.ssh_check("lab-0001", &none).await.unwrap();
+    let check = api.ssh_check(&who(), "lab-0001", &none, &|_, _| {}).await.unwrap();
     assert!(check.passed(), "{check:#?}");
 
     // Unknown host key: refused and audited; trusted only with the presented fingerprint.
-    api.host_key_forget("lab-0001").await.unwrap();
-    let r = api.ssh_run(run("lab-0001", "true"), &none).await.unwrap();
+    api.host_key_forget(&who(), "lab-0001").await.unwrap();
+    let r = api.ssh_run(&who(), run("lab-0001", "true"), &none).await.unwrap();
     assert_eq!(r.outcome, CommandOutcome::Failed);
     assert!(r.error.unwrap().contains("not trusted"));
     let presented = api.host_key_fetch("lab-0001").await.unwrap();
     let mismatch = api
-        .host_key_trust(TrustHostKey {
+        .host_key_trust(&who(), TrustHostKey {
             server: "lab-0001".into(),
             fingerprint: "SHA256:forged".into(),
         })
         .await
         .unwrap_err();
     assert!(matches!(mismatch, ApiError::FingerprintMismatch { .. }));
-    api.host_key_trust(TrustHostKey {
+    api.host_key_trust(&who(), TrustHostKey {
         server: "lab-0001".into(),
         fingerprint: presented.fingerprint,
     })
     .await
     .unwrap();
     assert_eq!(
-        api.ssh_run(run("lab-0001", "true"), &none)
+        api.ssh_run(&who(), run("lab-0001", "true"), &none)
             .await
             .unwrap()
             .outcome,
@@ -285,7 +283,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let bundle_pass = unique("planted-bundle-passphrase");
     planted.push(bundle_pass.clone());
     let (sealed, _) = api
-        .bundle_export_with(
+        .bundle_export_with(&who(), 
             Sensitive::new(bundle_pass.clone()),
             KdfCost {
                 memory_kib: 8 * 1024,
@@ -304,14 +302,14 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let other = tempfile::tempdir().unwrap();
     let api2 = api_in(other.path()).await;
     let wrong = api2
-        .bundle_import(sealed.clone(), Sensitive::new("wrong passphrase!".into()))
+        .bundle_import(&who(), sealed.clone(), Sensitive::new("wrong passphrase!".into()))
         .await;
     assert!(matches!(wrong, Err(ApiError::Bundle(_))));
     let mut flipped = sealed.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
     assert!(
-        api2.bundle_import(flipped, Sensitive::new(bundle_pass.clone()))
+        api2.bundle_import(&who(), flipped, Sensitive::new(bundle_pass.clone()))
             .await
             .is_err()
     );
@@ -323,12 +321,12 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         "nothing imported"
     );
     let imported = api2
-        .bundle_import(sealed, Sensitive::new(bundle_pass.clone()))
+        .bundle_import(&who(), sealed, Sensitive::new(bundle_pass.clone()))
         .await
         .unwrap();
     assert_eq!((imported.servers, imported.host_keys), (3, 3));
     let r = api2
-        .ssh_run(run("lab-0002", "echo from the second console"), &none)
+        .ssh_run(&who(), run("lab-0002", "echo from the second console"), &none)
         .await
         .unwrap();
     assert_eq!(r.outcome, CommandOutcome::Ok, "{:?}", r.error);
@@ -370,7 +368,7 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
 
     for a in [&api, &api2] {
         for c in a.credential_list().await.unwrap() {
-            a.credential_delete(&c.name).await.unwrap();
+            a.credential_delete(&who(), &c.name).await.unwrap();
         }
     }
 }

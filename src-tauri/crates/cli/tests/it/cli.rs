@@ -1,6 +1,5 @@
 //! The `guardia` binary as a script would use it: real process, real database file.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
 use std::path::Path;
 use std::process::{Command, Output};

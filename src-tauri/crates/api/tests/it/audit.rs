@@ -1,8 +1,8 @@
 //! The audit operations as the console uses them: real SQLite file, real OS keyring (run
 //! under `dbus-run-session` with gnome-keyring, as scripts/test.sh does), pinned clock.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
+use crate::support::who;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -13,7 +13,7 @@ use guardia_api::{
 use guardia_audit::{
     AuditSigningKey, Checkpoint, VerifierKey, hex_lower, leaf_hash, verify_inclusion,
 };
-use guardia_domain::{Category, PersonName};
+use guardia_domain::Category;
 use guardia_ipc::{
     Acknowledgement, AuditQuery, CheckpointExport, CheckpointFormat, CheckpointImport, ErrorCode,
     IpcError, Lang, ReportExport, ReportKind, TaskDraft,
@@ -33,7 +33,6 @@ async fn api_at(dir: &std::path::Path, now: &str) -> Arc<Api> {
         Api::new(ApiParts {
             store: Arc::new(store),
             clock: Arc::new(clock),
-            operator: PersonName::parse("test.operator").unwrap(),
             data_dir,
             default_lang: Lang::En,
             secrets: Arc::new(OsKeyring),
@@ -82,7 +81,7 @@ async fn edit_entry(dir: &std::path::Path, index: i64) {
 async fn creating_a_task_appends_its_entry_with_the_request_only_as_a_digest() {
     let (_dir, api) = fresh().await;
     let detail = api
-        .task_create(draft("배너 교체", "password=Planted-Secret-7731"))
+        .task_create(&who(), draft("배너 교체", "password=Planted-Secret-7731"))
         .await
         .unwrap();
     let page = api.audit_list(AuditQuery::default()).await.unwrap();
@@ -110,7 +109,7 @@ async fn creating_a_task_appends_its_entry_with_the_request_only_as_a_digest() {
 async fn a_checkpoint_is_signed_every_256_entries_and_verifies_with_the_keyring_key() {
     let (_dir, api) = fresh().await;
     for i in 0..260 {
-        api.task_create(draft(&format!("t{i}"), "")).await.unwrap();
+        api.task_create(&who(), draft(&format!("t{i}"), "")).await.unwrap();
     }
     let status = api.audit_status().await.unwrap();
     let checkpoint = status.last_checkpoint.expect("a periodic checkpoint");
@@ -148,14 +147,14 @@ async fn a_checkpoint_is_signed_every_256_entries_and_verifies_with_the_keyring_
 async fn a_failed_verification_blocks_rollouts_until_an_admin_acknowledges_it() {
     let (dir, api) = fresh().await;
     for i in 0..5 {
-        api.task_create(draft(&format!("t{i}"), "")).await.unwrap();
+        api.task_create(&who(), draft(&format!("t{i}"), "")).await.unwrap();
     }
-    let run = api.audit_verify_now(VerifyTrigger::Manual).await.unwrap();
+    let run = api.audit_verify_now(&who(), VerifyTrigger::Manual, &Default::default(), &|_, _| {}).await.unwrap();
     assert!(run.ok, "{run:?}");
     api.ensure_rollouts_allowed().await.unwrap();
 
     edit_entry(dir.path(), 2).await;
-    let run = api.audit_verify_now(VerifyTrigger::Manual).await.unwrap();
+    let run = api.audit_verify_now(&who(), VerifyTrigger::Manual, &Default::default(), &|_, _| {}).await.unwrap();
     assert!(!run.ok);
     assert_eq!(run.first_bad, Some(2));
     assert_eq!(run.problem_code.as_deref(), Some("entry_edited"));
@@ -165,14 +164,14 @@ async fn a_failed_verification_blocks_rollouts_until_an_admin_acknowledges_it() 
 
     // A one-word acknowledgement says nothing: refused, still blocked.
     let err = api
-        .audit_acknowledge(Acknowledgement { note: "ok".into() })
+        .audit_acknowledge(&who(), Acknowledgement { note: "ok".into() })
         .await
         .unwrap_err();
     assert_eq!(IpcError::from(err).code, ErrorCode::InvalidInput);
     assert!(api.ensure_rollouts_allowed().await.is_err());
 
     let status = api
-        .audit_acknowledge(Acknowledgement {
+        .audit_acknowledge(&who(), Acknowledgement {
             note: "Entry 2 edited on disk; copy kept for the investigation".into(),
         })
         .await
@@ -186,7 +185,7 @@ async fn a_failed_verification_blocks_rollouts_until_an_admin_acknowledges_it() 
 
     // Nothing left to acknowledge.
     assert!(matches!(
-        api.audit_acknowledge(Acknowledgement {
+        api.audit_acknowledge(&who(), Acknowledgement {
             note: "acknowledging again for no reason".into()
         })
         .await,
@@ -199,7 +198,7 @@ async fn verify_in_chunks(api: &Api, chunk: u32) -> guardia_audit::Report {
         chunk_entries: Some(chunk),
         ..VerifyOptions::default()
     };
-    api.audit_verify_with(options, &mut |_, _| {})
+    api.audit_verify_with(options, &Default::default(), &|_, _| {})
         .await
         .unwrap()
 }
@@ -210,9 +209,9 @@ async fn verify_in_chunks(api: &Api, chunk: u32) -> guardia_audit::Report {
 async fn verification_across_many_chunks_keeps_order_and_finds_the_bad_entry() {
     let (dir, api) = fresh().await;
     for i in 0..40 {
-        api.task_create(draft(&format!("t{i}"), "")).await.unwrap();
+        api.task_create(&who(), draft(&format!("t{i}"), "")).await.unwrap();
     }
-    api.audit_checkpoint(CheckpointReason::OnDemand)
+    api.audit_checkpoint(&who(), CheckpointReason::OnDemand)
         .await
         .unwrap();
     for chunk in [1, 3, 7, 40, 1000] {
@@ -233,7 +232,7 @@ async fn the_daily_verification_is_due_a_day_after_the_last_one() {
     let dir = tempfile::tempdir().unwrap();
     let api = api_at(dir.path(), NOW).await;
     assert!(api.audit_verification_due().await.unwrap(), "never run");
-    api.audit_verify_now(VerifyTrigger::Daily).await.unwrap();
+    api.audit_verify_now(&who(), VerifyTrigger::Daily, &Default::default(), &|_, _| {}).await.unwrap();
     assert!(!api.audit_verification_due().await.unwrap());
     drop(api);
     let later = (DateTime::<FixedOffset>::parse_from_rfc3339(NOW).unwrap() + Duration::hours(23))
@@ -260,7 +259,7 @@ async fn the_daily_verification_is_due_a_day_after_the_last_one() {
 #[tokio::test]
 async fn a_foreign_checkpoint_is_refused_on_import_and_nothing_is_stored() {
     let (_dir, api) = fresh().await;
-    api.task_create(draft("t", "")).await.unwrap();
+    api.task_create(&who(), draft("t", "")).await.unwrap();
     let impostor = AuditSigningKey::generate(api.audit_origin()).unwrap();
     let forged = impostor.sign(&Checkpoint {
         origin: api.audit_origin().to_owned(),
@@ -269,7 +268,7 @@ async fn a_foreign_checkpoint_is_refused_on_import_and_nothing_is_stored() {
     });
     let before = api.audit_status().await.unwrap();
     let err = api
-        .audit_import_checkpoint_now(CheckpointImport {
+        .audit_import_checkpoint_now(&who(), CheckpointImport {
             note: forged,
             label: "usb stick".into(),
         })
@@ -285,11 +284,11 @@ async fn a_foreign_checkpoint_is_refused_on_import_and_nothing_is_stored() {
 
     // Its own checkpoint, brought back, is accepted and the log verifies against it.
     let own = api
-        .audit_checkpoint(CheckpointReason::OnDemand)
+        .audit_checkpoint(&who(), CheckpointReason::OnDemand)
         .await
         .unwrap();
     let run = api
-        .audit_import_checkpoint_now(CheckpointImport {
+        .audit_import_checkpoint_now(&who(), CheckpointImport {
             note: own.note.replace('\n', "\r\n"),
             label: "printed copy, safe B".into(),
         })
@@ -303,12 +302,12 @@ async fn a_foreign_checkpoint_is_refused_on_import_and_nothing_is_stored() {
 async fn checkpoints_and_reports_are_exported_and_each_export_is_logged() {
     let (dir, api) = fresh().await;
     for i in 0..3 {
-        api.task_create(draft(&format!("<b>배포 {i}</b>"), ""))
+        api.task_create(&who(), draft(&format!("<b>배포 {i}</b>"), ""))
             .await
             .unwrap();
     }
     let text = api
-        .audit_checkpoint_export(CheckpointExport {
+        .audit_checkpoint_export(&who(), CheckpointExport {
             format: CheckpointFormat::Text,
         })
         .await
@@ -331,14 +330,14 @@ async fn checkpoints_and_reports_are_exported_and_each_export_is_logged() {
     );
 
     let qr = api
-        .audit_checkpoint_export(CheckpointExport {
+        .audit_checkpoint_export(&who(), CheckpointExport {
             format: CheckpointFormat::Qr,
         })
         .await
         .unwrap();
     assert!(qr.content.contains("<svg"), "an SVG image");
     let print = api
-        .audit_checkpoint_export(CheckpointExport {
+        .audit_checkpoint_export(&who(), CheckpointExport {
             format: CheckpointFormat::Print,
         })
         .await
@@ -346,7 +345,7 @@ async fn checkpoints_and_reports_are_exported_and_each_export_is_logged() {
     assert!(print.content.contains("<svg") && print.content.contains("verifier key"));
 
     let csv = api
-        .audit_report_export(ReportExport {
+        .audit_report_export(&who(), ReportExport {
             kind: ReportKind::ActivityCsv,
             query: AuditQuery {
                 kind: "task.".into(),
@@ -367,7 +366,7 @@ async fn checkpoints_and_reports_are_exported_and_each_export_is_logged() {
         csv.content
     );
     let html = api
-        .audit_report_export(ReportExport {
+        .audit_report_export(&who(), ReportExport {
             kind: ReportKind::IntegrityHtml,
             query: AuditQuery::default(),
         })
@@ -408,7 +407,7 @@ async fn checkpoints_and_reports_are_exported_and_each_export_is_logged() {
 async fn the_activity_list_pages_by_index_and_filters() {
     let (_dir, api) = fresh().await;
     for i in 0..25 {
-        api.task_create(draft(&format!("task {i}"), ""))
+        api.task_create(&who(), draft(&format!("task {i}"), ""))
             .await
             .unwrap();
     }

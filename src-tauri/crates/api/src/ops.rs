@@ -1,0 +1,167 @@
+//! The operation table: each IPC command bound to the permission it requires and its
+//! handler, in one place.
+//!
+//! [`Api::invoke`] is the only way a front end runs a command: it checks the caller's
+//! permission, then runs the handler. The shell's Tauri adapters are generated from
+//! `guardia_ipc::for_each_command!` and call `invoke::<C>`, which only compiles for a
+//! command that has a row here; [`Api::dispatch`] does the same from a name and JSON (for
+//! tests and scripted callers), so the table can be exercised without a window.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use guardia_ipc::{self as ipc, Command, ErrorCode, IpcError};
+
+use crate::{Api, ApiError, Caller, CheckpointReason, Permission, VerifyTrigger};
+
+/// A command the API can run: what it requires, and how.
+pub trait Operation: Command {
+    const PERMISSION: Permission;
+
+    fn handle(
+        api: &Arc<Api>,
+        caller: &Caller,
+        args: Self::Args,
+    ) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
+}
+
+macro_rules! operations {
+    ($( $ty:ident: $permission:ident => |$api:ident, $caller:ident, $args:pat_param| $body:expr; )*) => {
+        $(
+            impl Operation for ipc::$ty {
+                const PERMISSION: Permission = Permission::$permission;
+
+                #[allow(unused_variables)]
+                async fn handle(
+                    $api: &Arc<Api>,
+                    $caller: &Caller,
+                    $args: Self::Args,
+                ) -> Result<Self::Output, ApiError> {
+                    $body
+                }
+            }
+        )*
+
+        /// Every bound command name, in table order (checked against the IPC table).
+        pub const BOUND: &[&str] = &[$(<ipc::$ty as Command>::NAME),*];
+
+        impl Api {
+            /// Runs the command called `name` with JSON arguments; answers JSON. Unknown
+            /// names and malformed arguments are `PROTOCOL` errors; nothing runs.
+            pub async fn dispatch(
+                self: &Arc<Self>,
+                name: &str,
+                caller: &Caller,
+                args: serde_json::Value,
+            ) -> Result<serde_json::Value, IpcError> {
+                match name {
+                    $(<ipc::$ty as Command>::NAME => self.dispatch_as::<ipc::$ty>(caller, args).await,)*
+                    other => Err(IpcError::new(
+                        ErrorCode::Protocol,
+                        format!("there is no command `{other}`"),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    TaskCreate: WriteTasks => |api, caller, draft| api.task_create(caller, draft).await;
+    TaskList: ReadTasks => |api, caller, query| api.task_list(query).await;
+    TaskGet: ReadTasks => |api, caller, task| api.task_get(task).await;
+    PreferencesGet: OwnPreferences => |api, caller, ()| api.preferences_get(caller).await;
+    PreferencesSet: OwnPreferences => |api, caller, preferences| {
+        api.preferences_set(caller, preferences).await
+    };
+    AppInfoGet: OwnPreferences => |api, caller, ()| Ok(api.app_info(caller));
+    AuditList: ReadAudit => |api, caller, query| api.audit_list(query).await;
+    AuditStatusGet: ReadAudit => |api, caller, ()| api.audit_status().await;
+    AuditVerify: SignAudit => |api, caller, ()| {
+        api.audit_verify_start(caller, VerifyTrigger::Manual).await
+    };
+    AuditCheckpoint: SignAudit => |api, caller, ()| {
+        api.audit_checkpoint(caller, CheckpointReason::OnDemand).await
+    };
+    AuditCheckpointExport: ExportAudit => |api, caller, export| {
+        api.audit_checkpoint_export(caller, export).await
+    };
+    AuditCheckpointImport: SignAudit => |api, caller, import| {
+        api.audit_checkpoint_import(caller, import).await
+    };
+    AuditAcknowledge: AcknowledgeAudit => |api, caller, ack| api.audit_acknowledge(caller, ack).await;
+    AuditReportExport: ExportAudit => |api, caller, report| {
+        api.audit_report_export(caller, report).await
+    };
+    ServerList: ReadInventory => |api, caller, query| api.server_list(query).await;
+    ServerGet: ReadInventory => |api, caller, server| api.server_get(&server.name).await;
+    ServerSaveCmd: EditInventory => |api, caller, save| {
+        api.server_save(caller, save.draft, save.previous).await
+    };
+    ServerDelete: EditInventory => |api, caller, server| api.server_delete(caller, &server.name).await;
+    InventoryImport: EditInventory => |api, caller, file| api.inventory_import(caller, file).await;
+    InventoryExport: ReadInventory => |api, caller, ()| api.inventory_export_file().await;
+    CredentialList: ReadInventory => |api, caller, ()| api.credential_list().await;
+    CredentialSet: ManageCredentials => |api, caller, input| api.credential_set(caller, input).await;
+    CredentialDelete: ManageCredentials => |api, caller, credential| {
+        api.credential_delete(caller, &credential.name).await
+    };
+    HostKeyFetch: TrustHostKeys => |api, caller, server| api.host_key_fetch(&server.name).await;
+    HostKeyTrust: TrustHostKeys => |api, caller, request| api.host_key_trust(caller, request).await;
+    HostKeyForget: TrustHostKeys => |api, caller, server| {
+        api.host_key_forget(caller, &server.name).await
+    };
+    SshCheck: RunRemote => |api, caller, server| api.ssh_check_start(caller, server).await;
+    SshRun: RunRemote => |api, caller, request| api.ssh_run_start(caller, request).await;
+    JobList: FollowJobs => |api, caller, ()| Ok(api.runtime().jobs().running());
+    JobCancel: FollowJobs => |api, caller, job| Ok(api.job_cancel(caller, job));
+}
+
+impl Api {
+    /// Runs command `C` for `caller`: the permission check, then the handler. Every front
+    /// end goes through here, so the check cannot be forgotten.
+    pub async fn invoke<C: Operation>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        args: C::Args,
+    ) -> Result<C::Output, IpcError> {
+        if let Err(refused) = caller.require(C::PERMISSION) {
+            tracing::warn!(command = C::NAME, person = caller.name(), "refused: {refused}");
+            return Err(refused.into());
+        }
+        C::handle(self, caller, args).await.map_err(|error| {
+            tracing::debug!(command = C::NAME, "failed: {error}");
+            IpcError::from(error)
+        })
+    }
+
+    async fn dispatch_as<C: Operation>(
+        self: &Arc<Self>,
+        caller: &Caller,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, IpcError> {
+        let args: C::Args = serde_json::from_value(args).map_err(|e| {
+            IpcError::new(
+                ErrorCode::Protocol,
+                format!("the arguments of {} do not fit: {e}", C::NAME),
+            )
+        })?;
+        let output = self.invoke::<C>(caller, args).await?;
+        serde_json::to_value(output).map_err(|e| {
+            IpcError::new(
+                ErrorCode::Internal,
+                format!("cannot encode the answer of {}: {e}", C::NAME),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ipc_command_is_bound_once_in_declaration_order() {
+        assert_eq!(BOUND, ipc::COMMANDS);
+    }
+}

@@ -1,0 +1,36 @@
+//! What the API tests share: the caller they act as, and an API over a real SQLite file.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use guardia_api::{Api, ApiParts, Caller, Clock, DataDir};
+use guardia_domain::PersonName;
+use guardia_ipc::Lang;
+use guardia_secrets::SecretStore;
+use guardia_store::SqliteStore;
+
+/// The person every test acts as (every role, like the local console).
+pub fn who() -> Caller {
+    Caller::with_every_role(PersonName::parse("test.operator").unwrap())
+}
+
+/// An API over a fresh SQLite file in `dir`.
+pub async fn api_with(
+    dir: &Path,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretStore>,
+) -> Arc<Api> {
+    let data_dir = DataDir::create(dir).unwrap();
+    let store = SqliteStore::open(&data_dir.database()).await.unwrap();
+    Arc::new(
+        Api::new(ApiParts {
+            store: Arc::new(store),
+            clock,
+            data_dir,
+            default_lang: Lang::En,
+            secrets,
+        })
+        .await
+        .unwrap(),
+    )
+}
