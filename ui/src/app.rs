@@ -123,6 +123,16 @@ impl Page {
         }
     }
 
+    /// The keys this screen answers, for the status bar (Alt+1–6 work everywhere).
+    fn keys(self) -> Key {
+        match self {
+            Page::Tasks => Key::StatusHint,
+            Page::Audit => Key::AuditHint,
+            Page::Inventory => Key::StatusInventory,
+            Page::Reviews | Page::Rollouts | Page::Settings => Key::StatusOther,
+        }
+    }
+
     /// What a not-yet-built section will do, so the placeholder still says something useful.
     fn blurb(self) -> Option<Key> {
         match self {
@@ -200,6 +210,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    crate::live::provide();
     let page = RwSignal::new(Page::Tasks);
 
     let keys = window_event_listener(ev::keydown, move |ev| {
@@ -261,7 +272,11 @@ fn Shell() -> impl IntoView {
                     other => view! { <Placeholder page=other /> }.into_any(),
                 }}
             </main>
-            <footer class="statusbar">{move || ui.t(Key::StatusHint)}</footer>
+            <footer class="statusbar" data-test="statusbar" data-page=move || page.get().slug()>
+                <span data-test="keys">{move || ui.t(page.get().keys())}</span>
+                <span class="spacer"></span>
+                <LiveBadge />
+            </footer>
             <NoticeLine />
         </div>
     }
@@ -300,6 +315,25 @@ fn Placeholder(page: Page) -> impl IntoView {
             <p class="blurb">{move || page.blurb().map(|k| ui.t(k))}</p>
             <p class="muted">{move || ui.t(Key::ComingLater)}</p>
         </section>
+    }
+}
+
+/// Whether pushed updates are arriving (the window never polls; without the feed it would
+/// show stale data, so say so).
+#[component]
+fn LiveBadge() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let live = expect_context::<crate::live::Live>();
+    view! {
+        <span
+            class="live-badge"
+            class:on=move || live.connected.get()
+            data-test="live"
+            data-connected=move || live.connected.get().to_string()
+            data-feed-count=move || live.changes.get().to_string()
+        >
+            {move || if live.connected.get() { ui.t(Key::LiveOn) } else { ui.t(Key::LiveOff) }}
+        </span>
     }
 }
 

@@ -7,6 +7,7 @@ use guardia_ipc::{
     AuditStatusGet, AuditVerify, CheckpointExport, CheckpointFormat, CheckpointImport,
     ExportedFile, ReportExport, ReportKind,
 };
+use guardia_ipc::{JobCancel, JobId, JobKind, JobRef, Topic};
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
@@ -14,12 +15,11 @@ use leptos::prelude::*;
 use crate::app::Ui;
 use crate::i18n::Key;
 use crate::ipc;
+use crate::live::Live;
 use crate::widgets::{ErrorPanel, focus, local_time, typing_in_a_field};
 
 /// Rows per page of the activity list (paged by index, so a million entries cost the same).
 const PAGE: u32 = 100;
-/// How often the panel asks for progress while a verification runs.
-const POLL_MS: u64 = 250;
 
 /// Kind families offered in the filter; the backend matches a trailing `.` as a prefix.
 const KIND_FAMILIES: [&str; 7] = [
@@ -35,33 +35,24 @@ const KIND_FAMILIES: [&str; 7] = [
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let status = LocalResource::new(|| async { ipc::call::<AuditStatusGet>(()).await });
+    let live = expect_context::<Live>();
+    // Refetched when the log changes (any entry, from any process) and when a verification
+    // starts or ends; its progress in between arrives pushed, job by job.
+    let verifying = Memo::new(move |_| live.running(JobKind::Verification).map(|j| j.id));
+    let status = LocalResource::new(move || {
+        live.track(Topic::Audit);
+        verifying.track();
+        async { ipc::call::<AuditStatusGet>(()).await }
+    });
     let exported = RwSignal::new(None::<(CheckpointFormat, ExportedFile)>);
 
     let list_reload = RwSignal::new(0u32);
-    // While a verification runs, keep asking; the backend's watch gives the latest count.
-    // When it ends, the list shows the entry that records it.
-    let was_running = StoredValue::new(false);
-    Effect::new(move |_| {
-        let Some(Ok(current)) = status.get() else {
-            return;
-        };
-        if current.progress.running {
-            set_timeout(
-                move || status.refetch(),
-                std::time::Duration::from_millis(POLL_MS),
-            );
-        } else if was_running.get_value() {
-            list_reload.update(|n| *n += 1);
-        }
-        was_running.set_value(current.progress.running);
-    });
 
     let verify = Action::new_local(|(): &()| async { ipc::call::<AuditVerify>(()).await });
-    Effect::new(move |_| match verify.value().get() {
-        Some(Ok(_)) => status.refetch(),
-        Some(Err(error)) => ui.notify_error(&error),
-        None => {}
+    Effect::new(move |_| {
+        if let Some(Err(error)) = verify.value().get() {
+            ui.notify_error(&error);
+        }
     });
     let start_verify = move || {
         if !verify.pending().get_untracked() {
@@ -149,14 +140,31 @@ fn IntegrityPanel(
     let ui = expect_context::<Ui>();
     let (state, state_key) = state_of(&status);
     let progress = status.progress;
-    // Shown while running, and afterwards as the last run's count: a failed run stops at
-    // the first bad entry, so its bar stays short (and red) against the whole log.
-    let (done, total) = match (&status.last_verification, progress.running) {
-        (Some(v), false) if v.ok => (v.entries, v.entries),
-        (Some(v), false) => (v.first_bad.unwrap_or(v.entries), status.entries),
-        _ => (progress.done, progress.total),
+    let live = expect_context::<Live>();
+    // While running: the pushed progress of the verification job. Afterwards the last
+    // run's count: a failed run stops at the first bad entry, so its bar stays short (and
+    // red) against the whole log.
+    let settled = match &status.last_verification {
+        Some(v) if v.ok => (v.entries, v.entries),
+        Some(v) => (v.first_bad.unwrap_or(v.entries), status.entries),
+        None => (0, status.entries),
     };
-    let percent = (done * 100).checked_div(total).unwrap_or(100);
+    let counts = Memo::new(move |_| {
+        match live
+            .running(JobKind::Verification)
+            .as_ref()
+            .and_then(crate::live::progress_of)
+        {
+            Some((done, total, _)) => (done, total),
+            None if progress.running => (progress.done, progress.total),
+            None => settled,
+        }
+    });
+    let running_job = move || live.running(JobKind::Verification).map(|j| j.id);
+    let cancel = Action::new_local(|id: &JobId| {
+        let id = *id;
+        async move { ipc::call::<JobCancel>(JobRef { id }).await }
+    });
     let last_verification = status.last_verification.clone();
     let last_checkpoint = status.last_checkpoint.clone();
 
@@ -218,22 +226,32 @@ fn IntegrityPanel(
                 <button
                     class="primary"
                     data-test="verify-now"
-                    disabled=progress.running
+                    disabled=move || progress.running || running_job().is_some()
                     on:click=move |_| on_verify.run(())
                 >
                     {move || ui.t(Key::VerifyNow)}
                     <kbd>"V"</kbd>
                 </button>
+                {move || running_job().map(|id| view! {
+                    <button class="ghost" data-test="verify-cancel" on:click=move |_| { cancel.dispatch(id); }>
+                        {move || ui.t(Key::CancelVerify)}
+                    </button>
+                })}
             </div>
             <div
                 class="verify-progress"
                 class:failed=state.starts_with("failed")
                 data-test="verify-progress"
-                data-done=done
-                data-total=total
+                data-done=move || counts.get().0
+                data-total=move || counts.get().1
+                data-pushed=move || running_job().is_some().to_string()
             >
-                <progress max=total.max(1) value=done></progress>
-                <span>{format!("{done} / {total} ({percent}%)")}</span>
+                <progress max=move || counts.get().1.max(1) value=move || counts.get().0></progress>
+                <span>{move || {
+                    let (done, total) = counts.get();
+                    let percent = (done * 100).checked_div(total).unwrap_or(100);
+                    format!("{done} / {total} ({percent}%)")
+                }}</span>
             </div>
             {blocked.then(|| view! {
                 <AcknowledgeBox on_changed=on_changed />
@@ -407,8 +425,10 @@ fn ActivityList(reload: RwSignal<u32>, search_box: NodeRef<html::Input>) -> impl
     let pages = RwSignal::new(Vec::<Option<u64>>::new());
     let before = RwSignal::new(None::<u64>);
 
+    let live = expect_context::<Live>();
     let list = LocalResource::new(move || {
         reload.track();
+        live.track(Topic::Audit);
         let query = AuditQuery {
             before: before.get(),
             kind: kind.get(),

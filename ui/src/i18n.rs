@@ -201,6 +201,15 @@ texts! {
     SaveServer => "서버 저장", "Save server";
     EditHint => "주소나 포트를 바꾸면 호스트 키 고정이 해제됩니다.", "Changing the address or port drops the host-key pin.";
     StatusHint => "N 새 작업 · / 검색 · ↑↓ 이동 · Esc 닫기 · Alt+1–6 구역", "N new · / search · ↑↓ move · Esc close · Alt+1–6 sections";
+    StatusInventory => "/ 검색 · R 새로 고침 · C 서버 점검 · Esc 닫기 · Alt+1–6 구역", "/ search · R refresh · C check server · Esc close · Alt+1–6 sections";
+    StatusOther => "Alt+1–6 구역", "Alt+1–6 sections";
+    LiveOn => "실시간", "Live";
+    LiveOff => "실시간 연결 대기", "Waiting for live updates";
+    CancelCheck => "점검 취소", "Cancel check";
+    CancelVerify => "검증 취소", "Cancel verification";
+    StateCancelled => "취소됨", "Cancelled";
+    CheckCancelled => "점검이 취소되었습니다. 판정하지 못한 단계는 ‘취소됨’입니다.", "The check was cancelled; steps it could not decide say ‘Cancelled’.";
+    JobFailed => "작업을 끝내지 못했습니다", "The job could not finish";
 }
 
 /// "3 tasks" / "3건"; a full page says there may be more and how to see them.

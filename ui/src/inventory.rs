@@ -9,6 +9,7 @@ use guardia_ipc::{
     ServerDraft, ServerGet, ServerList, ServerQuery, ServerRef, ServerSave, ServerSaveCmd,
     ServerView, SshCheck, TrustHostKey,
 };
+use guardia_ipc::{JobCancel, JobId, JobOutcome, JobRef, JobState, Topic};
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
@@ -16,6 +17,7 @@ use leptos::prelude::*;
 use crate::app::Ui;
 use crate::i18n::Key;
 use crate::ipc;
+use crate::live::Live;
 use crate::widgets::{ErrorPanel, focus, local_time, typing_in_a_field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +36,11 @@ pub fn InventoryPage() -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     let side = RwSignal::new(None::<Side>);
 
+    let live = expect_context::<Live>();
     let servers = LocalResource::new(move || {
+        live.track(Topic::Inventory);
+        live.track(Topic::HostKeys);
+        live.track(Topic::Credentials);
         let query = ServerQuery {
             text: text.get(),
             tier: tier.get(),
@@ -228,6 +234,7 @@ fn state_code(state: CheckState) -> (&'static str, Key) {
         CheckState::Fail => ("fail", Key::StateFail),
         CheckState::Unknown => ("unknown", Key::StateUnknown),
         CheckState::Skipped => ("skipped", Key::StateSkipped),
+        CheckState::Cancelled => ("cancelled", Key::StateCancelled),
     }
 }
 
@@ -235,11 +242,18 @@ fn state_code(state: CheckState) -> (&'static str, Key) {
 fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
     let ui = expect_context::<Ui>();
     let server_name = StoredValue::new(name.clone());
+    let live = expect_context::<Live>();
     let server = LocalResource::new(move || {
+        live.track(Topic::Inventory);
+        live.track(Topic::HostKeys);
+        live.track(Topic::Credentials);
         let name = server_name.get_value();
         async move { ipc::call::<ServerGet>(ServerRef { name }).await }
     });
-    let report = RwSignal::new(None::<CheckReport>);
+    // The check runs as a job: its ticket is kept, its progress and report arrive pushed.
+    let check_job = RwSignal::new(None::<JobId>);
+    let check_state = Memo::new(move |_| check_job.get().and_then(|id| live.job(id)));
+    let checking = move || check_state.get().is_some_and(|j| j.state.is_running());
     let presented = RwSignal::new(None::<PresentedHostKey>);
     let editing = RwSignal::new(false);
 
@@ -248,9 +262,18 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
         async move { ipc::call::<SshCheck>(ServerRef { name }).await }
     });
     Effect::new(move |_| match check.value().get() {
-        Some(Ok(r)) => report.set(Some(r)),
+        Some(Ok(ticket)) => check_job.set(Some(ticket.id)),
         Some(Err(error)) => ui.notify_error(&error),
         None => {}
+    });
+    let cancel = Action::new_local(|id: &JobId| {
+        let id = *id;
+        async move { ipc::call::<JobCancel>(JobRef { id }).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(error)) = cancel.value().get() {
+            ui.notify_error(&error);
+        }
     });
     let fetch = Action::new_local(move |(): &()| {
         let name = server_name.get_value();
@@ -294,7 +317,11 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || typing_in_a_field(&ev) {
             return;
         }
-        if matches!(ev.key().as_str(), "c" | "C") && !check.pending().get_untracked() {
+        let busy = check.pending().get_untracked()
+            || check_state
+                .get_untracked()
+                .is_some_and(|j| j.state.is_running());
+        if matches!(ev.key().as_str(), "c" | "C") && !busy {
             ev.prevent_default();
             check.dispatch(());
         }
@@ -411,15 +438,47 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                             }
                         })}
                         <h3>{move || ui.t(Key::CheckNow)}</h3>
-                        <button
-                            class="primary"
-                            data-test="check-now"
-                            disabled=move || check.pending().get()
-                            on:click=move |_| { check.dispatch(()); }
-                        >
-                            {move || if check.pending().get() { ui.t(Key::Checking) } else { ui.t(Key::CheckNow) }}
-                        </button>
-                        {move || report.get().map(|r| view! { <CheckTable report=r /> })}
+                        <div class="actions">
+                            <button
+                                class="primary"
+                                data-test="check-now"
+                                disabled=move || check.pending().get() || checking()
+                                on:click=move |_| { check.dispatch(()); }
+                            >
+                                {move || if check.pending().get() || checking() { ui.t(Key::Checking) } else { ui.t(Key::CheckNow) }}
+                            </button>
+                            {move || check_state.get().filter(|j| j.state.is_running()).map(|j| {
+                                let id = j.id;
+                                let (done, total, step) = crate::live::progress_of(&j).unwrap_or_default();
+                                view! {
+                                    <span class="muted" data-test="check-progress" data-done=done data-total=total>
+                                        {move || step_label(ui, &step)}{format!(" ({done}/{total})")}
+                                    </span>
+                                    <button class="ghost" data-test="check-cancel" on:click=move |_| { cancel.dispatch(id); }>
+                                        {move || ui.t(Key::CancelCheck)}
+                                    </button>
+                                }
+                            })}
+                        </div>
+                        {move || check_state.get().and_then(|j| match j.state {
+                            JobState::Running { .. } => None,
+                            JobState::Finished { outcome } => match *outcome {
+                                JobOutcome::Check(r) => Some(view! { <CheckTable report=r /> }.into_any()),
+                                _ => None,
+                            },
+                            JobState::Cancelled { outcome } => Some(view! {
+                                <p class="muted" data-test="check-cancelled">{move || ui.t(Key::CheckCancelled)}</p>
+                                {outcome.and_then(|o| match *o {
+                                    JobOutcome::Check(r) => Some(view! { <CheckTable report=r /> }),
+                                    _ => None,
+                                })}
+                            }.into_any()),
+                            JobState::Failed { error } => Some(view! {
+                                <p class="alarm" data-test="check-failed">
+                                    {move || ui.t(Key::JobFailed)}": "{error.message.clone()}
+                                </p>
+                            }.into_any()),
+                        })}
                     }
                     .into_any()
                 }

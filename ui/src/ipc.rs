@@ -50,3 +50,37 @@ fn backend_error(command: &str, error: &JsValue) -> IpcError {
 fn protocol(message: String) -> IpcError {
     IpcError::new(ErrorCode::Protocol, message)
 }
+
+#[wasm_bindgen]
+extern "C" {
+    /// Tauri's event listener, `window.__TAURI__.event.listen`; resolves to an unlisten fn.
+    #[wasm_bindgen(catch, js_namespace = ["window", "__TAURI__", "event"], js_name = listen)]
+    async fn tauri_listen(event: &str, handler: &js_sys::Function) -> Result<JsValue, JsValue>;
+}
+
+/// Calls `handler` with every payload of event `name` for as long as the window lives (the
+/// feed is app-wide, so the listener is never removed). Payloads that do not parse are
+/// logged and skipped; they would mean the shell and the UI were built from different
+/// contracts.
+pub async fn listen<T, H>(name: &'static str, mut handler: H) -> Result<(), IpcError>
+where
+    T: serde::de::DeserializeOwned + 'static,
+    H: FnMut(T) + 'static,
+{
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let payload = js_sys::Reflect::get(&event, &JsValue::from_str("payload"))
+            .ok()
+            .and_then(|p| js_text(&p));
+        match payload.map(|text| serde_json::from_str::<T>(&text)) {
+            Some(Ok(value)) => handler(value),
+            Some(Err(e)) => leptos::logging::warn!("unexpected {name} payload: {e}"),
+            None => leptos::logging::warn!("{name} arrived without a payload"),
+        }
+    });
+    tauri_listen(name, callback.as_ref().unchecked_ref())
+        .await
+        .map_err(|error| backend_error(name, &error))?;
+    // The window keeps listening until it closes.
+    callback.forget();
+    Ok(())
+}

@@ -11,6 +11,7 @@ mod audit;
 mod i18n;
 mod inventory;
 mod ipc;
+mod live;
 mod settings;
 mod tasks;
 mod widgets;

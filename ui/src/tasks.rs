@@ -1,6 +1,7 @@
 //! The Tasks screen: register, filter, and inspect ops tasks.
 
 use guardia_domain::{Category, Field, TaskDraft, TaskId, TaskStatus, TimelineKind};
+use guardia_ipc::Topic;
 use guardia_ipc::{
     IpcError, TaskCreate, TaskDetail, TaskGet, TaskList, TaskQuery, TaskRef, TaskSummary,
 };
@@ -13,6 +14,7 @@ use crate::i18n::{
     Key, category_label, event_label, problem_text, status_label, sub_type_label, task_count,
 };
 use crate::ipc;
+use crate::live::Live;
 use crate::widgets::{ErrorPanel, StatusBadge, focus, local_time, typing_in_a_field};
 
 /// How many tasks the list asks for at once. The backend answers newest first.
@@ -28,7 +30,9 @@ pub fn TasksPage() -> impl IntoView {
     let form_open = RwSignal::new(false);
     let search_box = NodeRef::<html::Input>::new();
 
+    let live = expect_context::<Live>();
     let list = LocalResource::new(move || {
+        live.track(Topic::Tasks);
         let query = TaskQuery {
             status: status.get(),
             category: category.get(),
@@ -258,8 +262,10 @@ fn TaskTable(tasks: Vec<TaskSummary>, selected: RwSignal<Option<TaskId>>) -> imp
 #[component]
 fn TaskDetailPane(id: TaskId, selected: RwSignal<Option<TaskId>>) -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let detail = LocalResource::new(move || async move {
-        ipc::call::<TaskGet>(TaskRef { id: id.to_string() }).await
+    let live = expect_context::<Live>();
+    let detail = LocalResource::new(move || {
+        live.track(Topic::Tasks);
+        async move { ipc::call::<TaskGet>(TaskRef { id: id.to_string() }).await }
     });
     view! {
         <aside class="detail-pane" data-test="task-detail" aria-label=move || ui.t(Key::Details)>

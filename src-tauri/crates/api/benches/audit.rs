@@ -10,9 +10,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use guardia_api::{
-    Api, ApiParts, Caller, CheckpointReason, DataDir, SystemClock, VerifyOptions,
-};
+use guardia_api::{Api, ApiParts, Caller, CheckpointReason, DataDir, SystemClock, VerifyOptions};
 use guardia_audit::{EntryDraft, EntryKind};
 use guardia_domain::PersonName;
 use guardia_ipc::{AuditQuery, Lang};

@@ -335,7 +335,8 @@ impl Api {
 
     /// Signs a checkpoint of the whole log now (its own record included).
     pub async fn audit_checkpoint(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         reason: CheckpointReason,
     ) -> Result<CheckpointView, ApiError> {
         let key = self.signing_key().await?;
@@ -619,7 +620,11 @@ impl Api {
 
     /// An admin acknowledges the failed verification, which unblocks rollouts. The
     /// acknowledgement (who, when, what they wrote) is itself an audit entry.
-    pub async fn audit_acknowledge(&self, caller: &Caller, ack: Acknowledgement) -> Result<AuditStatus, ApiError> {
+    pub async fn audit_acknowledge(
+        &self,
+        caller: &Caller,
+        ack: Acknowledgement,
+    ) -> Result<AuditStatus, ApiError> {
         let note = ack.note.trim();
         if note.chars().count() < 10 {
             return Err(ApiError::InvalidRequest(
@@ -708,7 +713,11 @@ impl Api {
         .await
     }
 
-    async fn keep_external_checkpoint(&self, caller: &Caller, import: CheckpointImport) -> Result<(), ApiError> {
+    async fn keep_external_checkpoint(
+        &self,
+        caller: &Caller,
+        import: CheckpointImport,
+    ) -> Result<(), ApiError> {
         let note = import.note.replace("\r\n", "\n");
         let note = if note.ends_with('\n') {
             note
@@ -803,7 +812,8 @@ impl Api {
 
     /// Appends entries the console writes about itself (e.g. started/stopped).
     pub async fn audit_note(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         kind: EntryKind,
         payload: Vec<(&str, serde_json::Value)>,
     ) -> Result<(), ApiError> {

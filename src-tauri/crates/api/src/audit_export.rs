@@ -79,7 +79,8 @@ impl Api {
     /// Writes the newest checkpoint (signing a fresh one first if entries were added since)
     /// as text, QR code or printable page, and records that it left the console.
     pub async fn audit_checkpoint_export(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         export: CheckpointExport,
     ) -> Result<ExportedFile, ApiError> {
         // Signing first means the export covers everything up to and including this moment.
@@ -150,7 +151,8 @@ impl Api {
     /// Writes the activity CSV or the printable integrity report for the entries matching
     /// the query (newest first, at most 10,000), and records the export.
     pub async fn audit_report_export(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         export: ReportExport,
     ) -> Result<ExportedFile, ApiError> {
         let rows: Vec<AuditEntryView> = self

@@ -91,7 +91,8 @@ impl Api {
     }
 
     pub async fn bundle_export_with(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         passphrase: Sensitive<String>,
         cost: KdfCost,
     ) -> Result<(Vec<u8>, BundleReport), ApiError> {
@@ -175,7 +176,8 @@ impl Api {
 
     /// Opens a sealed bundle and imports all of it, or nothing.
     pub async fn bundle_import(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         file: Vec<u8>,
         passphrase: Sensitive<String>,
     ) -> Result<BundleReport, ApiError> {

@@ -39,7 +39,10 @@ impl Role {
             // Everyone who can sign in may read tasks, the log and the integrity panel, and
             // set their own preferences.
             P::ReadTasks | P::ReadAudit | P::OwnPreferences | P::FollowJobs => true,
-            P::WriteTasks => matches!(self, Role::Requester | Role::TeamLead | Role::Pm | Role::Admin),
+            P::WriteTasks => matches!(
+                self,
+                Role::Requester | Role::TeamLead | Role::Pm | Role::Admin
+            ),
             P::SignAudit | P::ExportAudit => {
                 matches!(self, Role::Auditor | Role::Admin | Role::SecurityOfficer)
             }

@@ -136,7 +136,11 @@ impl Api {
     }
 
     /// Imports a CSV or Ansible INI inventory: all rows or none.
-    pub async fn inventory_import(&self, caller: &Caller, import: InventoryFile) -> Result<ImportReport, ApiError> {
+    pub async fn inventory_import(
+        &self,
+        caller: &Caller,
+        import: InventoryFile,
+    ) -> Result<ImportReport, ApiError> {
         let (records, warnings) = match import.format {
             InventoryFormat::Csv => (
                 inventory::csv::parse(&import.text)
@@ -231,7 +235,8 @@ impl Api {
 
     /// Creates or edits a server. `previous` is its name before a rename.
     pub async fn server_save(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         draft: ServerDraft,
         previous: Option<String>,
     ) -> Result<ServerView, ApiError> {
@@ -288,7 +293,11 @@ impl Api {
 
     /// Stores (or replaces) a credential in the OS keyring and records that it exists.
     /// A private key is read with its passphrase first: a key that cannot be used is refused.
-    pub async fn credential_set(&self, caller: &Caller, input: CredentialInput) -> Result<CredentialView, ApiError> {
+    pub async fn credential_set(
+        &self,
+        caller: &Caller,
+        input: CredentialInput,
+    ) -> Result<CredentialView, ApiError> {
         let name = input.name.trim().to_owned();
         if name.is_empty()
             || name.len() > 64
@@ -520,13 +529,18 @@ impl Api {
                 presented: key.fingerprint(),
             });
         }
-        self.pin(caller, &[(request.server.clone(), key)], PinSource::Approved)
-            .await?;
+        self.pin(
+            caller,
+            &[(request.server.clone(), key)],
+            PinSource::Approved,
+        )
+        .await?;
         self.server_get(&request.server).await
     }
 
     pub(crate) async fn pin(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         keys: &[(String, HostKey)],
         source: PinSource,
     ) -> Result<(), ApiError> {
@@ -627,7 +641,12 @@ impl Api {
     }
 
     /// Records a refused connection because of the host key (unknown or changed) — loud.
-    pub(crate) async fn audit_host_key_refusal(&self, caller: &Caller, server: &str, error: &SshError) {
+    pub(crate) async fn audit_host_key_refusal(
+        &self,
+        caller: &Caller,
+        server: &str,
+        error: &SshError,
+    ) {
         let at = self.clock.now().with_timezone(&Utc);
         let mut entry = EntryDraft::new(
             at,

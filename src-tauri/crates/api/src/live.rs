@@ -78,7 +78,10 @@ impl Api {
                 let api = api.clone();
                 let who = who.clone();
                 async move {
-                    if let Err(e) = api.checkpoint_if_unsigned(&who, CheckpointReason::Periodic).await {
+                    if let Err(e) = api
+                        .checkpoint_if_unsigned(&who, CheckpointReason::Periodic)
+                        .await
+                    {
                         tracing::warn!(error = %e, "periodic audit checkpoint not written");
                     }
                 }
@@ -176,7 +179,10 @@ impl Api {
         if let Err(e) = self.console_note(caller, EntryKind::ConsoleStopped).await {
             tracing::error!(error = %e, "cannot record the console stopping");
         }
-        match self.checkpoint_if_unsigned(caller, CheckpointReason::Shutdown).await {
+        match self
+            .checkpoint_if_unsigned(caller, CheckpointReason::Shutdown)
+            .await
+        {
             Ok(Some(checkpoint)) => {
                 tracing::info!(size = checkpoint.size, "shutdown checkpoint signed")
             }

@@ -126,7 +126,11 @@ impl Api {
         args: C::Args,
     ) -> Result<C::Output, IpcError> {
         if let Err(refused) = caller.require(C::PERMISSION) {
-            tracing::warn!(command = C::NAME, person = caller.name(), "refused: {refused}");
+            tracing::warn!(
+                command = C::NAME,
+                person = caller.name(),
+                "refused: {refused}"
+            );
             return Err(refused.into());
         }
         C::handle(self, caller, args).await.map_err(|error| {

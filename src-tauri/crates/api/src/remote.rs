@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::command::{CommandContext, RemoteCommand};
+use guardia_engine::probe::{self, Finding, RemoteProbe};
 use guardia_ipc::{CheckReport, CheckState, CheckStep, CommandOutcome, CommandReport, RunCommand};
 use guardia_ssh::{ExecLimits, ExecReport, Exit, HostKey, RemoteEffect, SshError, SshSession};
 use guardia_store::StoredServer;
-use guardia_engine::probe::{self, Finding, RemoteProbe};
 use tokio_util::sync::CancellationToken;
 
 use crate::inventory::server_subject;
@@ -42,7 +42,8 @@ impl Api {
 
     /// Checks a command against the denylist; a refusal is audited and returned.
     pub(crate) async fn checked(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         server: &str,
         text: &str,
         context: CommandContext,
@@ -101,14 +102,16 @@ impl Api {
         if let Err(e @ (SshError::HostKeyChanged { .. } | SshError::HostKeyUnknown { .. })) =
             &result
         {
-            self.audit_host_key_refusal(caller, &stored.record.server, e).await;
+            self.audit_host_key_refusal(caller, &stored.record.server, e)
+                .await;
         }
         result
     }
 
     /// Runs `command` over `session` with intent and result entries around it.
     async fn run_logged(
-        &self, caller: &Caller,
+        &self,
+        caller: &Caller,
         stored: &StoredServer,
         session: Result<&SshSession, &SshError>,
         command: &RemoteCommand,
@@ -204,7 +207,12 @@ impl Api {
     ) -> Result<CommandReport, ApiError> {
         let stored = self.stored_server(&request.server).await?;
         let command = self
-            .checked(caller, &request.server, &request.command, CommandContext::AdHoc)
+            .checked(
+                caller,
+                &request.server,
+                &request.command,
+                CommandContext::AdHoc,
+            )
             .await?;
         let timeout = request
             .timeout_secs
@@ -276,7 +284,10 @@ impl Api {
             });
         };
         let begin = |steps: &Vec<CheckStep>| {
-            progress(steps.len() as u64, CHECK_STEPS[steps.len().min(CHECK_STEPS.len() - 1)]);
+            progress(
+                steps.len() as u64,
+                CHECK_STEPS[steps.len().min(CHECK_STEPS.len() - 1)],
+            );
             Instant::now()
         };
 
@@ -289,7 +300,11 @@ impl Api {
         let session = if reached {
             match self.connect(caller, &stored, cancel).await {
                 Ok(s) => {
-                    push(&mut steps, Finding::new(CheckState::Pass, s.host_key().fingerprint()), t);
+                    push(
+                        &mut steps,
+                        Finding::new(CheckState::Pass, s.host_key().fingerprint()),
+                        t,
+                    );
                     push(
                         &mut steps,
                         Finding::new(CheckState::Pass, format!("as {}", record.user)),
@@ -342,8 +357,14 @@ impl Api {
                 Some(url) => {
                     let expected = health.http_status.unwrap_or(200);
                     let max = Duration::from_millis(u64::from(health.http_max_ms.unwrap_or(5_000)));
-                    probe::http(url, expected, max, max.max(Duration::from_secs(2)) * 2, cancel)
-                        .await
+                    probe::http(
+                        url,
+                        expected,
+                        max,
+                        max.max(Duration::from_secs(2)) * 2,
+                        cancel,
+                    )
+                    .await
                 }
             };
             push(&mut steps, found, t);
@@ -372,7 +393,12 @@ impl Api {
                 continue;
             };
             let command = self
-                .checked(caller, server, &remote_probe.command(), CommandContext::AdHoc)
+                .checked(
+                    caller,
+                    server,
+                    &remote_probe.command(),
+                    CommandContext::AdHoc,
+                )
                 .await?;
             let (result, _) = self
                 .run_logged(

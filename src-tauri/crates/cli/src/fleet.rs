@@ -167,13 +167,16 @@ pub async fn inventory(
                 None => InventoryFormat::AnsibleIni,
             };
             let report = api
-                .inventory_import(caller, InventoryFile {
-                    format,
-                    text,
-                    institution,
-                    system,
-                    default_user,
-                })
+                .inventory_import(
+                    caller,
+                    InventoryFile {
+                        format,
+                        text,
+                        institution,
+                        system,
+                        default_user,
+                    },
+                )
                 .await?;
             out.print(&report, |r| {
                 let mut s = format!(
@@ -279,12 +282,15 @@ pub async fn credential(
             };
             let passphrase = secret_from(passphrase_file.as_ref(), "GUARDIA_KEY_PASSPHRASE")?;
             let view = api
-                .credential_set(caller, CredentialInput {
-                    name,
-                    kind,
-                    secret,
-                    passphrase: passphrase.map(|p| p.expose().clone()),
-                })
+                .credential_set(
+                    caller,
+                    CredentialInput {
+                        name,
+                        kind,
+                        secret,
+                        passphrase: passphrase.map(|p| p.expose().clone()),
+                    },
+                )
                 .await?;
             out.print(&view, |v| {
                 format!("credential {} stored in the OS keyring", v.name)
@@ -323,7 +329,12 @@ pub async fn credential(
     Ok(Done::Success)
 }
 
-pub async fn hosts(api: &Api, caller: &Caller, out: &Output, command: HostsCommand) -> Result<Done, ApiError> {
+pub async fn hosts(
+    api: &Api,
+    caller: &Caller,
+    out: &Output,
+    command: HostsCommand,
+) -> Result<Done, ApiError> {
     match command {
         HostsCommand::Fetch { server } => {
             let key = api.host_key_fetch(&server).await?;
@@ -348,10 +359,13 @@ pub async fn hosts(api: &Api, caller: &Caller, out: &Output, command: HostsComma
                 return Ok(Done::Failed);
             };
             let view = api
-                .host_key_trust(caller, TrustHostKey {
-                    server,
-                    fingerprint,
-                })
+                .host_key_trust(
+                    caller,
+                    TrustHostKey {
+                        server,
+                        fingerprint,
+                    },
+                )
                 .await?;
             out.print(&view, |v| {
                 format!(
@@ -379,7 +393,12 @@ pub async fn hosts(api: &Api, caller: &Caller, out: &Output, command: HostsComma
     Ok(Done::Success)
 }
 
-pub async fn ssh(api: &Api, caller: &Caller, out: &Output, command: SshCommand) -> Result<Done, ApiError> {
+pub async fn ssh(
+    api: &Api,
+    caller: &Caller,
+    out: &Output,
+    command: SshCommand,
+) -> Result<Done, ApiError> {
     let cancel = CancellationToken::new();
     let interrupt = cancel.clone();
     // Ctrl-C cancels: the remote process group is killed and the outcome recorded as unknown.
@@ -416,7 +435,8 @@ pub async fn ssh(api: &Api, caller: &Caller, out: &Output, command: SshCommand) 
             command,
         } => {
             let report = api
-                .ssh_run(caller, 
+                .ssh_run(
+                    caller,
                     RunCommand {
                         server,
                         command: command.join(" "),
@@ -454,7 +474,12 @@ pub async fn ssh(api: &Api, caller: &Caller, out: &Output, command: SshCommand) 
     }
 }
 
-pub async fn bundle(api: &Api, caller: &Caller, out: &Output, command: BundleCommand) -> Result<Done, ApiError> {
+pub async fn bundle(
+    api: &Api,
+    caller: &Caller,
+    out: &Output,
+    command: BundleCommand,
+) -> Result<Done, ApiError> {
     let passphrase = |file: Option<&PathBuf>| {
         secret_from(file, "GUARDIA_BUNDLE_PASSPHRASE")?.ok_or_else(|| {
             ApiError::InvalidRequest(

@@ -211,22 +211,28 @@ async fn adopt(manifest: &Manifest, data_dir: Option<PathBuf>) -> Result<String,
     let read =
         |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
     let key = read(manifest.client_key())?;
-    api.credential_set(caller, guardia_ipc::CredentialInput {
-        name: "lab-key".into(),
-        kind: guardia_ipc::CredentialKindView::Key,
-        secret: key,
-        passphrase: None,
-    })
+    api.credential_set(
+        caller,
+        guardia_ipc::CredentialInput {
+            name: "lab-key".into(),
+            kind: guardia_ipc::CredentialKindView::Key,
+            secret: key,
+            passphrase: None,
+        },
+    )
     .await
     .map_err(|e| e.to_string())?;
     let report = api
-        .inventory_import(caller, guardia_ipc::InventoryFile {
-            format: guardia_ipc::InventoryFormat::Csv,
-            text: read(manifest.inventory())?,
-            institution: String::new(),
-            system: String::new(),
-            default_user: String::new(),
-        })
+        .inventory_import(
+            caller,
+            guardia_ipc::InventoryFile {
+                format: guardia_ipc::InventoryFormat::Csv,
+                text: read(manifest.inventory())?,
+                institution: String::new(),
+                system: String::new(),
+                default_user: String::new(),
+            },
+        )
         .await
         .map_err(|e| e.to_string())?;
     let (pinned, _) = api

@@ -86,6 +86,11 @@ enum AuditCommand {
         /// Trust this verifier key (name+id+key, or a file holding it) instead of the keyring's
         #[arg(long, value_name = "KEY|FILE")]
         key: Option<String>,
+        /// Only check: do not record the run in the log (e.g. on a copy kept for an audit).
+        /// Runs against the keyring's key are recorded by default, like the console's, so
+        /// a failure blocks rollouts until acknowledged.
+        #[arg(long)]
+        no_record: bool,
     },
     /// Write an inclusion proof of one entry that a third party can check
     Proof {
@@ -294,7 +299,11 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
     api.start_feed(caller);
     let done = run_on(&api, caller, cli).await;
     api.after_commit(caller).await;
-    if !api.runtime().shutdown(std::time::Duration::from_secs(5)).await {
+    if !api
+        .runtime()
+        .shutdown(std::time::Duration::from_secs(5))
+        .await
+    {
         tracing::warn!("background work did not stop within 5 s");
     }
     done
@@ -309,10 +318,20 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
     let done = match cli.command {
         Command::Audit(command) => return audit(api, caller, &out, command).await,
         Command::Inventory(command) => {
-            return signed(api, caller, fleet::inventory(api, caller, &out, command).await).await;
+            return signed(
+                api,
+                caller,
+                fleet::inventory(api, caller, &out, command).await,
+            )
+            .await;
         }
         Command::Credential(command) => {
-            return signed(api, caller, fleet::credential(api, caller, &out, command).await).await;
+            return signed(
+                api,
+                caller,
+                fleet::credential(api, caller, &out, command).await,
+            )
+            .await;
         }
         Command::Hosts(command) => {
             return signed(api, caller, fleet::hosts(api, caller, &out, command).await).await;
@@ -329,14 +348,17 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         Command::Task(TaskCommand::Create(args)) => {
             let requester = args.requester.unwrap_or_else(|| caller.person.to_string());
             let detail = api
-                .task_create(caller, TaskDraft {
-                    title: args.title,
-                    category: Some(args.category),
-                    sub_type: args.sub_type,
-                    system: args.system,
-                    request: args.request,
-                    requester,
-                })
+                .task_create(
+                    caller,
+                    TaskDraft {
+                        title: args.title,
+                        category: Some(args.category),
+                        sub_type: args.sub_type,
+                        system: args.system,
+                        request: args.request,
+                        requester,
+                    },
+                )
                 .await?;
             out.print(&detail, |d| d.task.id.to_string())
         }
@@ -376,7 +398,10 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
     if changes {
         // The CLI's "shutdown": sign what this run appended. The change is committed either
         // way; without a keyring it stays unsigned until the next checkpoint, and we say so.
-        if let Err(e) = api.checkpoint_if_unsigned(caller, CheckpointReason::Shutdown).await {
+        if let Err(e) = api
+            .checkpoint_if_unsigned(caller, CheckpointReason::Shutdown)
+            .await
+        {
             tracing::warn!("no checkpoint signed: {e}");
         }
     }
@@ -384,8 +409,15 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
 }
 
 /// Signs what a fleet command appended (as the task commands do), then passes its result on.
-async fn signed(api: &Api, caller: &Caller, result: Result<Done, ApiError>) -> Result<Done, ApiError> {
-    if let Err(e) = api.checkpoint_if_unsigned(caller, CheckpointReason::Shutdown).await {
+async fn signed(
+    api: &Api,
+    caller: &Caller,
+    result: Result<Done, ApiError>,
+) -> Result<Done, ApiError> {
+    if let Err(e) = api
+        .checkpoint_if_unsigned(caller, CheckpointReason::Shutdown)
+        .await
+    {
         tracing::warn!("no checkpoint signed: {e}");
     }
     result
@@ -420,9 +452,18 @@ struct VerifyJson {
     root: String,
 }
 
-async fn audit(api: &Api, caller: &Caller, out: &Output, command: AuditCommand) -> Result<Done, ApiError> {
+async fn audit(
+    api: &Api,
+    caller: &Caller,
+    out: &Output,
+    command: AuditCommand,
+) -> Result<Done, ApiError> {
     match command {
-        AuditCommand::Verify { checkpoints, key } => {
+        AuditCommand::Verify {
+            checkpoints,
+            key,
+            no_record,
+        } => {
             let mut external = Vec::new();
             for path in checkpoints {
                 let note = std::fs::read_to_string(&path).map_err(ApiError::Io)?;
@@ -435,7 +476,7 @@ async fn audit(api: &Api, caller: &Caller, out: &Output, command: AuditCommand) 
             };
             // Against this console's own key the run is recorded like the console's: a
             // failure blocks rollouts until acknowledged. An auditor's own key is their check.
-            let own_key = options.key.is_none();
+            let record = options.key.is_none() && !no_record;
             let started_at = api.now();
             let show_progress = std::io::stderr().is_terminal() && !out.json;
             let last_shown = std::sync::Mutex::new(std::time::Instant::now());
@@ -449,16 +490,19 @@ async fn audit(api: &Api, caller: &Caller, out: &Output, command: AuditCommand) 
                 }
             };
             let cancel = tokio_util::sync::CancellationToken::new();
-            let report = api
-                .audit_verify_with(options, &cancel, &progress)
-                .await?;
+            let report = api.audit_verify_with(options, &cancel, &progress).await?;
             if show_progress {
                 eprint!("\r\x1b[K");
             }
-            if own_key {
+            // The verdict is printed whatever happens to the record: a log tampered with
+            // badly enough may refuse the append itself.
+            let recorded = if record {
                 api.record_verification(caller, VerifyTrigger::Manual, started_at, &report)
-                    .await?;
-            }
+                    .await
+                    .err()
+            } else {
+                None
+            };
             let failure = report.failure.as_ref();
             let json = VerifyJson {
                 ok: report.ok(),
@@ -481,6 +525,9 @@ async fn audit(api: &Api, caller: &Caller, out: &Output, command: AuditCommand) 
                     j.entries, j.checkpoints_verified, j.verified_through, j.root
                 ),
             })?;
+            if let Some(e) = recorded {
+                eprintln!("warning: the verification could not be recorded in the log: {e}");
+            }
             Ok(if report.ok() {
                 Done::Success
             } else {
@@ -512,7 +559,9 @@ async fn audit(api: &Api, caller: &Caller, out: &Output, command: AuditCommand) 
             Ok(Done::Success)
         }
         AuditCommand::Checkpoint => {
-            let checkpoint = api.audit_checkpoint(caller, CheckpointReason::OnDemand).await?;
+            let checkpoint = api
+                .audit_checkpoint(caller, CheckpointReason::OnDemand)
+                .await?;
             out.print(&checkpoint, |c| c.note.trim_end().to_owned())?;
             Ok(Done::Success)
         }
@@ -582,16 +631,21 @@ async fn audit(api: &Api, caller: &Caller, out: &Output, command: AuditCommand) 
             Ok(Done::Success)
         }
         AuditCommand::Acknowledge { note } => {
-            let status = api.audit_acknowledge(caller, Acknowledgement { note }).await?;
+            let status = api
+                .audit_acknowledge(caller, Acknowledgement { note })
+                .await?;
             out.print(&status, status_text)?;
             Ok(Done::Success)
         }
         AuditCommand::Report { kind } => {
             let file = api
-                .audit_report_export(caller, ReportExport {
-                    kind,
-                    query: AuditQuery::default(),
-                })
+                .audit_report_export(
+                    caller,
+                    ReportExport {
+                        kind,
+                        query: AuditQuery::default(),
+                    },
+                )
                 .await?;
             out.print(&file, |f| f.path.clone())?;
             Ok(Done::Success)

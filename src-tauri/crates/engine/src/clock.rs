@@ -87,7 +87,11 @@ impl ManualClock {
     /// Moves time forward by `by` and wakes whatever waits on it.
     pub fn advance(&self, by: Duration) {
         {
-            let mut now = self.inner.now.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut now = self
+                .inner
+                .now
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             *now += by;
         }
         self.inner.moved.notify_waiters();
@@ -96,7 +100,11 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<FixedOffset> {
-        *self.inner.now.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .inner
+            .now
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn sleep_until(

@@ -112,7 +112,9 @@ impl Runtime {
     pub async fn shutdown(&self, grace: Duration) -> bool {
         self.root.cancel();
         self.tracker.close();
-        tokio::time::timeout(grace, self.tracker.wait()).await.is_ok()
+        tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
     }
 }
 
@@ -139,11 +141,16 @@ mod tests {
         let mut feed = runtime.feed().subscribe();
         let job = runtime
             .jobs()
-            .start(JobKind::SshCheck, "server:a", Concurrency::Many, |ctx| async move {
-                ctx.progress(1, 3, "waiting");
-                ctx.token().cancelled().await;
-                JobState::Cancelled { outcome: None }
-            })
+            .start(
+                JobKind::SshCheck,
+                "server:a",
+                Concurrency::Many,
+                |ctx| async move {
+                    ctx.progress(1, 3, "waiting");
+                    ctx.token().cancelled().await;
+                    JobState::Cancelled { outcome: None }
+                },
+            )
             .unwrap();
         let id = job.ticket.id;
         // started, then the progress report: only then cancel.
@@ -158,7 +165,10 @@ mod tests {
         assert!(runtime.jobs().cancel(id));
         assert_eq!(job.finished().await, JobState::Cancelled { outcome: None });
         assert!(runtime.jobs().running().is_empty());
-        assert!(!runtime.jobs().cancel(id), "a finished job cannot be cancelled");
+        assert!(
+            !runtime.jobs().cancel(id),
+            "a finished job cannot be cancelled"
+        );
     }
 
     #[tokio::test]
@@ -168,10 +178,15 @@ mod tests {
             .map(|i| {
                 runtime
                     .jobs()
-                    .start(JobKind::SshRun, format!("server:{i}"), Concurrency::Many, |ctx| async move {
-                        ctx.token().cancelled().await;
-                        JobState::Cancelled { outcome: None }
-                    })
+                    .start(
+                        JobKind::SshRun,
+                        format!("server:{i}"),
+                        Concurrency::Many,
+                        |ctx| async move {
+                            ctx.token().cancelled().await;
+                            JobState::Cancelled { outcome: None }
+                        },
+                    )
                     .unwrap()
             })
             .collect();
@@ -179,9 +194,12 @@ mod tests {
         for job in jobs {
             assert_eq!(job.finished().await, JobState::Cancelled { outcome: None });
         }
-        let refused = runtime.jobs().start(JobKind::SshRun, "server:x", Concurrency::Many, |_| async {
-            JobState::Cancelled { outcome: None }
-        });
+        let refused =
+            runtime
+                .jobs()
+                .start(JobKind::SshRun, "server:x", Concurrency::Many, |_| async {
+                    JobState::Cancelled { outcome: None }
+                });
         assert_eq!(refused.err(), Some(JobRefused::Stopped));
     }
 
@@ -190,10 +208,15 @@ mod tests {
         let (_, runtime) = manual();
         let first = runtime
             .jobs()
-            .start(JobKind::Verification, "audit:log", Concurrency::OneAtATime, |ctx| async move {
-                ctx.token().cancelled().await;
-                JobState::Cancelled { outcome: None }
-            })
+            .start(
+                JobKind::Verification,
+                "audit:log",
+                Concurrency::OneAtATime,
+                |ctx| async move {
+                    ctx.token().cancelled().await;
+                    JobState::Cancelled { outcome: None }
+                },
+            )
             .unwrap();
         let second = runtime.jobs().start(
             JobKind::Verification,
@@ -214,18 +237,26 @@ mod tests {
         let (clock, runtime) = manual();
         let runs = Arc::new(AtomicU32::new(0));
         let counted = runs.clone();
-        runtime.scheduler().every("tick", Span::minutes(10), Span::minutes(10), move || {
-            let counted = counted.clone();
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-        assert!(runtime.scheduler().run_due().await.is_empty(), "not due yet");
+        runtime
+            .scheduler()
+            .every("tick", Span::minutes(10), Span::minutes(10), move || {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        assert!(
+            runtime.scheduler().run_due().await.is_empty(),
+            "not due yet"
+        );
         clock.advance(Span::minutes(9));
         assert!(runtime.scheduler().run_due().await.is_empty());
         clock.advance(Span::minutes(1));
         assert_eq!(runtime.scheduler().run_due().await, ["tick"]);
-        assert!(runtime.scheduler().run_due().await.is_empty(), "ran already");
+        assert!(
+            runtime.scheduler().run_due().await.is_empty(),
+            "ran already"
+        );
         // A weekend asleep: one run, not 288.
         clock.advance(Span::days(2));
         assert_eq!(runtime.scheduler().run_due().await, ["tick"]);
@@ -240,12 +271,14 @@ mod tests {
     async fn the_driver_wakes_when_the_manual_clock_reaches_a_deadline() {
         let (clock, runtime) = manual();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        runtime.scheduler().every("ping", Span::hours(1), Span::hours(1), move || {
-            let tx = tx.clone();
-            async move {
-                let _sent = tx.send(());
-            }
-        });
+        runtime
+            .scheduler()
+            .every("ping", Span::hours(1), Span::hours(1), move || {
+                let tx = tx.clone();
+                async move {
+                    let _sent = tx.send(());
+                }
+            });
         runtime.drive_deadlines();
         clock.advance(Span::hours(1));
         assert_eq!(rx.recv().await, Some(()));

@@ -48,8 +48,13 @@ impl Scheduler {
     }
 
     /// Runs `action` every `period`, first `first_after` from now.
-    pub fn every<A, F>(&self, name: &'static str, period: Duration, first_after: Duration, action: A)
-    where
+    pub fn every<A, F>(
+        &self,
+        name: &'static str,
+        period: Duration,
+        first_after: Duration,
+        action: A,
+    ) where
         A: Fn() -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
     {

@@ -82,6 +82,52 @@ pub trait SecretStore: Send + Sync {
     fn describe(&self) -> String;
 }
 
+/// A FAKE keyring in process memory, for tests that are not about the keyring (it keeps
+/// nothing past the process and protects nothing). Tests about the keyring use
+/// [`OsKeyring`] on a real Secret Service.
+#[derive(Debug, Default)]
+pub struct MemoryKeyring {
+    secrets: std::sync::Mutex<std::collections::BTreeMap<(String, String), Sensitive<Vec<u8>>>>,
+}
+
+impl MemoryKeyring {
+    fn held(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(String, String), Sensitive<Vec<u8>>>>
+    {
+        self.secrets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl SecretStore for MemoryKeyring {
+    fn get(&self, name: &SecretName) -> Result<Option<Sensitive<Vec<u8>>>, SecretError> {
+        Ok(self
+            .held()
+            .get(&(name.service.clone(), name.account.clone()))
+            .map(|s| Sensitive::new(s.expose().clone())))
+    }
+
+    fn set(&self, name: &SecretName, secret: &Sensitive<Vec<u8>>) -> Result<(), SecretError> {
+        self.held().insert(
+            (name.service.clone(), name.account.clone()),
+            Sensitive::new(secret.expose().clone()),
+        );
+        Ok(())
+    }
+
+    fn delete(&self, name: &SecretName) -> Result<(), SecretError> {
+        self.held()
+            .remove(&(name.service.clone(), name.account.clone()));
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "in-memory keyring (tests only)".to_owned()
+    }
+}
+
 /// The OS keyring through the `keyring` crate: the Secret Service on Linux.
 #[derive(Debug, Default)]
 pub struct OsKeyring;

@@ -139,7 +139,11 @@ pub trait AuditStore: Send + Sync {
     /// Streams the entries `0..total` in index order, in chunks of `batch`, as fast as the
     /// backend can read them (SQLite: two readers on alternate chunks, so row decoding —
     /// which dominates — gets both cores). Dropping the receiver stops the readers.
-    fn audit_scan(&self, total: u64, batch: u64) -> mpsc::Receiver<Result<Vec<StoredEntry>, StoreError>>;
+    fn audit_scan(
+        &self,
+        total: u64,
+        batch: u64,
+    ) -> mpsc::Receiver<Result<Vec<StoredEntry>, StoreError>>;
 
     /// How many stored entries lie at or beyond the size the log records for itself, read
     /// atomically. Always 0 for an honest log: an append moves both in one transaction.

@@ -33,7 +33,9 @@ pub enum StoreError {
     Unsupported(String),
     /// Another writer appended to the audit log during this change; nothing was committed.
     /// Retryable.
-    #[error("another writer appended to the audit log at the same moment; nothing was changed, try again")]
+    #[error(
+        "another writer appended to the audit log at the same moment; nothing was changed, try again"
+    )]
     AuditRace,
     /// A stored value no longer passes validation: the database was edited outside GUARDiA
     /// or by a bug. Reported, never repaired silently.

@@ -27,7 +27,7 @@ mod sqlite_audit;
 mod sqlite_inventory;
 
 pub use audit::{
-    AuditFilter, AuditFor, Change, AuditHead, AuditStore, ExternalCheckpoint, NewVerification,
+    AuditFilter, AuditFor, AuditHead, AuditStore, Change, ExternalCheckpoint, NewVerification,
     StoredCheckpoint, StoredEntry, VerificationRecord,
 };
 

@@ -12,11 +12,11 @@ use guardia_domain::{
 };
 use sqlx::Row;
 use sqlx::migrate::Migrator;
-use tokio::sync::watch;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
+use tokio::sync::watch;
 
 use crate::sqlite_audit::append_in;
 use crate::{AuditFor, AuditHead, PreferenceStore, Store, StoreError, TaskFilter, TaskStore};

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::sqlite::like_pattern;
 use crate::{
-    AuditFilter, AuditHead, Change, AuditStore, ExternalCheckpoint, NewVerification, SqliteStore,
+    AuditFilter, AuditHead, AuditStore, Change, ExternalCheckpoint, NewVerification, SqliteStore,
     StoreError, StoredCheckpoint, StoredEntry, VerificationRecord,
 };
 

@@ -1,6 +1,5 @@
 //! The API as the shell and CLI use it, on a real SQLite file and a pinned clock.
 
-
 use crate::support::who;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -87,14 +86,17 @@ async fn created_task_is_received_with_one_entry_by_the_operator() {
 async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
     let (_dir, api) = api_at(NOW).await;
     let err = api
-        .task_create(&who(), TaskDraft {
-            title: " ".into(),
-            category: None,
-            sub_type: "Not A Slug".into(),
-            system: "x".repeat(81),
-            request: String::new(),
-            requester: "kim".into(),
-        })
+        .task_create(
+            &who(),
+            TaskDraft {
+                title: " ".into(),
+                category: None,
+                sub_type: "Not A Slug".into(),
+                system: "x".repeat(81),
+                request: String::new(),
+                requester: "kim".into(),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
@@ -183,13 +185,13 @@ async fn list_filters_by_status_category_and_text() {
 #[tokio::test]
 async fn language_defaults_to_locale_and_then_sticks() {
     let (_dir, api) = api_at(NOW).await;
-    assert_eq!(api.preferences_get(&who(), ).await.unwrap().lang, Lang::En);
+    assert_eq!(api.preferences_get(&who(),).await.unwrap().lang, Lang::En);
     let saved = api
         .preferences_set(&who(), Preferences { lang: Lang::Ko })
         .await
         .unwrap();
     assert_eq!(saved.lang, Lang::Ko);
-    assert_eq!(api.preferences_get(&who(), ).await.unwrap().lang, Lang::Ko);
+    assert_eq!(api.preferences_get(&who(),).await.unwrap().lang, Lang::Ko);
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! under dbus-run-session) and a real SQLite file — then a search for the planted secrets in
 //! everything the console wrote.
 
-
 use crate::support::who;
 use std::path::Path;
 use std::process::Command;
@@ -125,40 +124,52 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let mut planted = vec![passphrase.clone(), key_body(&enc_key), key_body(&plain_key)];
     planted.extend(password.clone());
 
-    api.credential_set(&who(), CredentialInput {
-        name: "lab-key".into(),
-        kind: CredentialKindView::Key,
-        secret: plain_key.clone(),
-        passphrase: None,
-    })
+    api.credential_set(
+        &who(),
+        CredentialInput {
+            name: "lab-key".into(),
+            kind: CredentialKindView::Key,
+            secret: plain_key.clone(),
+            passphrase: None,
+        },
+    )
     .await
     .unwrap();
     // A key with the wrong passphrase is refused when stored, not at the first rollout.
     let wrong = api
-        .credential_set(&who(), CredentialInput {
-            name: "enc-key".into(),
-            kind: CredentialKindView::Key,
-            secret: enc_key.clone(),
-            passphrase: Some("not it".into()),
-        })
+        .credential_set(
+            &who(),
+            CredentialInput {
+                name: "enc-key".into(),
+                kind: CredentialKindView::Key,
+                secret: enc_key.clone(),
+                passphrase: Some("not it".into()),
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(wrong, ApiError::InvalidRequest(_)), "{wrong}");
-    api.credential_set(&who(), CredentialInput {
-        name: "enc-key".into(),
-        kind: CredentialKindView::Key,
-        secret: enc_key.clone(),
-        passphrase: Some(passphrase.clone()),
-    })
+    api.credential_set(
+        &who(),
+        CredentialInput {
+            name: "enc-key".into(),
+            kind: CredentialKindView::Key,
+            secret: enc_key.clone(),
+            passphrase: Some(passphrase.clone()),
+        },
+    )
     .await
     .unwrap();
     if let Some(pw) = &password {
-        api.credential_set(&who(), CredentialInput {
-            name: "lab-pw".into(),
-            kind: CredentialKindView::Password,
-            secret: pw.clone(),
-            passphrase: None,
-        })
+        api.credential_set(
+            &who(),
+            CredentialInput {
+                name: "lab-pw".into(),
+                kind: CredentialKindView::Password,
+                secret: pw.clone(),
+                passphrase: None,
+            },
+        )
         .await
         .unwrap();
     }
@@ -190,13 +201,16 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         .collect::<Vec<_>>()
         .join("\n");
     let report = api
-        .inventory_import(&who(), InventoryFile {
-            format: InventoryFormat::Csv,
-            text: csv,
-            institution: String::new(),
-            system: String::new(),
-            default_user: String::new(),
-        })
+        .inventory_import(
+            &who(),
+            InventoryFile {
+                format: InventoryFormat::Csv,
+                text: csv,
+                institution: String::new(),
+                system: String::new(),
+                default_user: String::new(),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(report.created, 3);
@@ -235,7 +249,8 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
 
     // Timeout: unknown, never failed or ok.
     let slow = api
-        .ssh_run(&who(), 
+        .ssh_run(
+            &who(),
             RunCommand {
                 timeout_secs: Some(1),
                 ..run("lab-0001", "sleep 30")
@@ -247,27 +262,39 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     assert_eq!(slow.outcome, CommandOutcome::Unknown);
 
     // The ad-hoc check passes every configured step.
-    let check = api.ssh_check(&who(), "lab-0001", &none, &|_, _| {}).await.unwrap();
+    let check = api
+        .ssh_check(&who(), "lab-0001", &none, &|_, _| {})
+        .await
+        .unwrap();
     assert!(check.passed(), "{check:#?}");
 
     // Unknown host key: refused and audited; trusted only with the presented fingerprint.
     api.host_key_forget(&who(), "lab-0001").await.unwrap();
-    let r = api.ssh_run(&who(), run("lab-0001", "true"), &none).await.unwrap();
+    let r = api
+        .ssh_run(&who(), run("lab-0001", "true"), &none)
+        .await
+        .unwrap();
     assert_eq!(r.outcome, CommandOutcome::Failed);
     assert!(r.error.unwrap().contains("not trusted"));
     let presented = api.host_key_fetch("lab-0001").await.unwrap();
     let mismatch = api
-        .host_key_trust(&who(), TrustHostKey {
-            server: "lab-0001".into(),
-            fingerprint: "SHA256:forged".into(),
-        })
+        .host_key_trust(
+            &who(),
+            TrustHostKey {
+                server: "lab-0001".into(),
+                fingerprint: "SHA256:forged".into(),
+            },
+        )
         .await
         .unwrap_err();
     assert!(matches!(mismatch, ApiError::FingerprintMismatch { .. }));
-    api.host_key_trust(&who(), TrustHostKey {
-        server: "lab-0001".into(),
-        fingerprint: presented.fingerprint,
-    })
+    api.host_key_trust(
+        &who(),
+        TrustHostKey {
+            server: "lab-0001".into(),
+            fingerprint: presented.fingerprint,
+        },
+    )
     .await
     .unwrap();
     assert_eq!(
@@ -283,7 +310,8 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let bundle_pass = unique("planted-bundle-passphrase");
     planted.push(bundle_pass.clone());
     let (sealed, _) = api
-        .bundle_export_with(&who(), 
+        .bundle_export_with(
+            &who(),
             Sensitive::new(bundle_pass.clone()),
             KdfCost {
                 memory_kib: 8 * 1024,
@@ -302,7 +330,11 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let other = tempfile::tempdir().unwrap();
     let api2 = api_in(other.path()).await;
     let wrong = api2
-        .bundle_import(&who(), sealed.clone(), Sensitive::new("wrong passphrase!".into()))
+        .bundle_import(
+            &who(),
+            sealed.clone(),
+            Sensitive::new("wrong passphrase!".into()),
+        )
         .await;
     assert!(matches!(wrong, Err(ApiError::Bundle(_))));
     let mut flipped = sealed.clone();
@@ -326,7 +358,11 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         .unwrap();
     assert_eq!((imported.servers, imported.host_keys), (3, 3));
     let r = api2
-        .ssh_run(&who(), run("lab-0002", "echo from the second console"), &none)
+        .ssh_run(
+            &who(),
+            run("lab-0002", "echo from the second console"),
+            &none,
+        )
         .await
         .unwrap();
     assert_eq!(r.outcome, CommandOutcome::Ok, "{:?}", r.error);

@@ -34,3 +34,23 @@ pub async fn api_with(
         .unwrap(),
     )
 }
+
+/// The integrity panel once a checkpoint exists, woken by the feed (a checkpoint is itself
+/// a change), within ten seconds.
+pub async fn signed_status(
+    api: &Api,
+    feed: &mut tokio::sync::broadcast::Receiver<guardia_ipc::FeedEvent>,
+) -> guardia_ipc::AuditStatus {
+    let wait = async {
+        loop {
+            let status = api.audit_status().await.unwrap();
+            if status.last_checkpoint.is_some() {
+                return status;
+            }
+            feed.recv().await.unwrap();
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .expect("a checkpoint was signed")
+}

@@ -3,7 +3,6 @@
 //! SQLite file, real OS keyring under `dbus-run-session`), then edited the way someone with
 //! write access to the file would, then checked by the real binary.
 
-
 use crate::who;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -175,7 +174,12 @@ async fn an_untouched_log_verifies_and_exits_0() {
     // Text output names the outcome too.
     let text = guardia(dir.path(), &["audit", "verify"]);
     assert_eq!(text.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&text.stdout).starts_with("intact: 204 entries"));
+    // (The first run recorded itself: one entry more.)
+    assert!(
+        String::from_utf8_lossy(&text.stdout).starts_with("intact: 205 entries"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
 
     // An inclusion proof for a third party: against the newest checkpoint covering it.
     let file = dir.path().join("proof.json");
@@ -304,9 +308,12 @@ async fn entries_added_past_the_recorded_end_are_found() {
 /// Exports the newest checkpoint the way an operator does, and returns the file.
 async fn exported_checkpoint(api: &Api) -> PathBuf {
     let file = api
-        .audit_checkpoint_export(&who(), CheckpointExport {
-            format: CheckpointFormat::Text,
-        })
+        .audit_checkpoint_export(
+            &who(),
+            CheckpointExport {
+                format: CheckpointFormat::Text,
+            },
+        )
         .await
         .unwrap();
     let kept = tempfile::NamedTempFile::new().unwrap().into_temp_path();
@@ -333,7 +340,7 @@ async fn a_truncated_tail_is_found_given_an_external_checkpoint() {
 
     // On its own the database cannot show what is missing (that is why checkpoints leave
     // the machine)...
-    let (exit, alone) = verify(dir.path(), &[]);
+    let (exit, alone) = verify(dir.path(), &["--no-record"]);
     assert_eq!(exit, 0, "{alone}");
     assert_eq!(alone["entries"], 160);
     // ...the checkpoint kept outside does.
@@ -379,7 +386,7 @@ async fn an_older_copy_of_the_database_is_found_given_a_newer_checkpoint() {
     }
     std::fs::rename(&backup, dir.path().join("guardia.db")).unwrap();
 
-    let (exit, alone) = verify(dir.path(), &[]);
+    let (exit, alone) = verify(dir.path(), &["--no-record"]);
     assert_eq!(exit, 0, "the old copy is consistent with itself: {alone}");
     let kept = kept.display().to_string();
     assert_tampered(
@@ -457,6 +464,98 @@ async fn forged_and_wrongly_keyed_checkpoints_are_refused() {
     assert_eq!(json["problem_code"], "bad_checkpoint", "{json}");
 }
 
+/// What a careful attacker leaves after rewriting history: an edited entry, the bookkeeping
+/// recomputed, every checkpoint re-signed with a key of their own, and that key recorded as
+/// the log's. Under this console's own key (the keyring's) the checkpoints do not verify:
+/// a failed verification, recorded, that blocks rollouts — for the CLI and the console alike
+/// — rather than a mere keyring complaint that skips verification.
+#[tokio::test]
+async fn a_log_re_signed_under_another_key_fails_is_recorded_and_blocks_rollouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = written_log(dir.path()).await;
+    let origin = api.audit_origin().to_owned();
+    drop(api);
+    let mut conn = raw(dir.path()).await;
+    let edited = String::from_utf8(entry_bytes(&mut conn, 30).await)
+        .unwrap()
+        .replace("kim.requester", "lee.attacker");
+    sqlx::query("UPDATE audit_entries SET entry = ?1 WHERE idx = 30")
+        .bind(edited.into_bytes())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    recompute_bookkeeping(&mut conn).await;
+    let attacker = AuditSigningKey::generate(&origin).unwrap();
+    let leaves: Vec<Vec<u8>> = sqlx::query_scalar("SELECT leaf FROM audit_entries ORDER BY idx")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let sizes: Vec<i64> = sqlx::query_scalar("SELECT size FROM audit_checkpoints")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for size in sizes {
+        let mut frontier = Frontier::new();
+        for leaf in &leaves[..size as usize] {
+            frontier.append(leaf.as_slice().try_into().unwrap());
+        }
+        let note = attacker.sign(&Checkpoint {
+            origin: origin.clone(),
+            size: size as u64,
+            root: frontier.root(),
+        });
+        sqlx::query("UPDATE audit_checkpoints SET note = ?1 WHERE size = ?2")
+            .bind(note)
+            .bind(size)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE audit_meta SET value = ?1 WHERE key = 'verifier_key'")
+        .bind(attacker.verifier().to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    // The attacker's own key would call this log intact; ours does not.
+    let own = dir.path().join("attacker.key");
+    std::fs::write(&own, attacker.verifier().to_string()).unwrap();
+    let (exit, json) = verify(dir.path(), &["--key", own.to_str().unwrap()]);
+    assert_eq!(
+        exit, 0,
+        "under the attacker's key the rewrite is consistent: {json}"
+    );
+
+    let (exit, json) = verify(dir.path(), &[]);
+    assert_eq!(exit, 1, "{json}");
+    assert_eq!(json["ok"], false, "{json}");
+    assert_eq!(json["problem_code"], "bad_checkpoint", "{json}");
+
+    // Recorded and blocking, as the CLI reports it …
+    let status = guardia(dir.path(), &["--json", "audit", "status"]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["rollouts_blocked"], true, "{status}");
+    assert_eq!(status["last_verification"]["ok"], false, "{status}");
+    assert_eq!(
+        status["last_verification"]["problem_code"], "bad_checkpoint",
+        "{status}"
+    );
+    // … and as the console's API sees it.
+    let api = Api::open(DataDir::create(dir.path()).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        api.ensure_rollouts_allowed().await,
+        Err(guardia_api::ApiError::IntegrityBlocked { .. })
+    ));
+    let panel = api.audit_status().await.unwrap();
+    assert!(panel.rollouts_blocked);
+    assert!(
+        panel.key_problem.is_some(),
+        "the key problem is still shown"
+    );
+}
+
 /// The signing key lives in the keyring and nowhere else: not in the database file, its WAL,
 /// the exports, the audit entries or the logs (at trace level). Nor does a secret typed into
 /// a task's request reach the audit entries.
@@ -489,10 +588,13 @@ async fn no_secret_reaches_the_database_exports_entries_or_logs() {
         guardia_ipc::ReportKind::ActivityCsv,
         guardia_ipc::ReportKind::IntegrityHtml,
     ] {
-        api.audit_report_export(&who(), guardia_ipc::ReportExport {
-            kind,
-            query: guardia_ipc::AuditQuery::default(),
-        })
+        api.audit_report_export(
+            &who(),
+            guardia_ipc::ReportExport {
+                kind,
+                query: guardia_ipc::AuditQuery::default(),
+            },
+        )
         .await
         .unwrap();
     }

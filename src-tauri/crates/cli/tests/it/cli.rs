@@ -1,6 +1,5 @@
 //! The `guardia` binary as a script would use it: real process, real database file.
 
-
 use std::path::Path;
 use std::process::{Command, Output};
 

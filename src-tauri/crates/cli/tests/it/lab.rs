@@ -1,6 +1,5 @@
 //! `guardia lab up/fault/down` as an operator runs them: real sshd, real processes.
 
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;

@@ -9,5 +9,7 @@ mod lab;
 
 /// The person the tests that drive the API directly act as.
 pub fn who() -> guardia_api::Caller {
-    guardia_api::Caller::with_every_role(guardia_domain::PersonName::parse("test.operator").unwrap())
+    guardia_api::Caller::with_every_role(
+        guardia_domain::PersonName::parse("test.operator").unwrap(),
+    )
 }
