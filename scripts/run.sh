@@ -37,7 +37,51 @@ if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
   # session brings its own keyring instead.
   export GUARDIA_KEYRING_HOME="${GUARDIA_KEYRING_HOME:-$HOME/.local/share/guardia-keyring}"
   echo "[run] no desktop session: using the keyring in $GUARDIA_KEYRING_HOME"
-  dbus-run-session -- scripts/lib/keyring-session.sh "${console[@]}"
+  echo "[run] the CLI reaches this keyring only inside the same session; see README, 'The CLI beside a headless console'."
+  launcher=(dbus-run-session -- scripts/lib/keyring-session.sh "${console[@]}")
 else
-  "${console[@]}"
+  launcher=("${console[@]}")
 fi
+
+# However run.sh is stopped — Ctrl+C, SIGTERM from a service manager or `timeout`, a
+# closed terminal — everything it started stops with it: the console first (it records
+# its stop and signs the log while the keyring is still there), then the rest of its
+# process group — demo-console.sh takes the lab's sshd down, the session bus and keyring
+# end — and only then the virtual display.
+setsid "${launcher[@]}" &
+child=$!
+group_alive() { kill -0 -- "-$child" 2>/dev/null; }
+wait_group_gone() { # seconds
+  local tries=$(($1 * 10))
+  while group_alive && [ "$tries" -gt 0 ]; do sleep 0.1; tries=$((tries - 1)); done
+  ! group_alive
+}
+stopped=""
+stop_all() {
+  trap '' TERM INT HUP
+  stopped=yes
+  echo "[run] stopping the console and what it started…" >&2
+  pkill -TERM -g "$child" -f 'guardia-console' 2>/dev/null || true
+  local tries=100
+  while pgrep -g "$child" -f 'guardia-console' >/dev/null && [ "$tries" -gt 0 ]; do
+    sleep 0.1
+    tries=$((tries - 1))
+  done
+  kill -TERM -- "-$child" 2>/dev/null || true
+  if ! wait_group_gone 20; then
+    echo "[run] some processes did not stop within 20 s; killing them:" >&2
+    ps -o pid=,args= -g "$child" >&2 || true
+    kill -KILL -- "-$child" 2>/dev/null || true
+  fi
+}
+trap stop_all TERM INT HUP
+status=0
+wait "$child" || status=$?
+# `wait` returns early when a trapped signal arrives; wait for the whole group to finish.
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child" || status=$?
+done
+wait_group_gone 20 || kill -KILL -- "-$child" 2>/dev/null || true
+# Stopped on request: say so the conventional way (128 + SIGTERM), whatever the parts said.
+[ -n "$stopped" ] && exit 143
+exit "$status"

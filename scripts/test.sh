@@ -34,7 +34,7 @@ mkdir -p target/e2e-shots
 # dbus-daemon chatter is filtered; the exit status is cargo's, not grep's.
 set +e
 xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- scripts/lib/keyring-session.sh \
-  cargo test --release --all-targets 2>&1 \
+  cargo test --release --all-targets --no-fail-fast 2>&1 \
   | grep --line-buffered -v -e '^dbus-daemon\[' -e 'SpiRegistry daemon is running'
 status=${PIPESTATUS[0]}
 set -e
@@ -42,5 +42,8 @@ if [ "$status" -ne 0 ]; then
   echo "[test] FAILED (exit $status)"
   exit "$status"
 fi
+
+step "run.sh stops everything it started when sent SIGTERM"
+scripts/tests/run-stops-everything.sh
 
 step "all passed; screenshots in target/e2e-shots/"

@@ -23,10 +23,18 @@ eval "$(printf %s "${GUARDIA_KEYRING_PASSWORD:-guardia}" \
   | XDG_RUNTIME_DIR="$keyring_home/runtime" XDG_DATA_HOME="$keyring_home/data" \
     gnome-keyring-daemon --unlock --components=secrets --daemonize 2>/dev/null)"
 export GNOME_KEYRING_CONTROL
+# A kept keyring also says where its session bus is, so `guardia` from another shell can
+# use the same keyring while the console runs (README: "The CLI beside a headless console").
+bus_file=""
+if [ "$temporary" = false ] && [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
+  bus_file="$keyring_home/session-bus"
+  (umask 077 && printf '%s\n' "$DBUS_SESSION_BUS_ADDRESS" >"$bus_file")
+fi
 set +e
 "$@"
 status=$?
 set -e
+[ -n "$bus_file" ] && rm -f "$bus_file"
 # The daemon leaves with the D-Bus session that dbus-run-session ends after us.
 if [ -n "${GNOME_KEYRING_PID:-}" ] && [ "$GNOME_KEYRING_PID" -gt 1 ]; then
   kill "$GNOME_KEYRING_PID" 2>/dev/null || true

@@ -92,6 +92,17 @@ async fn forward_feed(api: Arc<Api>, app: tauri::AppHandle) {
     }
 }
 
+/// A service manager (or `run.sh`, or `timeout`) stops the console with SIGTERM: leave the
+/// way closing the window does, so the stop is recorded and the log signed. The handler is
+/// installed before the window is built, so a TERM during start-up is not lost either.
+#[cfg(unix)]
+async fn exit_on_sigterm(mut term: tokio::signal::unix::Signal, app: tauri::AppHandle) {
+    if term.recv().await.is_some() {
+        tracing::info!("SIGTERM: closing the console");
+        app.exit(0);
+    }
+}
+
 /// Runs the console until its window closes.
 pub fn main() -> ExitCode {
     let args = match ConsoleArgs::try_parse() {
@@ -107,6 +118,12 @@ pub fn main() -> ExitCode {
     }
     let for_exit = opened.as_ref().ok().cloned();
     let for_feed = for_exit.clone();
+    #[cfg(unix)]
+    let sigterm = tauri::async_runtime::block_on(async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .inspect_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM"))
+            .ok()
+    });
 
     let app = tauri::Builder::default()
         .manage(Console { opened })
@@ -119,6 +136,13 @@ pub fn main() -> ExitCode {
                     .api
                     .runtime()
                     .spawn("window-feed", forward_feed(api, handle));
+                #[cfg(unix)]
+                if let Some(term) = sigterm {
+                    opened
+                        .api
+                        .runtime()
+                        .spawn("sigterm", exit_on_sigterm(term, app.handle().clone()));
+                }
             }
             Ok(())
         })

@@ -2,8 +2,6 @@
 //! a checkpoint exported as a QR code, and what an operator sees after someone edited the
 //! log behind the console's back.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the report
-
 use guardia_e2e::{Driver, cli};
 use sqlx::Connection;
 

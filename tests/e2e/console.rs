@@ -1,7 +1,5 @@
 //! The console window, driven like an operator would: through the real app, under Xvfb.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the report
-
 use guardia_e2e::{Driver, cli};
 
 /// Register a task through the form, see it in the list and its timeline, restart the app,

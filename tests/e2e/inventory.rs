@@ -2,14 +2,12 @@
 //! search, an ad-hoc check, a changed host key refused then re-approved after comparing the
 //! fingerprint, a credential stored without ever coming back, and a refused import.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the report
-
 use std::path::{Path, PathBuf};
 
 use guardia_e2e::{Driver, cli};
 
 /// Stops the lab even when an assertion fails.
-struct Lab(PathBuf, PathBuf);
+pub(crate) struct Lab(pub PathBuf, PathBuf);
 impl Drop for Lab {
     fn drop(&mut self) {
         cli(
@@ -20,14 +18,20 @@ impl Drop for Lab {
 }
 
 fn lab_up(data: &Path) -> Lab {
+    lab_with(data, 4)
+}
+
+/// A lab of `sites` sites under `data`, adopted by the console's database there.
+pub(crate) fn lab_with(data: &Path, sites: u32) -> Lab {
     let root = data.join("lab");
+    let sites = sites.to_string();
     cli(
         data,
         &[
             "lab",
             "up",
             "--sites",
-            "4",
+            &sites,
             "--root",
             root.to_str().unwrap(),
         ],

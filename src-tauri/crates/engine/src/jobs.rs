@@ -13,9 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use guardia_ipc::{FeedEvent, JobId, JobKind, JobState, JobTicket, JobUpdate};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-
-use crate::Feed;
+use crate::{Feed, Spawner};
 
 /// Whether jobs of one kind may run side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +43,7 @@ struct Inner {
     running: Mutex<BTreeMap<JobId, Running>>,
     feed: Feed,
     root: CancellationToken,
-    tracker: TaskTracker,
+    spawner: Spawner,
 }
 
 struct Running {
@@ -129,14 +127,14 @@ fn lost() -> JobState {
 }
 
 impl Jobs {
-    pub(crate) fn new(feed: Feed, root: CancellationToken, tracker: TaskTracker) -> Self {
+    pub(crate) fn new(feed: Feed, root: CancellationToken, spawner: Spawner) -> Self {
         Self {
             inner: Arc::new(Inner {
                 next: AtomicU64::new(1),
                 running: Mutex::new(BTreeMap::new()),
                 feed,
                 root,
-                tracker,
+                spawner,
             }),
         }
     }
@@ -202,7 +200,7 @@ impl Jobs {
         let work = work(context);
         let (end_tx, end) = watch::channel(None);
         let inner = self.inner.clone();
-        self.inner.tracker.spawn(async move {
+        self.inner.spawner.spawn(async move {
             let state = work.await;
             inner.table().remove(&id);
             let update = JobUpdate {

@@ -41,6 +41,9 @@ use tokio_util::task::TaskTracker;
 /// The runtime of one console (or CLI) process.
 #[derive(Clone)]
 pub struct Runtime {
+    /// Where background work runs: the tokio runtime the `Runtime` was made on, so work can
+    /// be started from any thread (a GUI event loop's callbacks have no tokio context).
+    spawner: Spawner,
     root: CancellationToken,
     clock: Arc<dyn Clock>,
     feed: Feed,
@@ -50,12 +53,18 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A runtime on the current tokio runtime (call it from async code).
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         let root = CancellationToken::new();
         let tracker = TaskTracker::new();
         let feed = Feed::default();
+        let spawner = Spawner {
+            handle: tokio::runtime::Handle::try_current().ok(),
+            tracker: tracker.clone(),
+        };
         Self {
-            jobs: Jobs::new(feed.clone(), root.clone(), tracker.clone()),
+            jobs: Jobs::new(feed.clone(), root.clone(), spawner.clone()),
+            spawner,
             scheduler: Scheduler::new(clock.clone()),
             root,
             clock,
@@ -91,7 +100,7 @@ impl Runtime {
         F: Future<Output = ()> + Send + 'static,
     {
         let stop = self.root.clone();
-        self.tracker.spawn(async move {
+        self.spawner.spawn(async move {
             tokio::select! {
                 () = stop.cancelled() => tracing::debug!(task = name, "stopped"),
                 () = work => tracing::debug!(task = name, "ended"),
@@ -104,7 +113,7 @@ impl Runtime {
     pub fn drive_deadlines(&self) {
         let scheduler = self.scheduler.clone();
         let stop = self.root.clone();
-        self.tracker.spawn(scheduler.drive(stop));
+        self.spawner.spawn(scheduler.drive(stop));
     }
 
     /// Cancels the root and waits (at most `grace`) for every job and task to end. Returns
@@ -115,6 +124,27 @@ impl Runtime {
         tokio::time::timeout(grace, self.tracker.wait())
             .await
             .is_ok()
+    }
+}
+
+/// Spawns tracked work on the runtime the engine was made on.
+#[derive(Clone)]
+pub(crate) struct Spawner {
+    handle: Option<tokio::runtime::Handle>,
+    tracker: TaskTracker,
+}
+
+impl Spawner {
+    pub(crate) fn spawn<F>(&self, work: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let work = self.tracker.track_future(work);
+        // Dropping the JoinHandle detaches the task; the tracker still waits for it.
+        drop(match &self.handle {
+            Some(handle) => handle.spawn(work),
+            None => tokio::spawn(work),
+        });
     }
 }
 
@@ -230,6 +260,23 @@ mod tests {
         );
         runtime.jobs().cancel(first.ticket.id);
         first.finished().await;
+    }
+
+    /// Regression: the shell starts work from the GUI's setup callback, which has no tokio
+    /// context; that panicked ("there is no reactor running").
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_can_be_started_from_a_thread_without_a_tokio_context() {
+        let (_, runtime) = manual();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let from_gui = runtime.clone();
+        std::thread::spawn(move || {
+            from_gui.spawn("from-gui", async move {
+                let _sent = tx.send(());
+            });
+        })
+        .join()
+        .unwrap();
+        assert_eq!(rx.await, Ok(()));
     }
 
     #[tokio::test]

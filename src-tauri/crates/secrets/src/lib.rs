@@ -87,14 +87,14 @@ pub trait SecretStore: Send + Sync {
 /// [`OsKeyring`] on a real Secret Service.
 #[derive(Debug, Default)]
 pub struct MemoryKeyring {
-    secrets: std::sync::Mutex<std::collections::BTreeMap<(String, String), Sensitive<Vec<u8>>>>,
+    secrets: std::sync::Mutex<Held>,
 }
 
+/// (service, account) → secret.
+type Held = std::collections::BTreeMap<(String, String), Sensitive<Vec<u8>>>;
+
 impl MemoryKeyring {
-    fn held(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(String, String), Sensitive<Vec<u8>>>>
-    {
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
         self.secrets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -39,7 +39,17 @@ story_on_sqlite!(
     audit_indexes_are_contiguous_and_the_tree_is_kept,
     inventory_imports_upsert_and_moving_a_server_drops_its_pin,
     credentials_are_references_with_their_kind,
+    the_ledger_keeps_its_identity_checkpoints_and_verifications,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_append_at_once_and_the_log_stays_gap_free() {
+    let (dir, one) = fresh().await;
+    let two = SqliteStore::open(&dir.path().join("guardia.db"))
+        .await
+        .unwrap();
+    story::two_handles_append_at_once_and_the_log_stays_gap_free(&one, &two).await;
+}
 
 async fn raw_connection(dir: &TempDir) -> sqlx::SqlitePool {
     let url = format!("sqlite://{}", dir.path().join("guardia.db").display());
