@@ -10,10 +10,10 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::{Feed, Spawner};
 use guardia_ipc::{FeedEvent, JobId, JobKind, JobState, JobTicket, JobUpdate};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use crate::{Feed, Spawner};
 
 /// Whether jobs of one kind may run side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
