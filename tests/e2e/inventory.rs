@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 
 use guardia_e2e::{Driver, cli};
 
+/// One lab at a time in this test binary: the lab's login key is stored in the OS keyring as
+/// the credential `lab-key`, and keyring names are not yet per database, so a second lab
+/// running at once would replace the first one's key (see the issue note).
+pub(crate) static ONE_LAB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Stops the lab even when an assertion fails.
 pub(crate) struct Lab(pub PathBuf, PathBuf);
 impl Drop for Lab {
@@ -41,6 +46,7 @@ pub(crate) fn lab_with(data: &Path, sites: u32) -> Lab {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inventory_screen_checks_servers_pins_keys_and_keeps_secrets_inward() {
+    let _one_lab = ONE_LAB.lock().await;
     let data = tempfile::tempdir().unwrap();
     let lab = lab_up(data.path());
 

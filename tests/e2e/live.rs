@@ -51,6 +51,47 @@ async fn a_task_created_by_another_process_appears_without_a_click() {
     assert_eq!(ui.all("[data-test=task-row]").await.len(), 3);
     ui.screenshot("live-task-from-cli").await;
 
+    // The same process: a task registered in this window. The form refreshes the list by
+    // itself; what is timed is the feed's push of the commit (`data-feed-count`).
+    let count = |text: Option<String>| text.and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+    let before = count(
+        ui.find("[data-test=live]")
+            .await
+            .attr("data-feed-count")
+            .await
+            .unwrap(),
+    );
+    ui.click("[data-test=new-task]").await;
+    ui.type_into("[data-test=field-title]", "창에서 등록한 작업")
+        .await;
+    ui.click("[data-test=field-category] option[value=INSPECTION]")
+        .await;
+    ui.type_into("[data-test=field-system]", "hr-portal").await;
+    let submitted = Instant::now();
+    ui.click("[data-test=submit-task]").await;
+    loop {
+        let now = count(
+            ui.find("[data-test=live]")
+                .await
+                .attr("data-feed-count")
+                .await
+                .unwrap(),
+        );
+        if now > before {
+            break;
+        }
+        assert!(
+            submitted.elapsed() < guardia_e2e::PATIENCE,
+            "the window's own commit never came back on the feed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let same_process = submitted.elapsed();
+    eprintln!(
+        "LIVE same process (submit click → pushed change): {} ms (includes the click and the IPC round trip)",
+        same_process.as_millis()
+    );
+
     ui.click("[data-test=nav-audit]").await;
     ui.wait_for_text_containing("[data-test=keys]", "V verify")
         .await;
@@ -78,6 +119,7 @@ async fn a_task_created_by_another_process_appears_without_a_click() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_check_of_a_slow_site_is_cancelled_from_the_window_and_says_cancelled() {
+    let _one_lab = crate::inventory::ONE_LAB.lock().await;
     let data = tempfile::tempdir().unwrap();
     let lab = lab_with(data.path(), 2);
     // The site's health endpoint (and its commands) now answer after 3 s.

@@ -45,6 +45,19 @@ pub fn AuditPage() -> impl IntoView {
         async { ipc::call::<AuditStatusGet>(()).await }
     });
     let exported = RwSignal::new(None::<(CheckpointFormat, ExportedFile)>);
+    // What to show changes only when the kind of answer changes; the latest good status
+    // feeds the mounted panel.
+    let phase = Memo::new(move |_| match status.get() {
+        None => Phase::Loading,
+        Some(Err(_)) => Phase::Failed,
+        Some(Ok(_)) => Phase::Shown,
+    });
+    let latest = Memo::new(
+        move |previous: Option<&Option<AuditStatus>>| match status.get() {
+            Some(Ok(current)) => Some(current),
+            _ => previous.cloned().flatten(),
+        },
+    );
 
     let list_reload = RwSignal::new(0u32);
 
@@ -91,19 +104,27 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <section class="audit" data-test="page-audit">
             <h1>{move || ui.t(Key::AuditTitle)}</h1>
-            {move || match status.get() {
-                None => view! { <p class="muted">{ui.t(Key::Loading)}</p> }.into_any(),
-                Some(Err(error)) => view! {
-                    <ErrorPanel
-                        title=Signal::derive(move || ui.t(Key::Integrity).to_owned())
-                        error=error
-                        retry=Callback::new(move |()| status.refetch())
-                    />
+            // The panel stays mounted while the status refetches (every pushed change): its
+            // actions, and whatever is typed into it, must survive a refresh.
+            {move || match phase.get() {
+                Phase::Loading => view! { <p class="muted">{ui.t(Key::Loading)}</p> }.into_any(),
+                Phase::Failed => {
+                    let error = match status.get_untracked() {
+                        Some(Err(error)) => error,
+                        _ => guardia_ipc::IpcError::new(guardia_ipc::ErrorCode::Internal, "?"),
+                    };
+                    view! {
+                        <ErrorPanel
+                            title=Signal::derive(move || ui.t(Key::Integrity).to_owned())
+                            error=error
+                            retry=Callback::new(move |()| status.refetch())
+                        />
+                    }
+                    .into_any()
                 }
-                .into_any(),
-                Some(Ok(current)) => view! {
+                Phase::Shown => view! {
                     <IntegrityPanel
-                        status=current
+                        status=Signal::derive(move || latest.get().unwrap_or_default())
                         on_verify=Callback::new(move |()| start_verify())
                         on_changed=Callback::new(move |()| refresh_all())
                         exported=exported
@@ -116,6 +137,13 @@ pub fn AuditPage() -> impl IntoView {
             <p class="muted hint">{move || ui.t(Key::AuditHint)}</p>
         </section>
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Loading,
+    Failed,
+    Shown,
 }
 
 fn state_of(status: &AuditStatus) -> (&'static str, Key) {
@@ -132,41 +160,37 @@ fn state_of(status: &AuditStatus) -> (&'static str, Key) {
 
 #[component]
 fn IntegrityPanel(
-    status: AuditStatus,
+    status: Signal<AuditStatus>,
     on_verify: Callback<()>,
     on_changed: Callback<()>,
     exported: RwSignal<Option<(CheckpointFormat, ExportedFile)>>,
 ) -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let (state, state_key) = state_of(&status);
-    let progress = status.progress;
     let live = expect_context::<Live>();
+    let state = Memo::new(move |_| status.with(state_of));
     // While running: the pushed progress of the verification job. Afterwards the last
     // run's count: a failed run stops at the first bad entry, so its bar stays short (and
     // red) against the whole log.
-    let settled = match &status.last_verification {
-        Some(v) if v.ok => (v.entries, v.entries),
-        Some(v) => (v.first_bad.unwrap_or(v.entries), status.entries),
-        None => (0, status.entries),
-    };
     let counts = Memo::new(move |_| {
-        match live
+        let pushed = live
             .running(JobKind::Verification)
             .as_ref()
-            .and_then(crate::live::progress_of)
-        {
-            Some((done, total, _)) => (done, total),
-            None if progress.running => (progress.done, progress.total),
-            None => settled,
-        }
+            .and_then(crate::live::progress_of);
+        status.with(|status| match (pushed, &status.last_verification) {
+            (Some((done, total, _)), _) => (done, total),
+            (None, _) if status.progress.running => (status.progress.done, status.progress.total),
+            (None, Some(v)) if v.ok => (v.entries, v.entries),
+            (None, Some(v)) => (v.first_bad.unwrap_or(v.entries), status.entries),
+            (None, None) => (0, status.entries),
+        })
     });
     let running_job = move || live.running(JobKind::Verification).map(|j| j.id);
+    let running = move || status.with(|s| s.progress.running) || running_job().is_some();
     let cancel = Action::new_local(|id: &JobId| {
         let id = *id;
         async move { ipc::call::<JobCancel>(JobRef { id }).await }
     });
-    let last_verification = status.last_verification.clone();
-    let last_checkpoint = status.last_checkpoint.clone();
+    let blocked = Memo::new(move |_| status.with(|s| s.rollouts_blocked));
 
     let sign = Action::new_local(|(): &()| async { ipc::call::<AuditCheckpoint>(()).await });
     Effect::new(move |_| match sign.value().get() {
@@ -213,20 +237,22 @@ fn IntegrityPanel(
         None => {}
     });
 
-    let blocked = status.rollouts_blocked;
-    let key_problem = status.key_problem.clone();
     view! {
-        <div class=format!("integrity-panel state-{state}") data-test="integrity-panel">
+        <div class=move || format!("integrity-panel state-{}", state.get().0) data-test="integrity-panel">
             <div class="integrity-head">
                 <h2>{move || ui.t(Key::Integrity)}</h2>
-                <span class=format!("badge integrity-{state}") data-test="integrity-state" data-state=state>
-                    {move || ui.t(state_key)}
+                <span
+                    class=move || format!("badge integrity-{}", state.get().0)
+                    data-test="integrity-state"
+                    data-state=move || state.get().0
+                >
+                    {move || ui.t(state.get().1)}
                 </span>
                 <div class="spacer"></div>
                 <button
                     class="primary"
                     data-test="verify-now"
-                    disabled=move || progress.running || running_job().is_some()
+                    disabled=running
                     on:click=move |_| on_verify.run(())
                 >
                     {move || ui.t(Key::VerifyNow)}
@@ -240,7 +266,7 @@ fn IntegrityPanel(
             </div>
             <div
                 class="verify-progress"
-                class:failed=state.starts_with("failed")
+                class:failed=move || state.get().0.starts_with("failed")
                 data-test="verify-progress"
                 data-done=move || counts.get().0
                 data-total=move || counts.get().1
@@ -253,45 +279,53 @@ fn IntegrityPanel(
                     format!("{done} / {total} ({percent}%)")
                 }}</span>
             </div>
-            {blocked.then(|| view! {
+            {move || blocked.get().then(|| view! {
                 <AcknowledgeBox on_changed=on_changed />
             })}
-            <dl class="facts">
-                <dt>{move || ui.t(Key::Entries)}</dt>
-                <dd data-test="audit-entries">{status.entries}</dd>
-                <dt>{move || ui.t(Key::LastVerification)}</dt>
-                <dd
-                    data-test="last-verification"
-                    data-trigger=last_verification.as_ref().map(|v| v.trigger.clone()).unwrap_or_default()
-                >{
-                    let v = last_verification.clone();
-                    move || match &v {
-                        None => ui.t(Key::Never).to_owned(),
-                        Some(v) if v.ok => format!("{} · {}{}", local_time(v.finished_at), v.entries, ui.t(Key::EntriesVerified)),
-                        Some(v) => format!(
-                            "{} · {} {} — {}",
-                            local_time(v.finished_at),
-                            ui.t(Key::FirstBad),
-                            v.first_bad.map_or("?".to_owned(), |b| b.to_string()),
-                            v.problem.clone().unwrap_or_default()
-                        ),
-                    }
-                }{status.verification_due.then(|| view! { <span class="muted">" · "{move || ui.t(Key::DailyDue)}</span> })}</dd>
-                <dt>{move || ui.t(Key::LastCheckpoint)}</dt>
-                <dd data-test="last-checkpoint">{
-                    let c = last_checkpoint.clone();
-                    move || match &c {
-                        None => ui.t(Key::Never).to_owned(),
-                        Some(c) => format!("#{} · {} · {}", c.size, local_time(c.created_at), c.reason),
-                    }
-                }</dd>
-                <dt>{move || ui.t(Key::SinceExport)}</dt>
-                <dd data-test="since-export">{status.entries_since_export}</dd>
-                <dt>{move || ui.t(Key::VerifierKeyLabel)}</dt>
-                <dd class="mono small">{status.verifier_key.clone().unwrap_or_default()}
-                    {key_problem.map(|p| view! { <span class="error-text">{move || ui.t(Key::SigningProblem)}": "{p.clone()}</span> })}
-                </dd>
-            </dl>
+            {move || {
+                let status = status.get();
+                let last_verification = status.last_verification.clone();
+                let last_checkpoint = status.last_checkpoint.clone();
+                let key_problem = status.key_problem.clone();
+                view! {
+                    <dl class="facts">
+                        <dt>{move || ui.t(Key::Entries)}</dt>
+                        <dd data-test="audit-entries">{status.entries}</dd>
+                        <dt>{move || ui.t(Key::LastVerification)}</dt>
+                        <dd
+                            data-test="last-verification"
+                            data-trigger=last_verification.as_ref().map(|v| v.trigger.clone()).unwrap_or_default()
+                        >{
+                            let v = last_verification.clone();
+                            move || match &v {
+                                None => ui.t(Key::Never).to_owned(),
+                                Some(v) if v.ok => format!("{} · {}{}", local_time(v.finished_at), v.entries, ui.t(Key::EntriesVerified)),
+                                Some(v) => format!(
+                                    "{} · {} {} — {}",
+                                    local_time(v.finished_at),
+                                    ui.t(Key::FirstBad),
+                                    v.first_bad.map_or("?".to_owned(), |b| b.to_string()),
+                                    v.problem.clone().unwrap_or_default()
+                                ),
+                            }
+                        }{status.verification_due.then(|| view! { <span class="muted">" · "{move || ui.t(Key::DailyDue)}</span> })}</dd>
+                        <dt>{move || ui.t(Key::LastCheckpoint)}</dt>
+                        <dd data-test="last-checkpoint">{
+                            let c = last_checkpoint.clone();
+                            move || match &c {
+                                None => ui.t(Key::Never).to_owned(),
+                                Some(c) => format!("#{} · {} · {}", c.size, local_time(c.created_at), c.reason),
+                            }
+                        }</dd>
+                        <dt>{move || ui.t(Key::SinceExport)}</dt>
+                        <dd data-test="since-export">{status.entries_since_export}</dd>
+                        <dt>{move || ui.t(Key::VerifierKeyLabel)}</dt>
+                        <dd class="mono small">{status.verifier_key.clone().unwrap_or_default()}
+                            {key_problem.map(|p| view! { <span class="error-text">{move || ui.t(Key::SigningProblem)}": "{p.clone()}</span> })}
+                        </dd>
+                    </dl>
+                }
+            }}
             <div class="actions">
                 <button data-test="sign-checkpoint" on:click=move |_| { sign.dispatch(()); }>{move || ui.t(Key::SignCheckpoint)}</button>
                 <button data-test="export-text" on:click=move |_| { export.dispatch(CheckpointFormat::Text); }>{move || ui.t(Key::ExportText)}</button>

@@ -243,10 +243,15 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
     let ui = expect_context::<Ui>();
     let server_name = StoredValue::new(name.clone());
     let live = expect_context::<Live>();
+    let editing = RwSignal::new(false);
     let server = LocalResource::new(move || {
-        live.track(Topic::Inventory);
-        live.track(Topic::HostKeys);
-        live.track(Topic::Credentials);
+        // While the edit form is open it must not be rebuilt under the operator's hands by
+        // someone else's change; the page catches up when the form closes.
+        if !editing.get() {
+            live.track(Topic::Inventory);
+            live.track(Topic::HostKeys);
+            live.track(Topic::Credentials);
+        }
         let name = server_name.get_value();
         async move { ipc::call::<ServerGet>(ServerRef { name }).await }
     });
@@ -255,7 +260,6 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
     let check_state = Memo::new(move |_| check_job.get().and_then(|id| live.job(id)));
     let checking = move || check_state.get().is_some_and(|j| j.state.is_running());
     let presented = RwSignal::new(None::<PresentedHostKey>);
-    let editing = RwSignal::new(false);
 
     let check = Action::new_local(move |(): &()| {
         let name = server_name.get_value();
@@ -292,9 +296,10 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
         async move { ipc::call::<HostKeyTrust>(request).await }
     });
     Effect::new(move |_| match trust.value().get() {
+        // The pin's change comes back on the feed, which refetches the page once; a second
+        // refetch here would rebuild it under the operator's next click.
         Some(Ok(_)) => {
             presented.set(None);
-            server.refetch();
             on_changed.run(());
         }
         Some(Err(error)) => ui.notify_error(&error),
@@ -305,10 +310,7 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
         async move { ipc::call::<HostKeyForget>(ServerRef { name }).await }
     });
     Effect::new(move |_| match forget.value().get() {
-        Some(Ok(())) => {
-            server.refetch();
-            on_changed.run(());
-        }
+        Some(Ok(())) => on_changed.run(()),
         Some(Err(error)) => ui.notify_error(&error),
         None => {}
     });
@@ -345,8 +347,8 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                         draft=s.record.to_draft()
                         previous=s.record.server.clone()
                         on_done=Callback::new(move |()| {
+                            // Closing the form refetches (the page tracks changes again).
                             editing.set(false);
-                            server.refetch();
                             on_changed.run(());
                         })
                     />

@@ -88,7 +88,7 @@ pub struct VerifyProgress {
 }
 
 /// Everything the integrity panel shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditStatus {
     /// The log's name, the first line of its checkpoints.
     pub origin: String,
