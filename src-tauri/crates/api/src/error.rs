@@ -89,6 +89,8 @@ pub enum ApiError {
     Cancelled,
     #[error(transparent)]
     JobRefused(#[from] guardia_engine::JobRefused),
+    #[error(transparent)]
+    Task(#[from] crate::TaskError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -128,6 +130,7 @@ impl ApiError {
             }
             ApiError::JobRefused(guardia_engine::JobRefused::Stopped) => ErrorCode::Stopped,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
+            ApiError::Task(task) => task.code(),
             ApiError::Cancelled => ErrorCode::Cancelled,
             ApiError::IntegrityBlocked { .. } => ErrorCode::IntegrityBlocked,
             ApiError::ProofFailed { .. } => ErrorCode::Storage,
@@ -142,6 +145,7 @@ impl From<ApiError> for IpcError {
     fn from(error: ApiError) -> Self {
         match error {
             ApiError::Invalid(fields) => IpcError::invalid_fields(fields),
+            ApiError::Task(task) => task.into(),
             other => IpcError::new(other.code(), other.to_string()),
         }
     }

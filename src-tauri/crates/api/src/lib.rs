@@ -23,6 +23,7 @@ mod live;
 mod logging;
 mod ops;
 mod remote;
+mod tasks;
 
 pub use audit::{
     CheckpointReason, DAILY, InclusionProof, KEY_SERVICE, VerifyOptions, VerifyTrigger,
@@ -36,20 +37,19 @@ pub use guardia_engine::{Clock, FixedClock, ManualClock, Runtime, SystemClock};
 pub use inventory::{CREDENTIAL_SERVICE, PASSPHRASE_SERVICE};
 pub use logging::init_logging;
 pub use ops::{BOUND, Operation};
+pub use tasks::{TaskError, Tasks};
 
 use std::sync::Arc;
 
 use guardia_audit::AuditSigningKey;
-use guardia_domain::TaskId;
-use guardia_ipc::{
-    AppInfo, Lang, Preferences, TaskDetail, TaskDraft, TaskQuery, TaskRef, TaskSummary,
-};
+use guardia_ipc::{AppInfo, Lang, Preferences};
 use guardia_secrets::{OsKeyring, SecretStore};
-use guardia_store::{Store, TaskFilter};
+use guardia_store::Store;
 use tokio::sync::OnceCell;
 
-/// The console's operations over one store. Who acts is never stored here: every operation
-/// is handed its [`Caller`].
+/// The shared context of the console's capabilities over one store: `api.tasks()`, the
+/// ledger (`audit_*`), the fleet (inventory, credentials, host keys, remote), the runtime.
+/// Who acts is never stored here: every operation is handed its [`Caller`].
 pub struct Api {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -115,52 +115,6 @@ impl Api {
     /// The runtime: jobs, the root token, deadlines, the feed.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
-    }
-
-    /// Registers a task. Every field problem is reported at once and nothing is stored.
-    pub async fn task_create(
-        &self,
-        caller: &Caller,
-        draft: TaskDraft,
-    ) -> Result<TaskDetail, ApiError> {
-        let new = draft.validate().map_err(ApiError::Invalid)?;
-        let now = self.clock.now();
-        let task = self
-            .store
-            .insert_task(
-                &new,
-                now.date_naive(),
-                now.to_utc(),
-                &caller.person,
-                &|task| audit_entries::task_created(task, &caller.person),
-            )
-            .await?;
-        tracing::info!(id = %task.id, category = %task.category, "task registered");
-        let timeline = self.store.timeline(task.id).await?;
-        Ok(TaskDetail { task, timeline })
-    }
-
-    /// Tasks matching `query`, newest first.
-    pub async fn task_list(&self, query: TaskQuery) -> Result<Vec<TaskSummary>, ApiError> {
-        let filter = TaskFilter {
-            status: query.status,
-            category: query.category,
-            text: query.text,
-            limit: query
-                .limit
-                .unwrap_or(TaskFilter::DEFAULT_LIMIT)
-                .clamp(1, TaskFilter::MAX_LIMIT),
-        };
-        let tasks = self.store.list_tasks(&filter).await?;
-        Ok(tasks.iter().map(TaskSummary::from).collect())
-    }
-
-    /// One task and its timeline.
-    pub async fn task_get(&self, task: TaskRef) -> Result<TaskDetail, ApiError> {
-        let id: TaskId = task.id.parse()?;
-        let task = self.store.task(id).await?.ok_or(ApiError::NotFound(id))?;
-        let timeline = self.store.timeline(id).await?;
-        Ok(TaskDetail { task, timeline })
     }
 
     /// The caller's preferences; the language defaults to the OS locale until chosen.

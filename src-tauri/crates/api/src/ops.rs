@@ -67,9 +67,9 @@ macro_rules! operations {
 }
 
 operations! {
-    TaskCreate: WriteTasks => |api, caller, draft| api.task_create(caller, draft).await;
-    TaskList: ReadTasks => |api, caller, query| api.task_list(query).await;
-    TaskGet: ReadTasks => |api, caller, task| api.task_get(task).await;
+    TaskCreate: WriteTasks => |api, caller, draft| Ok(api.tasks().create(caller, draft).await?);
+    TaskList: ReadTasks => |api, caller, query| Ok(api.tasks().list(query).await?);
+    TaskGet: ReadTasks => |api, caller, task| Ok(api.tasks().get(task).await?);
     PreferencesGet: OwnPreferences => |api, caller, ()| api.preferences_get(caller).await;
     PreferencesSet: OwnPreferences => |api, caller, preferences| {
         api.preferences_set(caller, preferences).await

@@ -348,7 +348,8 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         Command::Task(TaskCommand::Create(args)) => {
             let requester = args.requester.unwrap_or_else(|| caller.person.to_string());
             let detail = api
-                .task_create(
+                .tasks()
+                .create(
                     caller,
                     TaskDraft {
                         title: args.title,
@@ -364,7 +365,8 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         }
         Command::Task(TaskCommand::List(args)) => {
             let tasks = api
-                .task_list(TaskQuery {
+                .tasks()
+                .list(TaskQuery {
                     status: args.status,
                     category: args.category,
                     text: args.search,
@@ -374,7 +376,7 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
             out.print(&tasks, |tasks| task_table(tasks))
         }
         Command::Task(TaskCommand::Show { id }) => {
-            let detail = api.task_get(TaskRef { id }).await?;
+            let detail = api.tasks().get(TaskRef { id }).await?;
             out.print(&detail, task_text)
         }
         Command::Demo => {

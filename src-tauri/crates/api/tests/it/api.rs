@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
-use guardia_api::{Api, ApiError, ApiParts, DataDir, FixedClock};
+use guardia_api::{Api, ApiParts, DataDir, FixedClock};
 use guardia_domain::{Category, Field, Problem, TaskStatus, TimelineKind};
 use guardia_ipc::{ErrorCode, IpcError, Lang, Preferences, TaskDraft, TaskQuery, TaskRef};
 use guardia_secrets::OsKeyring;
@@ -46,7 +46,7 @@ fn draft() -> TaskDraft {
 #[tokio::test]
 async fn task_id_carries_the_local_day_not_the_utc_day() {
     let (_dir, api) = api_at(NOW).await;
-    let detail = api.task_create(&who(), draft()).await.unwrap();
+    let detail = api.tasks().create(&who(), draft()).await.unwrap();
     assert_eq!(detail.task.id.to_string(), "OPS-20261121-001");
     assert_eq!(
         detail.task.created_at.to_rfc3339(),
@@ -58,7 +58,7 @@ async fn task_id_carries_the_local_day_not_the_utc_day() {
 #[tokio::test]
 async fn created_task_is_received_with_one_entry_by_the_operator() {
     let (_dir, api) = api_at(NOW).await;
-    let detail = api.task_create(&who(), draft()).await.unwrap();
+    let detail = api.tasks().create(&who(), draft()).await.unwrap();
     assert_eq!(detail.task.status, TaskStatus::Received);
     assert_eq!(detail.task.requester.as_str(), "lee.jihoon");
     assert_eq!(detail.timeline.len(), 1);
@@ -69,12 +69,13 @@ async fn created_task_is_received_with_one_entry_by_the_operator() {
         "the operator who typed it in, on behalf of the requester"
     );
 
-    let listed = api.task_list(TaskQuery::default()).await.unwrap();
+    let listed = api.tasks().list(TaskQuery::default()).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, detail.task.id);
 
     let fetched = api
-        .task_get(TaskRef {
+        .tasks()
+        .get(TaskRef {
             id: detail.task.id.to_string().to_lowercase(),
         })
         .await
@@ -86,7 +87,8 @@ async fn created_task_is_received_with_one_entry_by_the_operator() {
 async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
     let (_dir, api) = api_at(NOW).await;
     let err = api
-        .task_create(
+        .tasks()
+        .create(
             &who(),
             TaskDraft {
                 title: " ".into(),
@@ -112,7 +114,8 @@ async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
         ]
     );
     assert!(
-        api.task_list(TaskQuery::default())
+        api.tasks()
+            .list(TaskQuery::default())
             .await
             .unwrap()
             .is_empty()
@@ -123,17 +126,19 @@ async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
 async fn asking_for_a_malformed_or_missing_task_says_which() {
     let (_dir, api) = api_at(NOW).await;
     let bad = api
-        .task_get(TaskRef { id: "OPS-1".into() })
+        .tasks()
+        .get(TaskRef { id: "OPS-1".into() })
         .await
         .unwrap_err();
     assert_eq!(bad.code(), ErrorCode::InvalidInput);
     let missing = api
-        .task_get(TaskRef {
+        .tasks()
+        .get(TaskRef {
             id: "OPS-20261121-404".into(),
         })
         .await
         .unwrap_err();
-    assert!(matches!(missing, ApiError::NotFound(_)));
+    assert!(matches!(missing, guardia_api::TaskError::NotFound(_)));
     assert_eq!(
         IpcError::from(missing),
         IpcError::new(ErrorCode::NotFound, "task OPS-20261121-404 does not exist")
@@ -146,7 +151,7 @@ async fn list_filters_by_status_category_and_text() {
     api.seed_demo_if_empty().await.unwrap();
     let by = |query: TaskQuery| {
         let api = &api;
-        async move { api.task_list(query).await.unwrap() }
+        async move { api.tasks().list(query).await.unwrap() }
     };
     let deploys = by(TaskQuery {
         category: Some(Category::Deploy),
@@ -205,7 +210,7 @@ async fn demo_seed_fills_only_an_empty_database_and_covers_the_lifecycle() {
         "second run adds nothing"
     );
 
-    let tasks = api.task_list(TaskQuery::default()).await.unwrap();
+    let tasks = api.tasks().list(TaskQuery::default()).await.unwrap();
     assert_eq!(tasks.len(), added);
     let statuses: BTreeSet<TaskStatus> = tasks.iter().map(|t| t.status).collect();
     for status in [
@@ -235,7 +240,8 @@ async fn demo_seed_fills_only_an_empty_database_and_covers_the_lifecycle() {
     // The timelines went through the real machine: each is readable and ends in the status.
     for task in &tasks {
         let detail = api
-            .task_get(TaskRef {
+            .tasks()
+            .get(TaskRef {
                 id: task.id.to_string(),
             })
             .await

@@ -80,7 +80,8 @@ async fn edit_entry(dir: &std::path::Path, index: i64) {
 async fn creating_a_task_appends_its_entry_with_the_request_only_as_a_digest() {
     let (_dir, api) = fresh().await;
     let detail = api
-        .task_create(&who(), draft("배너 교체", "password=Planted-Secret-7731"))
+        .tasks()
+        .create(&who(), draft("배너 교체", "password=Planted-Secret-7731"))
         .await
         .unwrap();
     let page = api.audit_list(AuditQuery::default()).await.unwrap();
@@ -111,7 +112,8 @@ async fn a_checkpoint_is_signed_every_256_entries_and_verifies_with_the_keyring_
     api.start_feed(&who());
     let mut feed = api.runtime().feed().subscribe();
     for i in 0..260 {
-        api.task_create(&who(), draft(&format!("t{i}"), ""))
+        api.tasks()
+            .create(&who(), draft(&format!("t{i}"), ""))
             .await
             .unwrap();
     }
@@ -152,7 +154,8 @@ async fn a_checkpoint_is_signed_every_256_entries_and_verifies_with_the_keyring_
 async fn a_failed_verification_blocks_rollouts_until_an_admin_acknowledges_it() {
     let (dir, api) = fresh().await;
     for i in 0..5 {
-        api.task_create(&who(), draft(&format!("t{i}"), ""))
+        api.tasks()
+            .create(&who(), draft(&format!("t{i}"), ""))
             .await
             .unwrap();
     }
@@ -238,7 +241,8 @@ async fn verify_in_chunks(api: &Api, chunk: u32) -> guardia_audit::Report {
 async fn verification_across_many_chunks_keeps_order_and_finds_the_bad_entry() {
     let (dir, api) = fresh().await;
     for i in 0..40 {
-        api.task_create(&who(), draft(&format!("t{i}"), ""))
+        api.tasks()
+            .create(&who(), draft(&format!("t{i}"), ""))
             .await
             .unwrap();
     }
@@ -297,7 +301,7 @@ async fn the_daily_verification_is_due_a_day_after_the_last_one() {
 #[tokio::test]
 async fn a_foreign_checkpoint_is_refused_on_import_and_nothing_is_stored() {
     let (_dir, api) = fresh().await;
-    api.task_create(&who(), draft("t", "")).await.unwrap();
+    api.tasks().create(&who(), draft("t", "")).await.unwrap();
     let impostor = AuditSigningKey::generate(api.audit_origin()).unwrap();
     let forged = impostor.sign(&Checkpoint {
         origin: api.audit_origin().to_owned(),
@@ -346,7 +350,8 @@ async fn a_foreign_checkpoint_is_refused_on_import_and_nothing_is_stored() {
 async fn checkpoints_and_reports_are_exported_and_each_export_is_logged() {
     let (dir, api) = fresh().await;
     for i in 0..3 {
-        api.task_create(&who(), draft(&format!("<b>배포 {i}</b>"), ""))
+        api.tasks()
+            .create(&who(), draft(&format!("<b>배포 {i}</b>"), ""))
             .await
             .unwrap();
     }
@@ -466,7 +471,8 @@ async fn checkpoints_and_reports_are_exported_and_each_export_is_logged() {
 async fn the_activity_list_pages_by_index_and_filters() {
     let (_dir, api) = fresh().await;
     for i in 0..25 {
-        api.task_create(&who(), draft(&format!("task {i}"), ""))
+        api.tasks()
+            .create(&who(), draft(&format!("task {i}"), ""))
             .await
             .unwrap();
     }

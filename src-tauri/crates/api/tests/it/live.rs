@@ -69,7 +69,7 @@ async fn a_change_reaches_the_feed_from_this_process_and_from_another() {
 
     // This process: woken by the commit itself.
     let started = Instant::now();
-    api.task_create(&who(), draft("here")).await.unwrap();
+    api.tasks().create(&who(), draft("here")).await.unwrap();
     let topics = changed_through(&mut feed, 1).await;
     let same_process = started.elapsed();
     assert!(topics.contains(&Topic::Tasks), "{topics:?}");
@@ -183,7 +183,8 @@ async fn a_day_on_the_manual_clock_runs_exactly_one_daily_verification() {
     let clock = manual();
     let api = live_api(dir.path(), &clock).await;
     for i in 0..5 {
-        api.task_create(&who(), draft(&format!("t{i}")))
+        api.tasks()
+            .create(&who(), draft(&format!("t{i}")))
             .await
             .unwrap();
     }
@@ -237,7 +238,8 @@ async fn a_verification_job_reports_progress_on_the_feed_and_refuses_a_second() 
     let clock = manual();
     let api = live_api(dir.path(), &clock).await;
     for i in 0..20 {
-        api.task_create(&who(), draft(&format!("t{i}")))
+        api.tasks()
+            .create(&who(), draft(&format!("t{i}")))
             .await
             .unwrap();
     }
@@ -286,7 +288,13 @@ async fn the_operation_table_checks_the_callers_permission_before_anything_runs(
     let args = serde_json::to_value(draft("not allowed")).unwrap();
     let refused = api.dispatch("task_create", &auditor, args.clone()).await;
     assert_eq!(refused.unwrap_err().code, ErrorCode::Forbidden);
-    assert!(api.task_list(Default::default()).await.unwrap().is_empty());
+    assert!(
+        api.tasks()
+            .list(Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let created = api.dispatch("task_create", &who(), args).await.unwrap();
     assert_eq!(created["task"]["requester"], "kim.requester");

@@ -58,7 +58,7 @@ fn draft(i: usize) -> TaskDraft {
 async fn written_log(dir: &Path) -> Api {
     let api = Api::open(DataDir::create(dir).unwrap()).await.unwrap();
     for i in 0..200 {
-        api.task_create(&who(), draft(i)).await.unwrap();
+        api.tasks().create(&who(), draft(i)).await.unwrap();
         if i % 50 == 49 {
             api.audit_checkpoint(&who(), CheckpointReason::OnDemand)
                 .await
@@ -376,7 +376,7 @@ async fn an_older_copy_of_the_database_is_found_given_a_newer_checkpoint() {
     drop(conn);
     // Work continues: approvals, a checkpoint that is taken off the machine.
     for i in 0..30 {
-        api.task_create(&who(), draft(1000 + i)).await.unwrap();
+        api.tasks().create(&who(), draft(1000 + i)).await.unwrap();
     }
     let kept = exported_checkpoint(&api).await;
     drop(api);
@@ -571,7 +571,7 @@ async fn no_secret_reaches_the_database_exports_entries_or_logs() {
     let planted = "Planted-Secret-7731";
     let mut leaky = draft(1);
     leaky.request = format!("db password={planted}");
-    api.task_create(&who(), leaky).await.unwrap();
+    api.tasks().create(&who(), leaky).await.unwrap();
     api.audit_checkpoint(&who(), CheckpointReason::OnDemand)
         .await
         .unwrap();
