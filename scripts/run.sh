@@ -61,9 +61,9 @@ stop_all() {
   trap '' TERM INT HUP
   stopped=yes
   echo "[run] stopping the console and what it started…" >&2
-  pkill -TERM -g "$child" -f 'guardia-console' 2>/dev/null || true
+  pkill -TERM -g "$child" -x guardia-console 2>/dev/null || true
   local tries=100
-  while pgrep -g "$child" -f 'guardia-console' >/dev/null && [ "$tries" -gt 0 ]; do
+  while pgrep -g "$child" -x guardia-console >/dev/null && [ "$tries" -gt 0 ]; do
     sleep 0.1
     tries=$((tries - 1))
   done

@@ -11,9 +11,11 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 lab_started=0
 console_pid=""
-# GUARDIA_LAB_ROOT moves the demo lab (tests); the default is the lab's own default.
+# GUARDIA_DEMO_LAB_ROOT moves the demo lab (tests); the default is the lab's own default.
+# (Not GUARDIA_LAB_ROOT: the lab marks its own processes with that variable, and `lab down`
+# stops every process that carries it — this script and run.sh included.)
 lab_root=()
-[ -n "${GUARDIA_LAB_ROOT:-}" ] && lab_root=(--root "$GUARDIA_LAB_ROOT")
+[ -n "${GUARDIA_DEMO_LAB_ROOT:-}" ] && lab_root=(--root "$GUARDIA_DEMO_LAB_ROOT")
 # The lab goes down however this script ends: the console exiting, or a signal (run.sh
 # sends TERM to the whole group; the console gets it too).
 lab_down() {

@@ -10,7 +10,7 @@ source scripts/lib/env.sh
 work="$(mktemp -d -p /var/tmp guardia-stop.XXXXXX)"
 chmod 755 "$work"
 trap 'cp "$work/run.log" /tmp/guardia-stop-last.log 2>/dev/null; rm -rf "$work"' EXIT
-export GUARDIA_LAB_ROOT="$work/lab" GUARDIA_DEMO_SITES=3 GUARDIA_KEYRING_HOME="$work/keyring"
+export GUARDIA_DEMO_LAB_ROOT="$work/lab" GUARDIA_DEMO_SITES=3 GUARDIA_KEYRING_HOME="$work/keyring"
 
 fail() {
   echo "FAIL: $*" >&2
