@@ -5,30 +5,19 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
-use guardia_api::{Api, ApiParts, DataDir, FixedClock};
+use guardia_api::{Api, DataDir, FixedClock};
 use guardia_domain::{Category, Field, Problem, TaskStatus, TimelineKind};
 use guardia_ipc::{ErrorCode, IpcError, Lang, Preferences, TaskDraft, TaskQuery, TaskRef};
 use guardia_secrets::OsKeyring;
-use guardia_store::SqliteStore;
 use tempfile::TempDir;
 
 /// 2026-11-20 16:30 UTC is already 2026-11-21 in Seoul (+09:00).
 const NOW: &str = "2026-11-21T01:30:00+09:00";
 
-async fn api_at(now: &str) -> (TempDir, Api) {
+async fn api_at(now: &str) -> (TempDir, Arc<Api>) {
     let dir = tempfile::tempdir().unwrap();
-    let data_dir = DataDir::create(dir.path()).unwrap();
-    let store = SqliteStore::open(&data_dir.database()).await.unwrap();
     let clock = FixedClock(DateTime::<FixedOffset>::parse_from_rfc3339(now).unwrap());
-    let api = Api::new(ApiParts {
-        store: Arc::new(store),
-        clock: Arc::new(clock),
-        data_dir,
-        default_lang: Lang::En,
-        secrets: Arc::new(OsKeyring),
-    })
-    .await
-    .unwrap();
+    let api = crate::support::api_with(dir.path(), Arc::new(clock), Arc::new(OsKeyring)).await;
     (dir, api)
 }
 

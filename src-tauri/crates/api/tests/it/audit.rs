@@ -6,39 +6,24 @@ use std::sync::Arc;
 
 use base64::Engine;
 use chrono::{DateTime, Duration, FixedOffset};
-use guardia_api::{
-    Api, ApiError, ApiParts, CheckpointReason, DataDir, FixedClock, VerifyOptions, VerifyTrigger,
-};
+use guardia_api::{Api, ApiError, CheckpointReason, FixedClock, VerifyOptions, VerifyTrigger};
 use guardia_audit::{
     AuditSigningKey, Checkpoint, VerifierKey, hex_lower, leaf_hash, verify_inclusion,
 };
 use guardia_domain::Category;
 use guardia_ipc::{
     Acknowledgement, AuditQuery, CheckpointExport, CheckpointFormat, CheckpointImport, ErrorCode,
-    IpcError, Lang, ReportExport, ReportKind, TaskDraft,
+    IpcError, ReportExport, ReportKind, TaskDraft,
 };
 use guardia_secrets::OsKeyring;
-use guardia_store::SqliteStore;
 use sqlx::Connection;
 use tempfile::TempDir;
 
 const NOW: &str = "2026-11-21T10:00:00+09:00";
 
 async fn api_at(dir: &std::path::Path, now: &str) -> Arc<Api> {
-    let data_dir = DataDir::create(dir).unwrap();
-    let store = SqliteStore::open(&data_dir.database()).await.unwrap();
     let clock = FixedClock(DateTime::<FixedOffset>::parse_from_rfc3339(now).unwrap());
-    Arc::new(
-        Api::new(ApiParts {
-            store: Arc::new(store),
-            clock: Arc::new(clock),
-            data_dir,
-            default_lang: Lang::En,
-            secrets: Arc::new(OsKeyring),
-        })
-        .await
-        .unwrap(),
-    )
+    crate::support::api_with(dir, Arc::new(clock), Arc::new(OsKeyring)).await
 }
 
 async fn fresh() -> (TempDir, Arc<Api>) {

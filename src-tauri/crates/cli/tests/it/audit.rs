@@ -5,7 +5,7 @@
 
 use crate::who;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use guardia_api::{Api, CheckpointReason, DataDir};
 use guardia_audit::{
@@ -14,18 +14,10 @@ use guardia_audit::{
 use guardia_domain::Category;
 use guardia_ipc::{CheckpointExport, CheckpointFormat, TaskDraft};
 use serde_json::Value;
+
+use crate::guardia;
 use sqlx::Connection;
 use sqlx::sqlite::SqliteConnection;
-
-fn guardia(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guardia"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("GUARDIA_DATA_DIR")
-        .output()
-        .unwrap()
-}
 
 /// Runs `guardia --json audit verify [extra…]`: (exit code, report).
 fn verify(data_dir: &Path, extra: &[&str]) -> (i32, Value) {

@@ -1,19 +1,10 @@
 //! The `guardia` binary as a script would use it: real process, real database file.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn guardia(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guardia"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("GUARDIA_DATA_DIR")
-        .output()
-        .unwrap()
-}
+use crate::guardia;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()

@@ -3,19 +3,10 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn guardia(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guardia"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("GUARDIA_DATA_DIR")
-        .output()
-        .unwrap()
-}
+use crate::guardia;
 
 fn http_status(addr: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();

@@ -13,3 +13,14 @@ pub fn who() -> guardia_api::Caller {
         guardia_domain::PersonName::parse("test.operator").unwrap(),
     )
 }
+
+/// Runs the real `guardia` binary on `data_dir` (never the environment's data dir).
+pub fn guardia(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_guardia"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("GUARDIA_DATA_DIR")
+        .output()
+        .unwrap()
+}
