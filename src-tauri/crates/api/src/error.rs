@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use guardia_audit::NoteError;
-use guardia_domain::{FieldError, TaskId, TaskIdError, TransitionRefused};
+use guardia_domain::{FieldError, TransitionRefused};
 use guardia_ipc::{ErrorCode, IpcError};
 use guardia_secrets::SecretError;
 use guardia_store::StoreError;
@@ -11,10 +11,6 @@ use guardia_store::StoreError;
 pub enum ApiError {
     #[error("{}", IpcError::invalid_fields(.0.clone()).message)]
     Invalid(Vec<FieldError>),
-    #[error(transparent)]
-    BadTaskId(#[from] TaskIdError),
-    #[error("task {0} does not exist")]
-    NotFound(TaskId),
     #[error(transparent)]
     Refused(#[from] TransitionRefused),
     #[error(transparent)]
@@ -54,8 +50,6 @@ pub enum ApiError {
         size: u64,
         reason: String,
     },
-    #[error("a verification is already running")]
-    VerificationRunning,
     #[error(
         "refused: the audit log failed verification ({problem}) and no admin has acknowledged it"
     )]
@@ -98,9 +92,8 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Invalid(_) | ApiError::BadTaskId(_) => ErrorCode::InvalidInput,
-            ApiError::NotFound(_)
-            | ApiError::Store(
+            ApiError::Invalid(_) => ErrorCode::InvalidInput,
+            ApiError::Store(
                 StoreError::TaskNotFound(_)
                 | StoreError::ServerNotFound(_)
                 | StoreError::CredentialNotFound(_),
@@ -124,8 +117,7 @@ impl ApiError {
             ApiError::Ssh(_) | ApiError::FingerprintMismatch { .. } => ErrorCode::Ssh,
             ApiError::CommandRefused(_) => ErrorCode::CommandRefused,
             ApiError::NoCheckpointCovers(_) => ErrorCode::NotFound,
-            ApiError::VerificationRunning
-            | ApiError::JobRefused(guardia_engine::JobRefused::AlreadyRunning(_)) => {
+            ApiError::JobRefused(guardia_engine::JobRefused::AlreadyRunning(_)) => {
                 ErrorCode::Conflict
             }
             ApiError::JobRefused(guardia_engine::JobRefused::Stopped) => ErrorCode::Stopped,

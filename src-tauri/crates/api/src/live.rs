@@ -28,7 +28,7 @@ use guardia_ipc::{
 };
 
 use crate::inventory::server_subject;
-use crate::{Api, ApiError, Caller, CheckpointReason, VerifyTrigger, verification_due};
+use crate::{Api, ApiError, Caller, CheckpointReason, VerifyTrigger};
 
 /// How often another process's commits are looked for (the "within a second" budget).
 pub const EXTERNAL_POLL: Duration = Duration::from_millis(250);
@@ -51,10 +51,7 @@ impl Api {
 
     /// The feed pump and the external-commit watch (without deadlines: tests drive those).
     pub fn start_feed(self: &Arc<Self>, caller: &Caller) {
-        let api = self.clone();
-        let who = caller.clone();
-        self.runtime
-            .spawn("feed-pump", async move { api.pump(&who).await });
+        self.start_pump(caller);
         let store = self.store.clone();
         self.runtime.spawn("external-commits", async move {
             let mut every = tokio::time::interval(EXTERNAL_POLL);
@@ -66,6 +63,15 @@ impl Api {
                 }
             }
         });
+    }
+
+    /// Only the feed pump, for this process's own commits and their post-commit hook (the
+    /// CLI: it has no window to tell about other processes' changes).
+    pub fn start_pump(self: &Arc<Self>, caller: &Caller) {
+        let api = self.clone();
+        let who = caller.clone();
+        self.runtime
+            .spawn("feed-pump", async move { api.pump(&who).await });
     }
 
     /// Registers the console's deadlines on the runtime's scheduler.
@@ -102,15 +108,13 @@ impl Api {
 
     /// Runs the daily verification if it is due, and waits for it.
     async fn verify_if_due(self: &Arc<Self>, caller: &Caller) {
-        let last = match self.store.latest_verification().await {
-            Ok(last) => last.map(|r| r.run.finished_at),
+        match self.audit_verification_due().await {
+            Ok(true) => {}
+            Ok(false) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot tell whether verification is due");
                 return;
             }
-        };
-        if !verification_due(last, self.clock.now().to_utc()) {
-            return;
         }
         match self.start_verification(caller, VerifyTrigger::Daily) {
             Ok(job) => {

@@ -296,7 +296,7 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
     let api = std::sync::Arc::new(Api::open(DataDir::locate(cli.data_dir.clone())?).await?);
     // The same runtime as the console: the feed pump's post-commit hook signs a checkpoint
     // every 256 entries whoever writes. Stopped (and caught up) before the process exits.
-    api.start_feed(caller);
+    api.start_pump(caller);
     let done = run_on(&api, caller, cli).await;
     api.after_commit(caller).await;
     if !api

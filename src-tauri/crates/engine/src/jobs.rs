@@ -243,12 +243,4 @@ impl Jobs {
             .map(|running| running.last.clone())
             .collect()
     }
-
-    /// Whether a job of `kind` runs now (e.g. one verification at a time).
-    pub fn is_running(&self, kind: JobKind) -> bool {
-        self.inner
-            .table()
-            .values()
-            .any(|running| running.last.kind == kind)
-    }
 }
