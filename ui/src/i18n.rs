@@ -301,6 +301,13 @@ pub fn problem_text(lang: Lang, problem: Problem) -> String {
         (Problem::TooLong { max }, Lang::En) => format!("At most {max} characters."),
         (Problem::ControlCharacters, Lang::Ko) => "제어 문자는 쓸 수 없습니다.".to_owned(),
         (Problem::ControlCharacters, Lang::En) => "Control characters are not allowed.".to_owned(),
+        (Problem::InvisibleCharacters, Lang::Ko) => {
+            "보이지 않거나 글자 방향을 바꾸는 문자(U+202E 등)는 쓸 수 없습니다.".to_owned()
+        }
+        (Problem::InvisibleCharacters, Lang::En) => {
+            "Invisible or direction-changing characters (such as U+202E) are not allowed."
+                .to_owned()
+        }
         (Problem::NotASlug, Lang::Ko) => {
             "영문 소문자·숫자·하이픈만 (예: service-restart).".to_owned()
         }

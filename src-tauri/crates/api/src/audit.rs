@@ -437,7 +437,15 @@ impl Api {
         for external in self.store.external_checkpoints().await? {
             checkpoints.push((external.note, Source::External(external.label)));
         }
+        // A kept checkpoint that is not one of this log's (damaged, empty, another
+        // console's) is a bad input file, reported before any entry is read — not tampering.
         for (note, label) in options.external {
+            let note = guardia_audit::normalize_note(&note);
+            key.open_for(&self.origin, &note)
+                .map_err(|e| ApiError::BadFile {
+                    path: label.clone(),
+                    reason: format!("not a checkpoint of this log: {e}"),
+                })?;
             checkpoints.push((note, Source::External(label)));
         }
         let head = self.store.audit_head().await?;
@@ -718,12 +726,7 @@ impl Api {
         caller: &Caller,
         import: CheckpointImport,
     ) -> Result<(), ApiError> {
-        let note = import.note.replace("\r\n", "\n");
-        let note = if note.ends_with('\n') {
-            note
-        } else {
-            format!("{note}\n")
-        };
+        let note = guardia_audit::normalize_note(&import.note);
         let key = self.trusted_key(None).await?;
         let checkpoint = key
             .open_for(&self.origin, &note)

@@ -2,7 +2,7 @@
 //! activity CSV and the printable integrity report. All go to `<data dir>/exports/`, and
 //! each export is itself an audit entry (with the file's SHA-256).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use guardia_audit::{EntryDraft, EntryKind, sha256_hex};
 use guardia_ipc::{
@@ -66,13 +66,13 @@ table{border-collapse:collapse;width:100%;font-size:9pt}td,th{border:1px solid #
 impl Api {
     fn exports_dir(&self) -> Result<PathBuf, ApiError> {
         let dir = self.data_dir.path().join("exports");
-        std::fs::create_dir_all(&dir).map_err(ApiError::Io)?;
+        crate::data_dir::private_dir(&dir).map_err(ApiError::Io)?;
         Ok(dir)
     }
 
     pub(crate) fn write_export(&self, name: &str, content: &str) -> Result<PathBuf, ApiError> {
         let path = self.exports_dir()?.join(name);
-        write_atomically(&path, content.as_bytes())?;
+        crate::data_dir::write_private(&path, content.as_bytes())?;
         Ok(path)
     }
 
@@ -294,12 +294,6 @@ fn integrity_html(
 }
 
 /// Writes via a temporary file and a rename, so a half-written export never exists.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, bytes).map_err(ApiError::Io)?;
-    std::fs::rename(&tmp, path).map_err(ApiError::Io)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

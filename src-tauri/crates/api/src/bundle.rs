@@ -2,22 +2,24 @@
 //! sealed file (guardia_secrets::bundle; format in docs/inventory.md).
 //!
 //! Import is all-or-nothing: the file is opened and every part validated before anything
-//! is written; keyring entries are written before the database, and restored to what they
-//! were if the database refuses the import.
+//! is written; secrets go to fresh keyring entries beside the ones in use, one database
+//! transaction switches to them, and the old ones are deleted after (crate::keyring).
 
 use chrono::Utc;
 use guardia_audit::{EntryDraft, EntryKind};
 use guardia_domain::inventory;
+use guardia_secrets::Sensitive;
 use guardia_secrets::bundle::{self, KdfCost};
-use guardia_secrets::{SecretName, Sensitive};
 use guardia_ssh::HostKey;
-use guardia_store::{CredentialKind, CredentialMeta, PinSource, ServerFilter};
+use guardia_store::{
+    BundleAudit, BundleRows, CredentialKind, CredentialMeta, ImportOutcome, PinSource,
+    PinnedHostKey,
+};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use crate::inventory::{
-    blocking, credential_set_entry, keyring_text, passphrase_name, secret_name,
-};
+use crate::inventory::{blocking, check_secret, credential_set_entry, keyring_text};
+use crate::keyring::{Slot, Staged};
 use crate::{Api, ApiError, Caller};
 
 const FORMAT: &str = "guardia.bundle.v1";
@@ -96,16 +98,16 @@ impl Api {
         passphrase: Sensitive<String>,
         cost: KdfCost,
     ) -> Result<(Vec<u8>, BundleReport), ApiError> {
-        let servers = self.store.servers(&ServerFilter::default()).await?;
+        let servers = self.all_records().await?;
         let metas = self.store.credentials().await?;
         let mut secrets = Vec::new();
         for meta in &metas {
             let store = self.secrets.clone();
-            let name = meta.name.clone();
+            let slot = Slot::of(meta);
             let (secret, pass) = blocking(move || {
                 Ok::<_, guardia_secrets::SecretError>((
-                    store.get(&secret_name(&name))?,
-                    store.get(&passphrase_name(&name))?,
+                    store.get(&slot.secret())?,
+                    store.get(&slot.passphrase())?,
                 ))
             })
             .await?;
@@ -174,15 +176,18 @@ impl Api {
         Ok((sealed, report))
     }
 
-    /// Opens a sealed bundle and imports all of it, or nothing.
+    /// Opens a sealed bundle and imports all of it, or nothing. Servers and credentials it
+    /// would replace are listed and refused unless `replace` is set.
     pub async fn bundle_import(
         &self,
         caller: &Caller,
-        file: Vec<u8>,
+        file: std::sync::Arc<Vec<u8>>,
         passphrase: Sensitive<String>,
+        replace: bool,
     ) -> Result<BundleReport, ApiError> {
-        let digest_source = file.clone();
-        let plaintext = blocking(move || bundle::open(&file, &passphrase)).await?;
+        bundle::check(file.len() as u64, &file[..file.len().min(bundle::HEADER)])?;
+        let sealed = file.clone();
+        let plaintext = blocking(move || bundle::open(&sealed, &passphrase)).await?;
         // Position only: serde's message may quote a value, and values here are secrets.
         let parsed: InBundle = serde_json::from_slice(plaintext.expose()).map_err(|e| {
             ApiError::InvalidRequest(format!(
@@ -195,32 +200,56 @@ impl Api {
         if parsed.format != FORMAT {
             return Err(ApiError::InvalidRequest(format!(
                 "unknown bundle format `{}`",
-                parsed.format
+                guardia_domain::text::excerpt(&parsed.format, 40)
             )));
         }
         // Validate everything first.
-        let records = inventory::csv::parse(&parsed.inventory_csv).map_err(|p| {
+        let rows = inventory::csv::parse_rows(&parsed.inventory_csv).map_err(|p| {
             ApiError::ImportRejected(format!(
                 "the bundle's inventory was refused: {}",
                 p.iter()
+                    .take(20)
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("; ")
             ))
         })?;
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = caller.name().to_owned();
         let mut pins = Vec::new();
         for pin in &parsed.host_keys {
-            if !records.iter().any(|r| r.server == pin.server) {
+            if !rows.iter().any(|r| r.record.server == pin.server) {
                 return Err(ApiError::InvalidRequest(format!(
                     "the bundle pins unknown server `{}`",
-                    pin.server
+                    guardia_domain::text::excerpt(&pin.server, 64)
                 )));
             }
             let key = HostKey::parse_openssh(&pin.key)
                 .map_err(|e| ApiError::InvalidRequest(format!("{}: {e}", pin.server)))?;
-            pins.push((pin.server.clone(), key));
+            pins.push((
+                pin.server.clone(),
+                PinnedHostKey {
+                    key: key.to_openssh(),
+                    fingerprint: key.fingerprint(),
+                    trusted_by: actor.clone(),
+                    trusted_at: at,
+                    source: PinSource::Bundle,
+                },
+            ));
         }
+        let mut names = std::collections::HashSet::new();
         for c in &parsed.credentials {
+            crate::inventory::check_credential_name(&c.name)?;
+            if !names.insert(c.name.as_str()) {
+                return Err(ApiError::InvalidRequest(format!(
+                    "the bundle holds credential `{}` twice",
+                    c.name
+                )));
+            }
+            check_secret(&format!("credential `{}`", c.name), &c.secret)?;
+            if let Some(p) = &c.passphrase {
+                check_secret(&format!("the passphrase of credential `{}`", c.name), p)?;
+            }
             match c.kind.as_str() {
                 "password" => {}
                 "key" => guardia_ssh::private_key_fingerprint(&c.secret, c.passphrase.as_deref())
@@ -230,99 +259,130 @@ impl Api {
                     })?,
                 other => {
                     return Err(ApiError::InvalidRequest(format!(
-                        "credential `{}` has unknown kind `{other}`",
-                        c.name
+                        "credential `{}` has unknown kind `{}`",
+                        c.name,
+                        guardia_domain::text::excerpt(other, 20)
                     )));
                 }
             }
         }
-
-        // Keyring first, remembering what was there.
-        let store = self.secrets.clone();
-        let entries: Vec<(SecretName, Option<Sensitive<Vec<u8>>>)> = parsed
-            .credentials
-            .iter()
-            .flat_map(|c| {
-                [
-                    (
-                        secret_name(&c.name),
-                        Some(Sensitive::new(c.secret.as_bytes().to_vec())),
-                    ),
-                    (
-                        passphrase_name(&c.name),
-                        c.passphrase
-                            .as_ref()
-                            .map(|p| Sensitive::new(p.as_bytes().to_vec())),
-                    ),
-                ]
-            })
-            .collect();
-        let previous = blocking(move || {
-            let mut previous = Vec::new();
-            for (name, value) in &entries {
-                previous.push((name.clone(), store.get(name)?));
-                match value {
-                    Some(v) => store.set(name, v)?,
-                    None => store.delete(name)?,
-                }
-            }
-            Ok::<_, guardia_secrets::SecretError>(previous)
-        })
-        .await?;
-
-        let at = self.clock.now().with_timezone(&Utc);
-        let actor = caller.name().to_owned();
-        let database = async {
-            self.store
-                .import_servers(&records, at, &|o| {
-                    EntryDraft::new(at, EntryKind::BundleImported, actor.clone(), "inventory")
-                        .with("created", u64::from(o.created))
-                        .with("updated", u64::from(o.updated))
-                        .with("credentials", parsed.credentials.len() as u64)
-                        .with_digest("file", &digest_source)
-                })
+        if !replace {
+            let replaced = self
+                .bundle_would_replace(&rows, &parsed.credentials)
                 .await?;
-            for c in &parsed.credentials {
-                let meta = CredentialMeta {
-                    name: c.name.clone(),
-                    kind: if c.kind == "key" {
-                        CredentialKind::Key
-                    } else {
-                        CredentialKind::Password
-                    },
-                    has_passphrase: c.passphrase.is_some(),
-                    updated_at: at,
-                    updated_by: actor.clone(),
-                };
-                self.store
-                    .save_credential(&meta, &|m| {
-                        credential_set_entry(at, &actor, m).with("source", "bundle")
-                    })
-                    .await?;
+            if !replaced.is_empty() {
+                return Err(ApiError::WouldReplace(format!(
+                    "the bundle would replace what this console already has; nothing was imported. \
+                     Check, then import again with --replace (the window asks):\n{}",
+                    replaced.join("\n")
+                )));
             }
-            self.pin(caller, &pins, PinSource::Bundle).await
-        };
-        if let Err(e) = database.await {
-            let store = self.secrets.clone();
-            let restored = blocking(move || {
-                for (name, value) in previous {
-                    match value {
-                        Some(v) => store.set(&name, &v)?,
-                        None => store.delete(&name)?,
-                    }
-                }
-                Ok::<_, guardia_secrets::SecretError>(())
-            })
-            .await;
-            if let Err(restore) = restored {
-                tracing::error!("a failed bundle import could not restore the keyring: {restore}");
-            }
-            return Err(e);
         }
+
+        // Stage every secret under a fresh keyring entry; nothing in use is touched.
+        let mut staged = Vec::new();
+        let mut metas = Vec::new();
+        for c in &parsed.credentials {
+            let slot = Slot::fresh(&self.origin, &c.name)?;
+            metas.push(CredentialMeta {
+                name: c.name.clone(),
+                kind: if c.kind == "key" {
+                    CredentialKind::Key
+                } else {
+                    CredentialKind::Password
+                },
+                has_passphrase: c.passphrase.is_some(),
+                keyring_account: Some(slot.account().to_owned()),
+                updated_at: at,
+                updated_by: actor.clone(),
+            });
+            staged.push(Staged {
+                slot,
+                secret: Sensitive::new(c.secret.as_bytes().to_vec()),
+                passphrase: c
+                    .passphrase
+                    .as_ref()
+                    .map(|p| Sensitive::new(p.as_bytes().to_vec())),
+            });
+        }
+        let slots: Vec<Slot> = staged.iter().map(|s| s.slot.clone()).collect();
+        self.stage_secrets(staged).await?;
+
+        // One transaction: servers, credentials pointing at the new entries, pins, audit.
+        let credentials = parsed.credentials.len() as u64;
+        let servers_entry = |o: &ImportOutcome| {
+            EntryDraft::new(at, EntryKind::BundleImported, actor.clone(), "inventory")
+                .with("created", u64::from(o.created))
+                .with("updated", u64::from(o.updated))
+                .with("changed", crate::inventory::changes_value(&o.changes))
+                .with("credentials", credentials)
+                .with_digest("file", &file)
+        };
+        let credential_entry =
+            |m: &CredentialMeta| credential_set_entry(at, &actor, m).with("source", "bundle");
+        let pin_entry = |(server, pin): &(String, PinnedHostKey)| {
+            crate::inventory::pin_entry(at, &actor, server, pin)
+        };
+        let committed = self
+            .store
+            .import_bundle(
+                BundleRows {
+                    servers: &rows,
+                    credentials: &metas,
+                    pins: &pins,
+                },
+                at,
+                BundleAudit {
+                    servers: &servers_entry,
+                    credential: &credential_entry,
+                    pin: &pin_entry,
+                },
+            )
+            .await;
+        if let Err(e) = committed {
+            self.abandon(slots).await;
+            return Err(e.into());
+        }
+        // The replaced entries were journalled as retired by the commit.
+        self.tidy_keyring().await?;
         Ok(BundleReport {
-            servers: records.len(),
+            servers: rows.len(),
             host_keys: pins.len(),
             credentials: parsed.credentials.len(),
         })
+    }
+
+    /// What an import of these servers and credentials would overwrite: servers that exist
+    /// with other values, and credentials that exist at all.
+    async fn bundle_would_replace(
+        &self,
+        rows: &[inventory::ImportRow],
+        credentials: &[InCredential],
+    ) -> Result<Vec<String>, ApiError> {
+        let mut out = Vec::new();
+        for c in credentials {
+            if self.store.credential(&c.name).await?.is_some() {
+                out.push(format!("  credential {} (its secret)", c.name));
+            }
+        }
+        let stored: std::collections::HashMap<String, guardia_store::StoredServer> = self
+            .all_records()
+            .await?
+            .into_iter()
+            .map(|s| (s.record.server.clone(), s))
+            .collect();
+        for row in rows {
+            if let Some(old) = stored.get(&row.record.server) {
+                let fields = row.record.changed_columns(&old.record);
+                if !fields.is_empty() {
+                    out.push(format!(
+                        "  server {} ({})",
+                        row.record.server,
+                        fields.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(out)
     }
 }

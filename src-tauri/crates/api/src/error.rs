@@ -85,11 +85,30 @@ pub enum ApiError {
     JobRefused(#[from] guardia_engine::JobRefused),
     #[error(transparent)]
     Task(#[from] crate::TaskError),
+    /// A file given as input cannot be used (missing, unreadable, not what it should be).
+    #[error("{path}: {reason}")]
+    BadFile { path: String, reason: String },
+    /// An import would overwrite existing servers or credentials and was not told to.
+    #[error("{0}")]
+    WouldReplace(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ApiError {
+    /// The process exit code a command line reports this error with: 2 for input that
+    /// cannot be used (a usage error), 3 when the work could not be done at all (no keyring,
+    /// no database), 1 otherwise. 1 is also "the answer is no" (tampered, check failed).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ApiError::BadFile { .. } | ApiError::BadCheckpoint(_) => 2,
+            _ => match self.code() {
+                ErrorCode::Keyring | ErrorCode::Storage => 3,
+                _ => 1,
+            },
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Invalid(_) => ErrorCode::InvalidInput,
@@ -99,8 +118,13 @@ impl ApiError {
                 | StoreError::CredentialNotFound(_),
             ) => ErrorCode::NotFound,
             ApiError::Refused(_)
+            | ApiError::WouldReplace(_)
             | ApiError::Store(
-                StoreError::Conflict { .. } | StoreError::ServerExists(_) | StoreError::AuditRace,
+                StoreError::Conflict { .. }
+                | StoreError::ServerExists(_)
+                | StoreError::ServerCaseClash { .. }
+                | StoreError::Busy(_)
+                | StoreError::AuditRace,
             ) => ErrorCode::Conflict,
             ApiError::Store(_) | ApiError::DataDir { .. } | ApiError::NoDataDir => {
                 ErrorCode::Storage
@@ -110,6 +134,7 @@ impl ApiError {
             | ApiError::KeyMismatch { .. }
             | ApiError::KeyMalformed(_) => ErrorCode::Keyring,
             ApiError::BadCheckpoint(_)
+            | ApiError::BadFile { .. }
             | ApiError::InvalidRequest(_)
             | ApiError::ImportRejected(_)
             | ApiError::Bundle(_) => ErrorCode::InvalidInput,

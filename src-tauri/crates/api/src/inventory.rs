@@ -11,13 +11,15 @@ use guardia_ipc::{
     CredentialInput, CredentialKindView, CredentialView, HostKeyView, ImportReport, InventoryFile,
     InventoryFormat, PresentedHostKey, ServerDraft, ServerQuery, ServerView, TrustHostKey,
 };
-use guardia_secrets::{SecretName, SecretStore, Sensitive};
+use guardia_secrets::{SecretStore, Sensitive};
 use guardia_ssh::{ConnectOptions, HostKey, SshError, Target};
 use guardia_store::{
-    CredentialKind, CredentialMeta, PinSource, PinnedHostKey, ServerFilter, StoredServer,
+    CredentialKind, CredentialMeta, PinSource, PinnedHostKey, ServerChange, ServerFilter,
+    StoredServer,
 };
 use tokio_util::sync::CancellationToken;
 
+use crate::keyring::{Slot, Staged};
 use crate::{Api, ApiError, Caller};
 
 /// Keyring service of SSH passwords and private keys; the account is the credential name.
@@ -29,12 +31,23 @@ pub(crate) fn server_subject(name: &str) -> String {
     format!("server:{name}")
 }
 
-pub(crate) fn secret_name(credential: &str) -> SecretName {
-    SecretName::new(CREDENTIAL_SERVICE, credential)
-}
+/// The largest secret a credential may hold (an RSA-16384 private key is ~13 KiB).
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
 
-pub(crate) fn passphrase_name(credential: &str) -> SecretName {
-    SecretName::new(PASSPHRASE_SERVICE, credential)
+/// A secret must have content and a sane size; the message never quotes it.
+pub(crate) fn check_secret(what: &str, secret: &str) -> Result<(), ApiError> {
+    if secret.trim().is_empty() {
+        return Err(ApiError::InvalidRequest(format!(
+            "{what} is empty or only blanks"
+        )));
+    }
+    if secret.len() > MAX_SECRET_BYTES {
+        return Err(ApiError::InvalidRequest(format!(
+            "{what} is {} bytes; at most {MAX_SECRET_BYTES}",
+            secret.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Runs blocking work (keyring calls, Argon2) off the async threads.
@@ -75,6 +88,43 @@ pub(crate) fn credential_set_entry(
     )
     .with("kind", meta.kind.code())
     .with("has_passphrase", meta.has_passphrase)
+}
+
+pub(crate) fn check_credential_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(ApiError::InvalidRequest(format!(
+            "credential name `{}` may hold only letters, digits, '.', '_' and '-' (at most 64)",
+            guardia_domain::text::excerpt(name, 64)
+        )));
+    }
+    Ok(())
+}
+
+/// The audit value of an import's changes: `{server: [columns…]}`.
+pub(crate) fn changes_value(changes: &[ServerChange]) -> serde_json::Value {
+    changes
+        .iter()
+        .map(|c| (c.server.clone(), serde_json::json!(c.fields)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The audit entry of one pinned host key.
+pub(crate) fn pin_entry(
+    at: DateTime<Utc>,
+    actor: &str,
+    server: &str,
+    pin: &PinnedHostKey,
+) -> EntryDraft {
+    EntryDraft::new(at, EntryKind::HostKeyTrusted, actor, server_subject(server))
+        .with("fingerprint", pin.fingerprint.as_str())
+        .with("algorithm", pin.key.split_whitespace().next().unwrap_or(""))
+        .with("source", pin.source.code())
 }
 
 fn problems_text(problems: &[inventory::RowProblem]) -> String {
@@ -141,9 +191,9 @@ impl Api {
         caller: &Caller,
         import: InventoryFile,
     ) -> Result<ImportReport, ApiError> {
-        let (records, warnings) = match import.format {
+        let (rows, warnings) = match import.format {
             InventoryFormat::Csv => (
-                inventory::csv::parse(&import.text)
+                inventory::csv::parse_rows(&import.text)
                     .map_err(|p| ApiError::ImportRejected(problems_text(&p)))?,
                 Vec::new(),
             ),
@@ -155,7 +205,7 @@ impl Api {
                 };
                 let parsed = inventory::ansible::parse(&import.text, &options)
                     .map_err(|p| ApiError::ImportRejected(problems_text(&p)))?;
-                (parsed.records, parsed.warnings)
+                (parsed.rows, parsed.warnings)
             }
         };
         let at = self.clock.now().with_timezone(&Utc);
@@ -164,18 +214,19 @@ impl Api {
             InventoryFormat::Csv => "csv",
             InventoryFormat::AnsibleIni => "ansible_ini",
         };
-        let text = import.text.clone();
+        let text = import.text.as_bytes();
         let outcome = self
             .store
-            .import_servers(&records, at, &|o| {
+            .import_servers(&rows, at, &|o| {
                 EntryDraft::new(at, EntryKind::InventoryImported, actor.clone(), "inventory")
                     .with("format", format)
-                    .with("servers", records.len() as u64)
+                    .with("servers", rows.len() as u64)
                     .with("created", u64::from(o.created))
                     .with("updated", u64::from(o.updated))
                     .with("unchanged", u64::from(o.unchanged))
                     .with("pins_dropped", u64::from(o.pins_dropped))
-                    .with_digest("file", text.as_bytes())
+                    .with("changed", changes_value(&o.changes))
+                    .with_digest("file", text)
             })
             .await?;
         Ok(ImportReport {
@@ -183,15 +234,61 @@ impl Api {
             updated: outcome.updated,
             unchanged: outcome.unchanged,
             pins_dropped: outcome.pins_dropped,
+            changes: outcome
+                .changes
+                .into_iter()
+                .map(|c| guardia_ipc::ServerChangeView {
+                    server: c.server,
+                    fields: c.fields.into_iter().map(str::to_owned).collect(),
+                })
+                .collect(),
             warnings: warnings.iter().map(ToString::to_string).collect(),
         })
     }
 
+    /// Every server's record, however many (exports and bundles are never cut).
+    pub(crate) async fn all_records(&self) -> Result<Vec<StoredServer>, ApiError> {
+        let mut all = Vec::new();
+        self.store
+            .for_each_server(&mut |page| {
+                all.extend(page);
+                Ok(())
+            })
+            .await?;
+        Ok(all)
+    }
+
+    /// Streams the whole inventory as CSV into `out`, a page at a time; returns how many
+    /// servers were written.
+    pub async fn inventory_export_to(
+        &self,
+        out: &mut (dyn std::io::Write + Send),
+    ) -> Result<u64, ApiError> {
+        let mut writer = inventory::csv::Writer::new(out).map_err(ApiError::Io)?;
+        let mut failed = None;
+        let count = self
+            .store
+            .for_each_server(&mut |page| {
+                for s in &page {
+                    if let Err(e) = writer.row(&s.record) {
+                        failed.get_or_insert(e);
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        if let Some(e) = failed {
+            return Err(ApiError::Io(e));
+        }
+        writer.finish().map_err(ApiError::Io)?;
+        Ok(count)
+    }
+
     /// The whole inventory as CSV (docs/inventory.md).
     pub async fn inventory_export_csv(&self) -> Result<String, ApiError> {
-        let servers = self.store.servers(&ServerFilter::default()).await?;
-        let records: Vec<ServerRecord> = servers.into_iter().map(|s| s.record).collect();
-        Ok(inventory::csv::write(&records))
+        let mut out = Vec::new();
+        self.inventory_export_to(&mut out).await?;
+        String::from_utf8(out).map_err(|e| ApiError::Internal(e.to_string()))
     }
 
     /// The whole inventory as CSV in `<data dir>/exports/`.
@@ -299,23 +396,15 @@ impl Api {
         input: CredentialInput,
     ) -> Result<CredentialView, ApiError> {
         let name = input.name.trim().to_owned();
-        if name.is_empty()
-            || name.len() > 64
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
-            return Err(ApiError::InvalidRequest(format!(
-                "credential name `{name}` may hold only letters, digits, '.', '_' and '-'"
-            )));
-        }
+        check_credential_name(&name)?;
         let secret = Sensitive::new(input.secret);
         let passphrase = input
             .passphrase
             .filter(|p| !p.is_empty())
             .map(Sensitive::new);
-        if secret.expose().is_empty() {
-            return Err(ApiError::InvalidRequest("the secret is empty".into()));
+        check_secret("the secret", secret.expose())?;
+        if let Some(p) = &passphrase {
+            check_secret("the passphrase", p.expose())?;
         }
         let kind = match input.kind {
             CredentialKindView::Password => {
@@ -335,35 +424,34 @@ impl Api {
                 CredentialKind::Key
             }
         };
-        let secrets = self.secrets.clone();
         let has_passphrase = passphrase.is_some();
-        let key_name = name.clone();
-        blocking(move || {
-            secrets.set(
-                &secret_name(&key_name),
-                &Sensitive::new(secret.expose().as_bytes().to_vec()),
-            )?;
-            match passphrase {
-                Some(p) => secrets.set(
-                    &passphrase_name(&key_name),
-                    &Sensitive::new(p.expose().as_bytes().to_vec()),
-                ),
-                None => secrets.delete(&passphrase_name(&key_name)),
-            }
-        })
+        // A new version beside the one in use; the database commit switches to it.
+        let slot = Slot::fresh(&self.origin, &name)?;
+        self.stage_secrets(vec![Staged {
+            slot: slot.clone(),
+            secret: Sensitive::new(secret.expose().as_bytes().to_vec()),
+            passphrase: passphrase.map(|p| Sensitive::new(p.expose().as_bytes().to_vec())),
+        }])
         .await?;
         let at = self.clock.now().with_timezone(&Utc);
         let meta = CredentialMeta {
             name: name.clone(),
             kind,
             has_passphrase,
+            keyring_account: Some(slot.account().to_owned()),
             updated_at: at,
             updated_by: caller.name().to_owned(),
         };
         let actor = caller.name().to_owned();
-        self.store
+        if let Err(e) = self
+            .store
             .save_credential(&meta, &|m| credential_set_entry(at, &actor, m))
-            .await?;
+            .await
+        {
+            self.abandon(vec![slot]).await;
+            return Err(e.into());
+        }
+        self.tidy_keyring().await?;
         let usage = self.credential_usage().await?;
         self.credential_view(meta, &usage).await
     }
@@ -385,9 +473,8 @@ impl Api {
         usage: &HashMap<String, u32>,
     ) -> Result<CredentialView, ApiError> {
         let secrets = self.secrets.clone();
-        let name = meta.name.clone();
-        let in_keyring =
-            blocking(move || secrets.get(&secret_name(&name)).map(|s| s.is_some())).await?;
+        let slot = Slot::of(&meta);
+        let in_keyring = blocking(move || secrets.get(&slot.secret()).map(|s| s.is_some())).await?;
         let servers = usage.get(&meta.name).copied().unwrap_or(0);
         Ok(CredentialView {
             name: meta.name,
@@ -427,13 +514,9 @@ impl Api {
                 .with("kind", m.kind.code())
             })
             .await?;
-        let secrets = self.secrets.clone();
-        let name = name.to_owned();
-        blocking(move || {
-            secrets.delete(&secret_name(&name))?;
-            secrets.delete(&passphrase_name(&name))
-        })
-        .await
+        // The deletion journalled the keyring entry as retired; tidying removes it. An entry
+        // from before scoping is left: another data directory may share it.
+        self.tidy_keyring().await.map(drop)
     }
 
     /// The credential a server logs in with, from the keyring.
@@ -451,11 +534,11 @@ impl Api {
             ApiError::InvalidRequest(format!("credential `{name}` does not exist"))
         })?;
         let secrets: Arc<dyn SecretStore> = self.secrets.clone();
-        let key_name = name.clone();
+        let slot = Slot::of(&meta);
         let (secret, passphrase) = blocking(move || {
             Ok::<_, guardia_secrets::SecretError>((
-                secrets.get(&secret_name(&key_name))?,
-                secrets.get(&passphrase_name(&key_name))?,
+                secrets.get(&slot.secret())?,
+                secrets.get(&slot.passphrase())?,
             ))
         })
         .await?;
@@ -562,17 +645,7 @@ impl Api {
             })
             .collect();
         self.store
-            .pin_host_keys(&pins, &|(server, pin)| {
-                EntryDraft::new(
-                    at,
-                    EntryKind::HostKeyTrusted,
-                    actor.clone(),
-                    server_subject(server),
-                )
-                .with("fingerprint", pin.fingerprint.as_str())
-                .with("algorithm", pin.key.split_whitespace().next().unwrap_or(""))
-                .with("source", pin.source.code())
-            })
+            .pin_host_keys(&pins, &|(server, pin)| pin_entry(at, &actor, server, pin))
             .await?;
         Ok(())
     }

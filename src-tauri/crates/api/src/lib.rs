@@ -19,6 +19,7 @@ mod data_dir;
 mod demo;
 mod error;
 mod inventory;
+mod keyring;
 mod live;
 mod logging;
 mod ops;
@@ -31,10 +32,11 @@ pub use audit::{
 };
 pub use bundle::BundleReport;
 pub use caller::{Caller, Permission, Role};
-pub use data_dir::DataDir;
+pub use data_dir::{DataDir, create_private, private_dir, write_private};
 pub use error::ApiError;
 pub use guardia_engine::{Clock, FixedClock, ManualClock, Runtime, SystemClock};
-pub use inventory::{CREDENTIAL_SERVICE, PASSPHRASE_SERVICE};
+pub use inventory::{CREDENTIAL_SERVICE, MAX_SECRET_BYTES, PASSPHRASE_SERVICE};
+pub use keyring::KeyringTidy;
 pub use logging::init_logging;
 pub use ops::{BOUND, Operation};
 pub use tasks::{TaskError, Tasks};
@@ -80,7 +82,7 @@ impl Api {
     /// created here, idle: [`start`](Self::start) sets it going.
     pub async fn new(parts: ApiParts) -> Result<Self, ApiError> {
         let origin = audit::load_origin(parts.store.as_ref()).await?;
-        Ok(Self {
+        let api = Self {
             runtime: Runtime::new(parts.clock.clone()),
             store: parts.store,
             clock: parts.clock,
@@ -89,12 +91,16 @@ impl Api {
             secrets: parts.secrets,
             origin,
             signer: OnceCell::new(),
-        })
+        };
+        // What a crash mid-change left in the keyring goes; unscoped entries get their own.
+        api.recover_keyring().await;
+        Ok(api)
     }
 
     /// Opens the embedded database in `data_dir` on the system clock, with secrets in the
     /// OS keyring.
     pub async fn open(data_dir: DataDir) -> Result<Self, ApiError> {
+        data_dir.secure_database()?;
         let url = format!("sqlite:{}", data_dir.database().display());
         let store = guardia_store::open(&url).await?;
         Self::new(ApiParts {

@@ -232,6 +232,10 @@ impl Api {
                     Exit::Code(c) => Some(c),
                     Exit::Signal(_) => None,
                 },
+                exit_signal: match &r.exit {
+                    Exit::Signal(s) => Some(s.clone()),
+                    Exit::Code(_) => None,
+                },
                 truncated: r.stdout.truncated() || r.stderr.truncated(),
                 stdout: r.stdout.text(),
                 stderr: r.stderr.text(),
@@ -243,6 +247,7 @@ impl Api {
                 server: request.server,
                 outcome,
                 exit_code: None,
+                exit_signal: None,
                 stdout: String::new(),
                 stderr: String::new(),
                 truncated: false,

@@ -250,8 +250,15 @@ impl VerifierKey {
     /// Checks the note's signature with this key, then parses its body. Only the body the
     /// signature covers is ever read: text outside it cannot change what is accepted.
     pub fn open(&self, note: &str) -> Result<Checkpoint, NoteError> {
+        if note.len() > MAX_NOTE_BYTES {
+            return Err(NoteError::Malformed(
+                "the text is far longer than a checkpoint (at most 16 KiB)",
+            ));
+        }
         let (body, signatures) = split_note(note)?;
-        let mut found = Vec::new();
+        // Every line must be a well-formed signature — nothing may ride along after the one
+        // that verifies (a file with trailing content is not the note that was signed).
+        let mut lines = Vec::new();
         for line in signatures.lines() {
             let Some(rest) = line.strip_prefix(SIGNATURE_PREFIX) else {
                 return Err(NoteError::Malformed("a signature line lacks the em dash"));
@@ -265,6 +272,10 @@ impl VerifierKey {
             if blob.len() < 4 {
                 return Err(NoteError::Malformed("a signature is too short"));
             }
+            lines.push((name, blob));
+        }
+        let mut found = Vec::new();
+        for (name, blob) in lines {
             let (id, signature) = blob.split_at(4);
             if name != self.name || id != self.id {
                 found.push(format!("{name} ({})", crate::hex_lower(id)));
@@ -298,6 +309,20 @@ impl VerifierKey {
         }
         Ok(checkpoint)
     }
+}
+
+/// The longest note accepted: a checkpoint with a few cosignatures is well under 1 KiB.
+pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+
+/// A note as kept in a file: CRLF line ends (a Windows copy) become LF and a missing final
+/// newline is added, so `audit verify --checkpoint` and `audit import` read a file the same
+/// way. Anything else about the text is checked by [`VerifierKey::open`].
+pub fn normalize_note(text: &str) -> String {
+    let mut note = text.replace("\r\n", "\n");
+    if !note.ends_with('\n') {
+        note.push('\n');
+    }
+    note
 }
 
 /// Splits a note into its body (ending in `\n`) and its signature lines.

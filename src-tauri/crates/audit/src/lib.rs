@@ -19,7 +19,9 @@ pub mod entry;
 pub mod tree;
 pub mod verify;
 
-pub use checkpoint::{AuditSigningKey, Checkpoint, NoteError, VerifierKey};
+pub use checkpoint::{
+    AuditSigningKey, Checkpoint, MAX_NOTE_BYTES, NoteError, VerifierKey, normalize_note,
+};
 pub use entry::{
     ENTRY_PREFIX, Entry, EntryDraft, EntryError, EntryKind, Outcome, claimed_index, format_time,
     hex_lower, sha256_hex,

@@ -4,6 +4,7 @@
 //! they are read from a file or from standard input, and passphrases from a file or an
 //! environment variable.
 
+use guardia_domain::text::escape_invisible;
 use std::io::Read as _;
 use std::path::PathBuf;
 
@@ -119,12 +120,24 @@ pub enum BundleCommand {
         file: PathBuf,
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
+        /// Replace servers and credentials this console already has (they are listed first)
+        #[arg(long)]
+        replace: bool,
     },
 }
 
+/// Reads a text file, refusing one larger than an inventory file may be before reading it.
 fn read(path: &PathBuf) -> Result<String, ApiError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| ApiError::InvalidRequest(format!("{}: {e}", path.display())))
+    let named = |e: std::io::Error| ApiError::InvalidRequest(format!("{}: {e}", path.display()));
+    let len = std::fs::metadata(path).map_err(named)?.len();
+    let max = guardia_domain::inventory::MAX_FILE_BYTES;
+    if len > max as u64 {
+        return Err(ApiError::InvalidRequest(format!(
+            "{}: the file is {len} bytes; at most {max} are read",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path).map_err(named)
 }
 
 fn secret_from(file: Option<&PathBuf>, env: &str) -> Result<Option<Sensitive<String>>, ApiError> {
@@ -193,6 +206,9 @@ pub async fn inventory(
                         String::new()
                     }
                 );
+                for c in &r.changes {
+                    s.push_str(&format!("\nchanged {}: {}", c.server, c.fields.join(", ")));
+                }
                 for w in &r.warnings {
                     s.push_str(&format!("\nwarning: {w}"));
                 }
@@ -200,11 +216,21 @@ pub async fn inventory(
             })?;
         }
         InventoryCommand::Export { out: file } => {
-            let csv = api.inventory_export_csv().await?;
-            match file {
-                Some(f) => std::fs::write(&f, csv).map_err(ApiError::Io)?,
-                None => print!("{csv}"),
-            }
+            let count = match file {
+                Some(f) => {
+                    let mut file = guardia_api::create_private(&f)?;
+                    let count = api.inventory_export_to(&mut file).await?;
+                    file.sync_all().map_err(ApiError::Io)?;
+                    count
+                }
+                None => {
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout());
+                    let count = api.inventory_export_to(&mut stdout).await?;
+                    std::io::Write::flush(&mut stdout).map_err(ApiError::Io)?;
+                    count
+                }
+            };
+            eprintln!("exported {count} servers");
         }
         InventoryCommand::List { search, tier } => {
             let servers = api
@@ -214,6 +240,13 @@ pub async fn inventory(
                     limit: None,
                 })
                 .await?;
+            if servers.len() >= guardia_store_limit() {
+                eprintln!(
+                    "showing the first {} servers only; narrow the list with --search or --tier, \
+                     or use `guardia inventory export` for all of them",
+                    servers.len()
+                );
+            }
             out.print(&servers, |list| {
                 list.iter()
                     .map(|s| {
@@ -422,7 +455,12 @@ pub async fn ssh(
                             CheckState::Skipped => "skip",
                             CheckState::Cancelled => "CANCEL",
                         };
-                        format!("{state:<7} {:<15} {:>5} ms  {}", s.name, s.millis, s.detail)
+                        format!(
+                            "{state:<7} {:<15} {:>5} ms  {}",
+                            s.name,
+                            s.millis,
+                            escape_invisible(&s.detail, false)
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
@@ -449,19 +487,20 @@ pub async fn ssh(
             if out.json {
                 out.print(&report, |_| String::new())?;
             } else {
-                print!("{}", report.stdout);
-                eprint!("{}", report.stderr);
+                // Remote bytes never reach the terminal raw: escape sequences could set its
+                // title, clear the screen or hide lines.
+                print!("{}", escape_invisible(&report.stdout, true));
+                eprint!("{}", escape_invisible(&report.stderr, true));
                 match (report.outcome, &report.error) {
                     (CommandOutcome::Ok, _) => {}
-                    (CommandOutcome::Failed, None) => {
-                        eprintln!(
-                            "exit code {}",
-                            report
-                                .exit_code
-                                .map(|c| c.to_string())
-                                .unwrap_or("?".into())
-                        );
-                    }
+                    (CommandOutcome::Failed, None) => match (&report.exit_signal, report.exit_code)
+                    {
+                        (Some(signal), _) => {
+                            eprintln!("the remote process was killed by signal {signal}");
+                        }
+                        (None, Some(code)) => eprintln!("exit code {code}"),
+                        (None, None) => eprintln!("the remote process ended without an exit code"),
+                    },
                     (CommandOutcome::Failed, Some(e)) => eprintln!("error: {e}"),
                     (CommandOutcome::Unknown, e) => eprintln!(
                         "OUTCOME UNKNOWN: {} — check the server before retrying",
@@ -495,7 +534,7 @@ pub async fn bundle(
             let (sealed, report) = api
                 .bundle_export(caller, passphrase(passphrase_file.as_ref())?)
                 .await?;
-            std::fs::write(&file, sealed).map_err(ApiError::Io)?;
+            guardia_api::write_private(&file, &sealed)?;
             out.print(&report, |r| {
                 format!(
                     "sealed {} servers, {} host keys, {} credentials into {}",
@@ -509,11 +548,16 @@ pub async fn bundle(
         BundleCommand::Import {
             file,
             passphrase_file,
+            replace,
         } => {
-            let bytes = std::fs::read(&file)
-                .map_err(|e| ApiError::InvalidRequest(format!("{}: {e}", file.display())))?;
+            let bytes = read_bundle(&file)?;
             let report = api
-                .bundle_import(caller, bytes, passphrase(passphrase_file.as_ref())?)
+                .bundle_import(
+                    caller,
+                    std::sync::Arc::new(bytes),
+                    passphrase(passphrase_file.as_ref())?,
+                    replace,
+                )
                 .await?;
             out.print(&report, |r| {
                 format!(
@@ -524,4 +568,29 @@ pub async fn bundle(
         }
     }
     Ok(Done::Success)
+}
+
+/// The most servers `inventory list` shows (the store's page limit).
+fn guardia_store_limit() -> usize {
+    guardia_ipc::ServerQuery::MAX_LIMIT as usize
+}
+
+/// Reads a bundle file, refusing a huge or foreign one from its size and header before the
+/// rest is read.
+fn read_bundle(file: &std::path::Path) -> Result<Vec<u8>, ApiError> {
+    use std::io::Read;
+    let named = |e: std::io::Error| ApiError::InvalidRequest(format!("{}: {e}", file.display()));
+    let mut f = std::fs::File::open(file).map_err(named)?;
+    let len = f.metadata().map_err(named)?.len();
+    let mut header = vec![0u8; guardia_secrets::bundle::HEADER];
+    let got = f.read(&mut header).map_err(named)?;
+    header.truncate(got);
+    guardia_secrets::bundle::check(len, &header)
+        .map_err(|e| ApiError::InvalidRequest(format!("{}: {e}", file.display())))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    bytes.extend_from_slice(&header);
+    f.take(guardia_secrets::bundle::MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(named)?;
+    Ok(bytes)
 }

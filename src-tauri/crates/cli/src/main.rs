@@ -224,6 +224,31 @@ fn parse_category(raw: &str) -> Result<Category, String> {
         .map_err(|e: guardia_domain::UnknownCategory| e.to_string())
 }
 
+/// A kept checkpoint file: at most [`guardia_audit::MAX_NOTE_BYTES`], UTF-8 text.
+fn read_note(path: &std::path::Path) -> Result<String, ApiError> {
+    use std::io::Read;
+    let bad = |reason: String| ApiError::BadFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(guardia_audit::MAX_NOTE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(format!("cannot read it: {e}")))?;
+    if bytes.len() > guardia_audit::MAX_NOTE_BYTES {
+        return Err(bad(format!(
+            "it is larger than a checkpoint can be ({} bytes at most)",
+            guardia_audit::MAX_NOTE_BYTES
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| bad("it is not UTF-8 text".into()))?;
+    if text.trim().is_empty() {
+        return Err(bad("it is empty".into()));
+    }
+    Ok(text)
+}
+
 fn parse_status(raw: &str) -> Result<TaskStatus, String> {
     let code = raw.trim().to_ascii_uppercase().replace('-', "_");
     TaskStatus::from_code(&code).ok_or_else(|| {
@@ -256,7 +281,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(Done::Success) => ExitCode::SUCCESS,
         Ok(Done::Failed) => ExitCode::FAILURE,
-        Err(err) => fail(json, &IpcError::from(err)),
+        Err(err) => {
+            let code = err.exit_code();
+            fail(json, &IpcError::from(err));
+            ExitCode::from(code)
+        }
     }
 }
 
@@ -267,7 +296,11 @@ fn fail(json: bool, error: &IpcError) -> ExitCode {
             .map_err(std::io::Error::other)
             .and_then(|line| writeln!(stderr, "{line}"))
     } else {
-        writeln!(stderr, "error: {}", error.message)
+        writeln!(
+            stderr,
+            "error: {}",
+            guardia_domain::text::escape_invisible(&error.message, true)
+        )
     };
     if written.is_err() {
         // Nothing left to report to; the exit code still says it failed.
@@ -468,8 +501,7 @@ async fn audit(
         } => {
             let mut external = Vec::new();
             for path in checkpoints {
-                let note = std::fs::read_to_string(&path).map_err(ApiError::Io)?;
-                external.push((note, path.display().to_string()));
+                external.push((read_note(&path)?, path.display().to_string()));
             }
             let options = VerifyOptions {
                 key: read_key(key)?,
@@ -546,7 +578,7 @@ async fn audit(
                 Some(path) => {
                     let text = serde_json::to_string_pretty(&proof)
                         .map_err(|e| ApiError::Io(std::io::Error::other(e)))?;
-                    std::fs::write(&path, text + "\n").map_err(ApiError::Io)?;
+                    guardia_api::write_private(&path, (text + "\n").as_bytes())?;
                     out.print(&serde_json::json!({ "path": path }), |_| {
                         format!(
                             "inclusion proof of entry {index} written to {}",
@@ -575,7 +607,7 @@ async fn audit(
             Ok(Done::Success)
         }
         AuditCommand::Import { file, label } => {
-            let note = std::fs::read_to_string(&file).map_err(ApiError::Io)?;
+            let note = read_note(&file)?;
             let label = label.unwrap_or_else(|| file.display().to_string());
             api.audit_import_checkpoint_now(caller, CheckpointImport { note, label })
                 .await?;
@@ -723,7 +755,9 @@ impl Output {
             serde_json::to_string_pretty(value)
                 .map_err(|e| ApiError::Io(std::io::Error::other(e)))?
         } else {
-            text(value)
+            // Titles, remote details and file names may carry escape sequences or hidden
+            // characters: the terminal sees them as <U+…>, never raw.
+            guardia_domain::text::escape_invisible(&text(value), true).into_owned()
         };
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{rendered}").map_err(ApiError::Io)

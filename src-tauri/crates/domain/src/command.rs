@@ -47,6 +47,7 @@ pub struct Refusal {
 pub enum DenyRule {
     Empty,
     ControlCharacter,
+    InvisibleCharacter,
     RecursiveDeleteOfSystemPath,
     MakeFilesystem,
     RawDeviceWrite,
@@ -60,6 +61,7 @@ impl DenyRule {
         match self {
             Self::Empty => "empty",
             Self::ControlCharacter => "control_character",
+            Self::InvisibleCharacter => "invisible_character",
             Self::RecursiveDeleteOfSystemPath => "recursive_delete_of_system_path",
             Self::MakeFilesystem => "make_filesystem",
             Self::RawDeviceWrite => "raw_device_write",
@@ -74,6 +76,9 @@ impl DenyRule {
             Self::Empty => "there is nothing to run",
             Self::ControlCharacter => {
                 "the command holds a control character that a terminal would hide from a reviewer"
+            }
+            Self::InvisibleCharacter => {
+                "the command holds an invisible or direction-changing character: what a reviewer sees is not what would run"
             }
             Self::RecursiveDeleteOfSystemPath => {
                 "a recursive forced delete of the root, a home or a system directory wipes the server"
@@ -181,6 +186,9 @@ fn deny(text: &str, context: CommandContext) -> Result<(), Refusal> {
             DenyRule::ControlCharacter,
             format!("U+{:04X}", c as u32),
         ));
+    }
+    if let Some(c) = crate::text::find_invisible(text) {
+        return Err(refuse(DenyRule::InvisibleCharacter, c));
     }
     fork_bomb(text)?;
     destructive_sql(text)?;
@@ -470,6 +478,16 @@ fn destructive_sql(text: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hardening_11_invisible_characters_are_refused_in_commands() {
+        assert_eq!(refused("ls \u{202E}fdp.exe"), DenyRule::InvisibleCharacter);
+        assert_eq!(
+            refused("r\u{200B}m -rf /tmp/x"),
+            DenyRule::InvisibleCharacter
+        );
+        assert!(RemoteCommand::check("echo 보고서", CommandContext::AdHoc).is_ok());
+    }
 
     fn refused(cmd: &str) -> DenyRule {
         match RemoteCommand::check(cmd, CommandContext::AdHoc) {

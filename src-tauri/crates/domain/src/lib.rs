@@ -16,6 +16,7 @@
 pub mod command;
 pub mod inventory;
 pub mod task;
+pub mod text;
 
 pub use task::{
     Category, Field, FieldError, NewTask, PersonName, Problem, RequestText, SubType, SystemName,

@@ -36,6 +36,11 @@ pub struct ServerQuery {
     pub limit: Option<u32>,
 }
 
+impl ServerQuery {
+    /// The most servers one list returns; exports have no limit.
+    pub const MAX_LIMIT: u32 = 50_000;
+}
+
 /// Which file format an import reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,8 +68,19 @@ pub struct ImportReport {
     pub updated: u32,
     pub unchanged: u32,
     pub pins_dropped: u32,
+    /// Every existing server that changed, with the columns that did (a site's new tier
+    /// changes servers the file does not name).
+    #[serde(default)]
+    pub changes: Vec<ServerChangeView>,
     /// Ignored on the way (unknown Ansible variables, passwords left out).
     pub warnings: Vec<String>,
+}
+
+/// The columns of one server an import changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerChangeView {
+    pub server: String,
+    pub fields: Vec<String>,
 }
 
 /// Secret material going into the keyring. It travels only inward (window → backend): no
@@ -188,6 +204,9 @@ pub struct CommandReport {
     pub server: String,
     pub outcome: CommandOutcome,
     pub exit_code: Option<u32>,
+    /// The signal that ended the remote process, when one did (`TERM`, `KILL`, …).
+    #[serde(default)]
+    pub exit_signal: Option<String>,
     pub stdout: String,
     pub stderr: String,
     pub truncated: bool,

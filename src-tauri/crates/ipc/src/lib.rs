@@ -28,8 +28,8 @@ pub use guardia_domain::TaskDraft;
 pub use inventory::{
     CheckReport, CheckState, CheckStep, CommandOutcome, CommandReport, CredentialInput,
     CredentialKindView, CredentialRef, CredentialView, HostKeyView, ImportReport, InventoryFile,
-    InventoryFormat, PresentedHostKey, RunCommand, ServerDraft, ServerQuery, ServerRecord,
-    ServerRef, ServerSave, ServerView, TrustHostKey,
+    InventoryFormat, PresentedHostKey, RunCommand, ServerChangeView, ServerDraft, ServerQuery,
+    ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
 };
 
 pub use live::{

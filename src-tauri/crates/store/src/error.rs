@@ -29,6 +29,13 @@ pub enum StoreError {
     CredentialNotFound(String),
     #[error("a server named `{0}` already exists")]
     ServerExists(String),
+    #[error("server `{name}` differs only in case from the existing server `{existing}`")]
+    ServerCaseClash { name: String, existing: String },
+    /// Another process held the write lock for longer than any GUARDiA write takes.
+    #[error(
+        "another GUARDiA process has been writing to the database for over {0} seconds; nothing was changed — try again when it has finished"
+    )]
+    Busy(u64),
     #[error("unsupported database: {0}")]
     Unsupported(String),
     /// Another writer appended to the audit log during this change; nothing was committed.

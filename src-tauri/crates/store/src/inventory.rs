@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use guardia_domain::inventory::{ServerRecord, Tier};
+use guardia_domain::inventory::{ImportRow, ServerRecord, Tier};
 use serde::Serialize;
 
 use crate::{AuditFor, StoreError};
@@ -59,13 +59,67 @@ pub struct PinnedHostKey {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportOutcome {
     pub created: u32,
     pub updated: u32,
     pub unchanged: u32,
     /// Pins removed because a server's address or port changed.
     pub pins_dropped: u32,
+    /// Every server that changed, and which columns did — including servers the file does
+    /// not name whose site changed tier.
+    pub changes: Vec<ServerChange>,
+}
+
+/// The columns of one existing server an import changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerChange {
+    pub server: String,
+    pub fields: Vec<&'static str>,
+}
+
+/// Why a keyring entry is in the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyringNote {
+    /// Written ahead of a database commit that may not happen.
+    Staged,
+    /// Replaced or deleted by a commit: garbage once nothing references it.
+    Retired,
+}
+
+impl KeyringNote {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Staged => "staged",
+            Self::Retired => "retired",
+        }
+    }
+}
+
+/// A keyring account that may be garbage (see migrations/sqlite/0004).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub account: String,
+    pub note: KeyringNote,
+    /// The process that wrote a staged entry (it may still be about to commit).
+    pub owner_pid: u32,
+}
+
+/// A sealed bundle's contents, imported in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct BundleRows<'a> {
+    pub servers: &'a [ImportRow],
+    pub credentials: &'a [CredentialMeta],
+    pub pins: &'a [(String, PinnedHostKey)],
+}
+
+/// The audit entries of a bundle import: one for the inventory, one per credential, one
+/// per pin.
+pub struct BundleAudit<'a> {
+    pub servers: AuditFor<'a, ImportOutcome>,
+    pub credential: AuditFor<'a, CredentialMeta>,
+    pub pin: AuditFor<'a, (String, PinnedHostKey)>,
 }
 
 /// Which servers to list.
@@ -114,16 +168,21 @@ pub struct CredentialMeta {
     pub name: String,
     pub kind: CredentialKind,
     pub has_passphrase: bool,
+    /// The keyring account holding the secret (and, under the passphrase service, its
+    /// passphrase). `None`: written before entries were scoped; the account is the name.
+    pub keyring_account: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
 }
 
 #[async_trait]
 pub trait InventoryStore: Send + Sync {
-    /// Creates or updates every record (matched by server name) in one transaction.
+    /// Creates or updates every row (matched by server name) in one transaction. Columns a
+    /// row did not give keep their stored values; a new server in a known site takes the
+    /// site's tier unless the row gives one.
     async fn import_servers(
         &self,
-        records: &[ServerRecord],
+        rows: &[ImportRow],
         at: DateTime<Utc>,
         audit: AuditFor<'_, ImportOutcome>,
     ) -> Result<ImportOutcome, StoreError>;
@@ -147,6 +206,13 @@ pub trait InventoryStore: Send + Sync {
     async fn servers(&self, filter: &ServerFilter) -> Result<Vec<StoredServer>, StoreError>;
 
     async fn server(&self, name: &str) -> Result<Option<StoredServer>, StoreError>;
+
+    /// Every server, in the order of [`servers`](Self::servers), handed over a page at a
+    /// time from one consistent snapshot — no limit, for exports. Returns how many.
+    async fn for_each_server(
+        &self,
+        page: &mut (dyn FnMut(Vec<StoredServer>) -> Result<(), StoreError> + Send),
+    ) -> Result<u64, StoreError>;
 
     async fn count_servers(&self) -> Result<u64, StoreError>;
 
@@ -173,9 +239,31 @@ pub trait InventoryStore: Send + Sync {
         audit: AuditFor<'_, CredentialMeta>,
     ) -> Result<(), StoreError>;
 
+    /// Removes the credential; its keyring account is journalled as retired in the same
+    /// transaction.
     async fn delete_credential(
         &self,
         name: &str,
         audit: AuditFor<'_, CredentialMeta>,
     ) -> Result<(), StoreError>;
+
+    /// Servers, credentials and pins of a bundle, all in one transaction. A credential that
+    /// replaces one with another keyring account journals the old account as retired.
+    async fn import_bundle(
+        &self,
+        rows: BundleRows<'_>,
+        at: DateTime<Utc>,
+        audit: BundleAudit<'_>,
+    ) -> Result<ImportOutcome, StoreError>;
+
+    /// Notes keyring accounts about to be written, before they are (committed at once).
+    async fn stage_keyring(&self, accounts: &[String], owner_pid: u32) -> Result<(), StoreError>;
+
+    async fn keyring_journal(&self) -> Result<Vec<JournalEntry>, StoreError>;
+
+    /// Forgets journal entries (after their keyring entries were deleted or found in use).
+    async fn settle_keyring(&self, accounts: &[String]) -> Result<(), StoreError>;
+
+    /// Points a credential written before scoping at its new keyring account.
+    async fn move_credential_account(&self, name: &str, account: &str) -> Result<(), StoreError>;
 }

@@ -33,8 +33,8 @@ pub use audit::{
 
 pub use error::StoreError;
 pub use inventory::{
-    CredentialKind, CredentialMeta, ImportOutcome, InventoryStore, PinSource, PinnedHostKey,
-    ServerFilter, StoredServer,
+    BundleAudit, BundleRows, CredentialKind, CredentialMeta, ImportOutcome, InventoryStore,
+    JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, StoredServer,
 };
 pub use sqlite::SqliteStore;
 

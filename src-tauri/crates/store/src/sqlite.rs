@@ -23,9 +23,10 @@ use crate::{AuditFor, AuditHead, PreferenceStore, Store, StoreError, TaskFilter,
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../../migrations/sqlite");
 
-/// How long a statement waits for another process (the CLI, a second console) to release
-/// the write lock before it fails. Writes are short; five seconds means something is wrong.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a writer waits for another process (the CLI, a second console) to release the
+/// write lock. Writers queue: the longest write is a 100,000-server import (well under a
+/// minute here), so the wait is sized to outlast it rather than fail a user's change.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The columns of a task row, in the order [`task_from_row`] reads them by name.
 macro_rules! task_columns {
@@ -58,7 +59,7 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(BUSY_TIMEOUT * 2)
+            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(30))
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open {
@@ -91,7 +92,18 @@ impl SqliteStore {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db)
+                    if matches!(db.code().as_deref(), Some("5" | "517" | "261")) =>
+                {
+                    StoreError::Busy(BUSY_TIMEOUT.as_secs())
+                }
+                sqlx::Error::PoolTimedOut => StoreError::Busy(BUSY_TIMEOUT.as_secs()),
+                _ => e.into(),
+            })
     }
 
     /// Commits a change that appended to the audit log, then wakes this process's feed

@@ -2,13 +2,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use guardia_domain::inventory::{AuthKind, HealthCriteria, ServerRecord, Tier};
+use std::collections::BTreeMap;
+
+use guardia_domain::inventory::{AuthKind, Given, HealthCriteria, ImportRow, ServerRecord, Tier};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 use crate::inventory::{
-    CredentialKind, CredentialMeta, ImportOutcome, InventoryStore, PinSource, PinnedHostKey,
-    ServerFilter, StoredServer,
+    BundleAudit, BundleRows, CredentialKind, CredentialMeta, ImportOutcome, InventoryStore,
+    JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, StoredServer,
 };
 use crate::sqlite_audit::append_in;
 use crate::{AuditFor, SqliteStore, StoreError};
@@ -145,26 +147,115 @@ async fn site_id_in(conn: &mut SqliteConnection, r: &ServerRecord) -> Result<i64
 
 enum Saved {
     Created,
-    Updated { pin_dropped: bool },
+    Updated {
+        pin_dropped: bool,
+        fields: Vec<&'static str>,
+    },
     Unchanged,
 }
 
-/// Creates or updates the server `previous` (or `r.server`) to be `r`.
-async fn upsert_in(
+/// Sites already looked up in this transaction: (institution, system, site) → (id, tier).
+/// A 50,000-row import names a few hundred sites; each is read or written once.
+type Sites = std::collections::HashMap<(String, String, String), (i64, Tier)>;
+
+fn site_key(r: &ServerRecord) -> (String, String, String) {
+    (r.institution.clone(), r.system.clone(), r.site.clone())
+}
+
+/// What saving one record did, and which other servers of its site changed tier with it.
+struct Upserted {
+    saved: Saved,
+    retiered: Vec<String>,
+}
+
+/// The stored tier of the site a record names, if the site exists.
+async fn site_tier_in(
     conn: &mut SqliteConnection,
     r: &ServerRecord,
+) -> Result<Option<(i64, Tier)>, StoreError> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT t.id, t.tier FROM sites t JOIN systems y ON y.id = t.system_id \
+         JOIN institutions i ON i.id = y.institution_id \
+         WHERE i.name = ?1 AND y.name = ?2 AND t.name = ?3",
+    )
+    .bind(r.institution.clone())
+    .bind(r.system.clone())
+    .bind(r.site.clone())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.and_then(|(id, tier)| {
+        u8::try_from(tier)
+            .ok()
+            .and_then(Tier::from_number)
+            .map(|t| (id, t))
+    }))
+}
+
+/// Creates or updates the server `previous` (or `r.server`) to be `r` where `given` names a
+/// column, and what is stored elsewhere.
+async fn upsert_in(
+    conn: &mut SqliteConnection,
+    sites: &mut Sites,
+    incoming: &ServerRecord,
+    given: Given,
     previous: &str,
     at: DateTime<Utc>,
-) -> Result<Saved, StoreError> {
+) -> Result<Upserted, StoreError> {
     let existing = server_in(conn, previous).await?;
+    let site = match sites.get(&site_key(incoming)) {
+        Some(known) => Some(*known),
+        None => site_tier_in(conn, incoming).await?,
+    };
+    let mut r = match &existing {
+        Some(old) => incoming.over(&old.record, given),
+        None => incoming.clone(),
+    };
+    if !given.has("tier") {
+        r.tier = site
+            .map(|(_, t)| t)
+            .or(existing.as_ref().map(|e| e.record.tier))
+            .unwrap_or(incoming.tier);
+    }
+    let r = &r;
     if existing.as_ref().is_some_and(|e| e.record == *r) {
-        return Ok(Saved::Unchanged);
+        return Ok(Upserted {
+            saved: Saved::Unchanged,
+            retiered: Vec::new(),
+        });
     }
     if previous != r.server && server_in(conn, &r.server).await?.is_some() {
         return Err(StoreError::ServerExists(r.server.clone()));
     }
-    let site = site_id_in(conn, r).await?;
-    let (statement, outcome) = match &existing {
+    let clash: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM servers WHERE lower(name) = lower(?1) AND name <> ?1 AND name <> ?2",
+    )
+    .bind(r.server.clone())
+    .bind(previous.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(existing) = clash {
+        return Err(StoreError::ServerCaseClash {
+            name: r.server.clone(),
+            existing,
+        });
+    }
+    // A site has one tier: changing it changes every server of the site.
+    let retiered = match site {
+        Some((site_id, tier)) if tier != r.tier => {
+            sqlx::query_scalar("SELECT name FROM servers WHERE site_id = ?1 AND name <> ?2")
+                .bind(site_id)
+                .bind(previous.to_owned())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    let site = match site {
+        Some((id, tier)) if tier == r.tier => id,
+        _ => site_id_in(conn, r).await?,
+    };
+    sites.insert(site_key(r), (site, r.tier));
+    let (statement, saved) = match &existing {
         None => (
             "INSERT INTO servers (site_id, name, address, port, login_user, auth, credential, \
              os, app_path, deploy_path, service_port, health, tags, updated_at) \
@@ -183,6 +274,7 @@ async fn upsert_in(
                  WHERE name = ?15",
                 Saved::Updated {
                     pin_dropped: moved && old.host_key.is_some(),
+                    fields: r.changed_columns(&old.record),
                 },
             )
         }
@@ -211,7 +303,152 @@ async fn upsert_in(
         None => query,
     };
     query.execute(&mut *conn).await?;
+    Ok(Upserted { saved, retiered })
+}
+
+/// Every row of an import, inside the caller's transaction.
+async fn import_rows_in(
+    conn: &mut SqliteConnection,
+    rows: &[ImportRow],
+    at: DateTime<Utc>,
+) -> Result<ImportOutcome, StoreError> {
+    let mut outcome = ImportOutcome::default();
+    let mut changes: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+    let mut untouched: Vec<&str> = Vec::new();
+    let mut sites = Sites::new();
+    for row in rows {
+        let done = upsert_in(
+            conn,
+            &mut sites,
+            &row.record,
+            row.given,
+            &row.record.server,
+            at,
+        )
+        .await?;
+        match done.saved {
+            Saved::Created => outcome.created += 1,
+            Saved::Updated {
+                pin_dropped,
+                fields,
+            } => {
+                outcome.pins_dropped += u32::from(pin_dropped);
+                let seen = changes.entry(row.record.server.clone()).or_default();
+                for f in fields {
+                    if !seen.contains(&f) {
+                        seen.push(f);
+                    }
+                }
+            }
+            Saved::Unchanged => untouched.push(&row.record.server),
+        }
+        for other in done.retiered {
+            let seen = changes.entry(other).or_default();
+            if !seen.contains(&"tier") {
+                seen.push("tier");
+            }
+        }
+    }
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    // A row found unchanged may still have changed tier through an earlier row of its site.
+    outcome.unchanged = count(
+        untouched
+            .iter()
+            .filter(|s| !changes.contains_key(**s))
+            .count(),
+    );
+    outcome.changes = changes
+        .into_iter()
+        .map(|(server, fields)| ServerChange { server, fields })
+        .collect();
+    outcome.updated = count(outcome.changes.len());
     Ok(outcome)
+}
+
+async fn note_keyring_in(
+    conn: &mut SqliteConnection,
+    account: &str,
+    note: KeyringNote,
+    owner_pid: u32,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO keyring_journal (account, state, owner_pid, noted_at) \
+         VALUES (?1, ?2, ?3, datetime('now')) \
+         ON CONFLICT (account) DO UPDATE SET state = excluded.state, owner_pid = excluded.owner_pid",
+    )
+    .bind(account.to_owned())
+    .bind(note.code())
+    .bind(i64::from(owner_pid))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The account a credential's secret is kept under (the name, before scoping).
+fn account_of(meta: &CredentialMeta) -> &str {
+    meta.keyring_account.as_deref().unwrap_or(&meta.name)
+}
+
+async fn save_credential_in(
+    conn: &mut SqliteConnection,
+    meta: &CredentialMeta,
+) -> Result<(), StoreError> {
+    if let Some(old) = credential_in(conn, &meta.name).await?
+        && old.keyring_account.is_some()
+        && account_of(&old) != account_of(meta)
+    {
+        note_keyring_in(
+            conn,
+            account_of(&old),
+            KeyringNote::Retired,
+            std::process::id(),
+        )
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO credentials (name, kind, has_passphrase, updated_at, updated_by, keyring_account) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, \
+         has_passphrase = excluded.has_passphrase, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by, keyring_account = excluded.keyring_account",
+    )
+    .bind(meta.name.clone())
+    .bind(meta.kind.code())
+    .bind(i64::from(meta.has_passphrase))
+    .bind(meta.updated_at)
+    .bind(meta.updated_by.clone())
+    .bind(meta.keyring_account.clone())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn pin_in(
+    conn: &mut SqliteConnection,
+    server: &str,
+    pin: &PinnedHostKey,
+) -> Result<(), StoreError> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM servers WHERE name = ?1")
+        .bind(server.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let id = id.ok_or_else(|| StoreError::ServerNotFound(server.to_owned()))?;
+    sqlx::query(
+        "INSERT INTO host_keys (server_id, key, fingerprint, trusted_by, trusted_at, source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (server_id) DO UPDATE SET key = excluded.key, \
+         fingerprint = excluded.fingerprint, trusted_by = excluded.trusted_by, \
+         trusted_at = excluded.trusted_at, source = excluded.source",
+    )
+    .bind(id)
+    .bind(pin.key.clone())
+    .bind(pin.fingerprint.clone())
+    .bind(pin.trusted_by.clone())
+    .bind(pin.trusted_at)
+    .bind(pin.source.code())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 async fn forget_pin_in(conn: &mut SqliteConnection, server: &str) -> Result<(), StoreError> {
@@ -224,7 +461,7 @@ async fn forget_pin_in(conn: &mut SqliteConnection, server: &str) -> Result<(), 
 
 macro_rules! credential_select {
     () => {
-        "SELECT name, kind, has_passphrase, updated_at, updated_by FROM credentials "
+        "SELECT name, kind, has_passphrase, updated_at, updated_by, keyring_account FROM credentials "
     };
 }
 
@@ -251,6 +488,7 @@ fn credential_from_row(row: &SqliteRow) -> Result<CredentialMeta, StoreError> {
         },
         name,
         has_passphrase: has_passphrase != 0,
+        keyring_account: row.try_get("keyring_account")?,
         updated_at: row.try_get("updated_at")?,
         updated_by: row.try_get("updated_by")?,
     })
@@ -260,22 +498,12 @@ fn credential_from_row(row: &SqliteRow) -> Result<CredentialMeta, StoreError> {
 impl InventoryStore for SqliteStore {
     async fn import_servers(
         &self,
-        records: &[ServerRecord],
+        rows: &[ImportRow],
         at: DateTime<Utc>,
         audit: AuditFor<'_, ImportOutcome>,
     ) -> Result<ImportOutcome, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut outcome = ImportOutcome::default();
-        for r in records {
-            match upsert_in(&mut tx, r, &r.server, at).await? {
-                Saved::Created => outcome.created += 1,
-                Saved::Updated { pin_dropped } => {
-                    outcome.updated += 1;
-                    outcome.pins_dropped += u32::from(pin_dropped);
-                }
-                Saved::Unchanged => outcome.unchanged += 1,
-            }
-        }
+        let outcome = import_rows_in(&mut tx, rows, at).await?;
         let head = append_in(&mut tx, &[audit(&outcome)]).await?;
         self.commit(tx, head).await?;
         Ok(outcome)
@@ -290,7 +518,7 @@ impl InventoryStore for SqliteStore {
     ) -> Result<StoredServer, StoreError> {
         let mut tx = self.begin_write().await?;
         let previous = previous.unwrap_or(&record.server);
-        upsert_in(&mut tx, record, previous, at).await?;
+        upsert_in(&mut tx, &mut Sites::new(), record, Given::ALL, previous, at).await?;
         let stored = server_in(&mut tx, &record.server)
             .await?
             .ok_or_else(|| StoreError::ServerNotFound(record.server.clone()))?;
@@ -340,6 +568,40 @@ impl InventoryStore for SqliteStore {
         server_in(&mut conn, name).await
     }
 
+    async fn for_each_server(
+        &self,
+        page: &mut (dyn FnMut(Vec<StoredServer>) -> Result<(), StoreError> + Send),
+    ) -> Result<u64, StoreError> {
+        const PAGE: i64 = 5_000;
+        // A read transaction: every page comes from the same snapshot (WAL).
+        let mut tx = self.pool().begin().await?;
+        let mut seen = 0i64;
+        loop {
+            let rows = sqlx::query(concat!(
+                server_select!(),
+                "ORDER BY i.name, y.name, t.name, s.name LIMIT ?1 OFFSET ?2"
+            ))
+            .bind(PAGE)
+            .bind(seen)
+            .fetch_all(&mut *tx)
+            .await?;
+            let n = rows.len();
+            let servers = rows
+                .iter()
+                .map(server_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            seen += i64::try_from(n).unwrap_or(0);
+            if n > 0 {
+                page(servers)?;
+            }
+            if i64::try_from(n).unwrap_or(0) < PAGE {
+                break;
+            }
+        }
+        tx.rollback().await?;
+        Ok(u64::try_from(seen).unwrap_or(0))
+    }
+
     async fn count_servers(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM servers")
             .fetch_one(self.pool())
@@ -355,26 +617,7 @@ impl InventoryStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         let mut drafts = Vec::with_capacity(pins.len());
         for (server, pin) in pins {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM servers WHERE name = ?1")
-                .bind(server.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let id = id.ok_or_else(|| StoreError::ServerNotFound(server.clone()))?;
-            sqlx::query(
-                "INSERT INTO host_keys (server_id, key, fingerprint, trusted_by, trusted_at, source) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (server_id) DO UPDATE SET key = excluded.key, \
-                 fingerprint = excluded.fingerprint, trusted_by = excluded.trusted_by, \
-                 trusted_at = excluded.trusted_at, source = excluded.source",
-            )
-            .bind(id)
-            .bind(pin.key.clone())
-            .bind(pin.fingerprint.clone())
-            .bind(pin.trusted_by.clone())
-            .bind(pin.trusted_at)
-            .bind(pin.source.code())
-            .execute(&mut *tx)
-            .await?;
+            pin_in(&mut tx, server, pin).await?;
             drafts.push(audit(&(server.clone(), pin.clone())));
         }
         let head = append_in(&mut tx, &drafts).await?;
@@ -415,20 +658,7 @@ impl InventoryStore for SqliteStore {
         audit: AuditFor<'_, CredentialMeta>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO credentials (name, kind, has_passphrase, updated_at, updated_by) \
-             VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, \
-             has_passphrase = excluded.has_passphrase, updated_at = excluded.updated_at, \
-             updated_by = excluded.updated_by",
-        )
-        .bind(meta.name.clone())
-        .bind(meta.kind.code())
-        .bind(i64::from(meta.has_passphrase))
-        .bind(meta.updated_at)
-        .bind(meta.updated_by.clone())
-        .execute(&mut *tx)
-        .await?;
+        save_credential_in(&mut tx, meta).await?;
         let head = append_in(&mut tx, &[audit(meta)]).await?;
         self.commit(tx, head).await?;
         Ok(())
@@ -447,8 +677,95 @@ impl InventoryStore for SqliteStore {
             .bind(name.to_owned())
             .execute(&mut *tx)
             .await?;
+        if meta.keyring_account.is_some() {
+            note_keyring_in(
+                &mut tx,
+                account_of(&meta),
+                KeyringNote::Retired,
+                std::process::id(),
+            )
+            .await?;
+        }
         let head = append_in(&mut tx, &[audit(&meta)]).await?;
         self.commit(tx, head).await?;
+        Ok(())
+    }
+
+    async fn import_bundle(
+        &self,
+        rows: BundleRows<'_>,
+        at: DateTime<Utc>,
+        audit: BundleAudit<'_>,
+    ) -> Result<ImportOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let outcome = import_rows_in(&mut tx, rows.servers, at).await?;
+        let mut drafts = vec![(audit.servers)(&outcome)];
+        for meta in rows.credentials {
+            save_credential_in(&mut tx, meta).await?;
+            drafts.push((audit.credential)(meta));
+        }
+        for (server, pin) in rows.pins {
+            pin_in(&mut tx, server, pin).await?;
+            drafts.push((audit.pin)(&(server.clone(), pin.clone())));
+        }
+        let head = append_in(&mut tx, &drafts).await?;
+        self.commit(tx, head).await?;
+        Ok(outcome)
+    }
+
+    async fn stage_keyring(&self, accounts: &[String], owner_pid: u32) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for account in accounts {
+            note_keyring_in(&mut tx, account, KeyringNote::Staged, owner_pid).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn keyring_journal(&self) -> Result<Vec<JournalEntry>, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT account, state, owner_pid FROM keyring_journal ORDER BY account",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(account, state, pid)| {
+                let note = match state.as_str() {
+                    "staged" => KeyringNote::Staged,
+                    "retired" => KeyringNote::Retired,
+                    other => return Err(StoreError::corrupt("keyring journal state", other)),
+                };
+                Ok(JournalEntry {
+                    account,
+                    note,
+                    owner_pid: u32::try_from(pid).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    async fn settle_keyring(&self, accounts: &[String]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for account in accounts {
+            sqlx::query("DELETE FROM keyring_journal WHERE account = ?1")
+                .bind(account.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn move_credential_account(&self, name: &str, account: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE credentials SET keyring_account = ?2 WHERE name = ?1 AND keyring_account IS NULL",
+        )
+        .bind(name.to_owned())
+        .bind(account.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -40,6 +40,9 @@ story_on_sqlite!(
     inventory_imports_upsert_and_moving_a_server_drops_its_pin,
     credentials_are_references_with_their_kind,
     the_ledger_keeps_its_identity_checkpoints_and_verifications,
+    hardening_04_columns_absent_from_a_file_keep_stored_values,
+    hardening_13_a_server_differing_only_in_case_is_refused,
+    hardening_03_every_server_is_handed_out_for_export,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -332,8 +332,9 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let wrong = api2
         .bundle_import(
             &who(),
-            sealed.clone(),
+            std::sync::Arc::new(sealed.clone()),
             Sensitive::new("wrong passphrase!".into()),
+            false,
         )
         .await;
     assert!(matches!(wrong, Err(ApiError::Bundle(_))));
@@ -341,9 +342,14 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
     assert!(
-        api2.bundle_import(&who(), flipped, Sensitive::new(bundle_pass.clone()))
-            .await
-            .is_err()
+        api2.bundle_import(
+            &who(),
+            std::sync::Arc::new(flipped),
+            Sensitive::new(bundle_pass.clone()),
+            false
+        )
+        .await
+        .is_err()
     );
     assert!(
         api2.server_list(ServerQuery::default())
@@ -353,7 +359,12 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
         "nothing imported"
     );
     let imported = api2
-        .bundle_import(&who(), sealed, Sensitive::new(bundle_pass.clone()))
+        .bundle_import(
+            &who(),
+            std::sync::Arc::new(sealed),
+            Sensitive::new(bundle_pass.clone()),
+            false,
+        )
         .await
         .unwrap();
     assert_eq!((imported.servers, imported.host_keys), (3, 3));

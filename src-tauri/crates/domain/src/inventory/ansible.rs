@@ -14,7 +14,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{RowProblem, ServerDraft, ServerRecord, cross_check};
+use super::{Given, ImportRow, MAX_FILE_BYTES, MAX_SERVERS, RowProblem, ServerDraft, cross_check};
+use crate::text::excerpt;
 
 /// What the file does not say.
 #[derive(Debug, Clone, Default)]
@@ -29,7 +30,7 @@ pub struct AnsibleOptions {
 /// A successful import: the servers, and what was ignored on the way.
 #[derive(Debug, Clone)]
 pub struct AnsibleImport {
-    pub records: Vec<ServerRecord>,
+    pub rows: Vec<ImportRow>,
     pub warnings: Vec<RowProblem>,
 }
 
@@ -37,7 +38,6 @@ pub struct AnsibleImport {
 struct Group {
     vars: Vec<(String, String, usize)>,
     children: Vec<(String, usize)>,
-    hosts: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -47,12 +47,16 @@ struct Host {
     vars: Vec<(String, String)>,
 }
 
-const SECRET_VARS: [&str; 5] = [
+const SECRET_VARS: [&str; 9] = [
     "ansible_password",
     "ansible_ssh_pass",
     "ansible_ssh_password",
     "ansible_become_pass",
     "ansible_become_password",
+    "ansible_sudo_pass",
+    "ansible_sudo_password",
+    "ansible_su_pass",
+    "ansible_ssh_private_key_passphrase",
 ];
 
 /// Splits `a=1 b="two words" c='x'` into pairs; `None` if a word has no `=`.
@@ -102,43 +106,114 @@ fn split_vars(text: &str) -> Option<Vec<(String, String)>> {
     }
 }
 
+/// One `[FROM:TO]` of a host pattern: its numbers and zero-padding width.
+struct Range {
+    from: u32,
+    to: u32,
+    width: usize,
+}
+
 /// `web[01:03].x` → `web01.x web02.x web03.x`; names without a range stay as they are.
-fn expand(pattern: &str) -> Result<Vec<String>, String> {
-    let (Some(open), Some(close)) = (pattern.find('['), pattern.find(']')) else {
-        return Ok(vec![pattern.to_owned()]);
-    };
-    let (prefix, range, suffix) = (
-        &pattern[..open],
-        &pattern[open + 1..close],
-        &pattern[close + 1..],
-    );
-    let (from, to) = range
-        .split_once(':')
-        .ok_or_else(|| format!("`{pattern}`: a host range is written [FROM:TO]"))?;
-    let width = if from.starts_with('0') { from.len() } else { 0 };
-    let (a, b): (u32, u32) = match (from.parse(), to.parse()) {
-        (Ok(a), Ok(b)) if a <= b && b - a < 10_000 => (a, b),
+/// The number of names is computed before any is made and must fit `budget` (what is
+/// left of [`MAX_SERVERS`] for the file), so a 33-byte pattern cannot ask for 10¹² hosts.
+fn expand(pattern: &str, budget: &mut usize) -> Result<Vec<String>, String> {
+    // Split into literal parts and ranges: lit0 [r0] lit1 [r1] … litN.
+    let mut literals = Vec::new();
+    let mut ranges = Vec::new();
+    let mut rest = pattern;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|c| open + c) else {
+            return Err(format!(
+                "`{}`: a host range `[` is not closed by `]`",
+                excerpt(pattern, 64)
+            ));
+        };
+        literals.push(&rest[..open]);
+        let inner = &rest[open + 1..close];
+        let bad = || {
+            format!(
+                "`{}`: a host range is written [FROM:TO] with numbers FROM ≤ TO",
+                excerpt(pattern, 64)
+            )
+        };
+        let (from, to) = inner.split_once(':').ok_or_else(bad)?;
+        let (a, b): (u32, u32) = match (from.parse(), to.parse()) {
+            (Ok(a), Ok(b)) if a <= b => (a, b),
+            _ => return Err(bad()),
+        };
+        let width = if from.starts_with('0') { from.len() } else { 0 };
+        ranges.push(Range {
+            from: a,
+            to: b,
+            width,
+        });
+        rest = &rest[close + 1..];
+    }
+    literals.push(rest);
+    let count = ranges.iter().try_fold(1usize, |n, r| {
+        n.checked_mul(usize::try_from(r.to - r.from).ok()?.checked_add(1)?)
+    });
+    match count {
+        Some(n) if n <= *budget => *budget -= n,
         _ => {
             return Err(format!(
-                "`{pattern}`: only numeric ranges FROM ≤ TO are supported"
+                "`{}` names more hosts than one file may ({MAX_SERVERS} in all)",
+                excerpt(pattern, 64)
             ));
         }
-    };
-    let mut out = Vec::new();
-    for n in a..=b {
-        for rest in expand(suffix)? {
-            out.push(format!("{prefix}{n:0width$}{rest}"));
-        }
     }
-    Ok(out)
+    let mut names = vec![literals[0].to_owned()];
+    for (range, literal) in ranges.iter().zip(&literals[1..]) {
+        let mut next = Vec::with_capacity(names.len() * (range.to - range.from + 1) as usize);
+        for name in &names {
+            for n in range.from..=range.to {
+                next.push(format!("{name}{n:0w$}{literal}", w = range.width));
+            }
+        }
+        names = next;
+    }
+    Ok(names)
+}
+
+/// Whether a variable holds a secret: the known password variables, and anything whose
+/// name says so. Its value is never imported nor quoted.
+fn is_secret_var(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    SECRET_VARS.contains(&k.as_str())
+        || ["pass", "secret", "token", "private_key_content"]
+            .iter()
+            .any(|w| k.contains(w))
+            && !k.ends_with("_file")
+}
+
+/// The variable name a malformed line seems to set, for a refusal that must not quote the
+/// rest (it may be a password).
+fn key_of(text: &str) -> String {
+    let key: String = text
+        .trim()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '=')
+        .collect();
+    excerpt(&key, 64)
 }
 
 /// Reads an INI inventory. All-or-nothing, like the CSV import.
 pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<RowProblem>> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(vec![RowProblem {
+            line: 1,
+            message: format!(
+                "the file is {} bytes; an inventory file may be at most {MAX_FILE_BYTES}",
+                text.len()
+            ),
+        }]);
+    }
+    let mut budget = MAX_SERVERS;
+    // Each host's groups in file order, kept as hosts are read (linear, not a scan per host).
+    let mut direct_groups: HashMap<String, Vec<String>> = HashMap::new();
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut group_order: Vec<String> = Vec::new();
     let mut hosts: BTreeMap<String, Host> = BTreeMap::new();
     let mut host_order: Vec<String> = Vec::new();
 
@@ -172,15 +247,13 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                     problems.push(RowProblem {
                         line,
                         message: format!(
-                            "unknown section kind `:{other}` (expected :vars or :children)"
+                            "unknown section kind `:{}` (expected :vars or :children)",
+                            excerpt(other, 32)
                         ),
                     });
                     continue;
                 }
             };
-            if !groups.contains_key(name) {
-                group_order.push(name.to_owned());
-            }
             groups.entry(name.to_owned()).or_default();
             current = (name.to_owned(), kind);
             continue;
@@ -192,23 +265,27 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                 let Some(vars) = split_vars(rest) else {
                     problems.push(RowProblem {
                         line,
-                        message: format!("`{}`: host variables are written key=value", rest.trim()),
+                        message: format!(
+                            "host `{}`: host variables are written key=value (near `{}`)",
+                            excerpt(pattern, 64),
+                            key_of(rest)
+                        ),
                     });
                     continue;
                 };
-                let names = match expand(pattern) {
+                let names = match expand(pattern, &mut budget) {
                     Ok(n) => n,
                     Err(message) => {
                         problems.push(RowProblem { line, message });
                         continue;
                     }
                 };
-                if !groups.contains_key(&group) {
-                    group_order.push(group.clone());
-                }
-                let g = groups.entry(group.clone()).or_default();
+                groups.entry(group.clone()).or_default();
                 for name in names {
-                    g.hosts.push(name.clone());
+                    let mine = direct_groups.entry(name.clone()).or_default();
+                    if !mine.contains(&group) {
+                        mine.push(group.clone());
+                    }
                     let host = hosts.entry(name.clone()).or_insert_with(|| {
                         host_order.push(name.clone());
                         Host {
@@ -229,7 +306,10 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                 }
                 _ => problems.push(RowProblem {
                     line,
-                    message: format!("`{t}`: a group variable is written key=value, one per line"),
+                    message: format!(
+                        "a group variable is written key=value, one per line (near `{}`)",
+                        key_of(t)
+                    ),
                 }),
             },
             Section::Children => {
@@ -247,7 +327,11 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
             if !groups.contains_key(child) {
                 problems.push(RowProblem {
                     line: *line,
-                    message: format!("group `{name}` lists child `{child}`, which is not defined"),
+                    message: format!(
+                        "group `{}` lists child `{}`, which is not defined",
+                        excerpt(name, 64),
+                        excerpt(child, 64)
+                    ),
                 });
             }
             parents.entry(child.clone()).or_default().push(name.clone());
@@ -284,11 +368,7 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
         let Some(host) = hosts.get(name) else {
             continue;
         };
-        let direct: Vec<String> = group_order
-            .iter()
-            .filter(|g| groups.get(*g).is_some_and(|gr| gr.hosts.contains(name)))
-            .cloned()
-            .collect();
+        let direct: Vec<String> = direct_groups.get(name).cloned().unwrap_or_default();
         let all_groups = ancestry(&direct);
         let mut vars: Vec<(String, String)> = Vec::new();
         if let Some(all) = groups.get("all") {
@@ -316,21 +396,39 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                 .join(";"),
             ..ServerDraft::default()
         };
+        // What an Ansible file always says; the rest only when a variable says it.
+        let mut given = [
+            "institution",
+            "system",
+            "site",
+            "server",
+            "address",
+            "user",
+            "tags",
+        ]
+        .into_iter()
+        .fold(Given::default(), Given::with);
         let mut ignored = Vec::new();
         for (k, v) in vars {
             match k.as_str() {
                 "ansible_host" | "ansible_ssh_host" => draft.address = v,
-                "ansible_port" | "ansible_ssh_port" => draft.port = v,
+                "ansible_port" | "ansible_ssh_port" => {
+                    draft.port = v;
+                    given = given.with("port");
+                }
                 "ansible_user" | "ansible_ssh_user" => draft.user = v,
                 "ansible_ssh_private_key_file" | "ansible_private_key_file" => {
                     draft.auth = "key".into();
+                    given = given.with("auth");
                 }
-                s if SECRET_VARS.contains(&s) => {
+                s if is_secret_var(s) => {
                     draft.auth = "password".into();
+                    given = given.with("auth");
                     warnings.push(RowProblem {
                         line: host.line,
                         message: format!(
-                            "{name}: `{s}` not imported — store the password as a credential in the OS keyring"
+                            "{name}: `{}` not imported — store the password as a credential in the OS keyring",
+                            excerpt(s, 64)
                         ),
                     });
                 }
@@ -338,10 +436,13 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                     .strip_prefix("guardia_")
                     // Name, address, port, user and tags come from Ansible's own variables.
                     .filter(|col| !matches!(*col, "server" | "address" | "port" | "user" | "tags"))
-                    .and_then(|col| draft.field_mut(col))
+                    .and_then(|col| Some(col).zip(draft.field_mut(col)))
                 {
-                    Some(slot) => *slot = v,
-                    None => ignored.push(k),
+                    Some((col, slot)) => {
+                        *slot = v;
+                        given = given.with(col);
+                    }
+                    None => ignored.push(excerpt(&k, 64)),
                 },
             }
         }
@@ -354,7 +455,11 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
             });
         }
         match draft.validate() {
-            Ok(r) => rows.push((host.line, r)),
+            Ok(record) => rows.push(ImportRow {
+                line: host.line,
+                record,
+                given,
+            }),
             Err(fields) => problems.push(RowProblem {
                 line: host.line,
                 message: format!(
@@ -376,10 +481,7 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
         });
     }
     if problems.is_empty() {
-        Ok(AnsibleImport {
-            records: rows.into_iter().map(|(_, r)| r).collect(),
-            warnings,
-        })
+        Ok(AnsibleImport { rows, warnings })
     } else {
         Err(problems)
     }
@@ -388,7 +490,7 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::{AuthKind, Tier};
+    use crate::inventory::{AuthKind, ServerRecord, Tier};
 
     fn options() -> AnsibleOptions {
         AnsibleOptions {
@@ -427,11 +529,11 @@ ansible_port=22
     fn hosts_groups_children_and_vars_become_servers() {
         let import = parse(INVENTORY, &options()).unwrap_or_else(|p| panic!("{p:#?}"));
         let by_name: HashMap<&str, &ServerRecord> = import
-            .records
+            .rows
             .iter()
-            .map(|r| (r.server.as_str(), r))
+            .map(|r| (r.record.server.as_str(), &r.record))
             .collect();
-        assert_eq!(import.records.len(), 6);
+        assert_eq!(import.rows.len(), 6);
         let bastion = by_name["bastion"];
         assert_eq!(
             (bastion.site.as_str(), bastion.user.as_str()),
@@ -467,7 +569,7 @@ ansible_port=22
                 .iter()
                 .any(|w| w.message.contains("http_port"))
         );
-        assert!(!format!("{:?}", import.records).contains("hunter2"));
+        assert!(!format!("{:?}", import.rows).contains("hunter2"));
     }
 
     #[test]
@@ -478,13 +580,70 @@ ansible_port=22
         assert_eq!(lines, vec![1, 2, 3, 5, 7, 9], "{problems:#?}");
     }
 
+    fn expand_all(pattern: &str) -> Result<Vec<String>, String> {
+        expand(pattern, &mut MAX_SERVERS.clone())
+    }
+
     #[test]
     fn host_ranges_keep_zero_padding() {
         assert_eq!(
-            expand("a[08:10].x").unwrap_or_default(),
+            expand_all("a[08:10].x").unwrap_or_default(),
             vec!["a08.x", "a09.x", "a10.x"]
         );
-        assert_eq!(expand("b[1:2]").unwrap_or_default(), vec!["b1", "b2"]);
-        assert!(expand("c[5:1]").is_err());
+        assert_eq!(expand_all("b[1:2]").unwrap_or_default(), vec!["b1", "b2"]);
+        assert_eq!(
+            expand_all("r[1:2]-[7:8]").unwrap_or_default(),
+            vec!["r1-7", "r1-8", "r2-7", "r2-8"]
+        );
+        assert!(expand_all("c[5:1]").is_err());
+    }
+
+    #[test]
+    fn hardening_05_a_range_of_a_trillion_hosts_is_refused_before_expanding() {
+        let text = "[web]\nh[0:9999]-[0:9999]-[0:9999]\n";
+        let problems = parse(text, &options()).unwrap_err();
+        assert!(
+            problems[0].message.contains("more hosts than one file may"),
+            "{problems:?}"
+        );
+        // Ranges share one budget per file.
+        let text = "[a]\nx[1:60000]\n[b]\ny[1:60000]\n";
+        let problems = parse(text, &options()).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 4);
+    }
+
+    #[test]
+    fn hardening_05_a_hundred_thousand_hosts_parse_in_linear_time() {
+        let text = "[web]\nh[1:100000] ansible_user=ops\n";
+        let import = parse(text, &options()).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(import.rows.len(), 100_000);
+    }
+
+    #[test]
+    fn hardening_06_a_backwards_range_is_a_refusal_not_a_panic() {
+        for text in [
+            "web]0:2[\n",
+            "[g]\nweb]0:2[\n",
+            "[g]\nweb[0:2\n",
+            "[g]\nw[:]\n",
+        ] {
+            assert!(parse(text, &options()).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn hardening_12_refusals_never_quote_a_password() {
+        let text = "[web]\nw1\n[web:vars]\nansible_password = hunter2\nansible_sudo_pass = s3cret x\n[db]\nd1 ansible_become_pass hunter3\n";
+        let problems = parse(text, &options()).unwrap_err();
+        let all = format!("{problems:?}");
+        assert_eq!(problems.len(), 3, "{all}");
+        for secret in ["hunter2", "s3cret", "hunter3"] {
+            assert!(!all.contains(secret), "{all}");
+        }
+        let ok = parse("[web]\nw1 ansible_sudo_pass=hunter4\n", &options())
+            .unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(ok.rows[0].record.auth, AuthKind::Password);
+        assert!(!format!("{ok:?}").contains("hunter4"));
     }
 }

@@ -4,7 +4,10 @@
 //! user` are required; an unknown column is an error (a typo such as `adress` must not make
 //! every address silently empty). UTF-8, with or without a byte-order mark (Excel writes one).
 
-use super::{RowProblem, ServerDraft, ServerRecord, cross_check};
+use super::{
+    Given, ImportRow, MAX_FILE_BYTES, MAX_SERVERS, RowProblem, ServerDraft, ServerRecord,
+    cross_check,
+};
 
 /// Every column, in the order export writes them.
 pub const COLUMNS: [&str; 22] = [
@@ -34,9 +37,34 @@ pub const COLUMNS: [&str; 22] = [
 
 const REQUIRED: [&str; 6] = ["institution", "system", "site", "server", "address", "user"];
 
-/// Reads a whole file. Either every row is valid, or every problem is returned (nothing is
-/// half-imported).
+/// Columns that fall back to a default when empty (a blank `tier` cell is "not said", not
+/// "reset to 2"); the other optional columns clear their value when empty.
+const DEFAULTED: [&str; 3] = ["tier", "port", "auth"];
+
+/// Reads a whole file into records. Either every row is valid, or every problem is returned
+/// (nothing is half-imported).
 pub fn parse(text: &str) -> Result<Vec<ServerRecord>, Vec<RowProblem>> {
+    parse_rows(text).map(|rows| rows.into_iter().map(|r| r.record).collect())
+}
+
+fn refusal(line: usize, message: impl Into<String>) -> Vec<RowProblem> {
+    vec![RowProblem {
+        line,
+        message: message.into(),
+    }]
+}
+
+/// Reads a whole file into rows that remember which columns they gave.
+pub fn parse_rows(text: &str) -> Result<Vec<ImportRow>, Vec<RowProblem>> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(refusal(
+            1,
+            format!(
+                "the file is {} bytes; an inventory file may be at most {MAX_FILE_BYTES}",
+                text.len()
+            ),
+        ));
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
@@ -53,12 +81,19 @@ pub fn parse(text: &str) -> Result<Vec<ServerRecord>, Vec<RowProblem>> {
         }
     };
     let mut problems = Vec::new();
-    for h in &headers {
+    for (i, h) in headers.iter().enumerate() {
+        if headers[..i].contains(h) {
+            problems.push(RowProblem {
+                line: 1,
+                message: format!("the column `{h}` appears twice; which one is meant?"),
+            });
+        }
         if !COLUMNS.contains(&h.as_str()) {
             problems.push(RowProblem {
                 line: 1,
                 message: format!(
-                    "unknown column `{h}`; the columns are {}",
+                    "unknown column `{}`; the columns are {}",
+                    crate::text::excerpt(h, 40),
                     COLUMNS.join(", ")
                 ),
             });
@@ -103,14 +138,28 @@ pub fn parse(text: &str) -> Result<Vec<ServerRecord>, Vec<RowProblem>> {
         if record.iter().all(str::is_empty) {
             continue;
         }
+        if rows.len() + problems.len() >= MAX_SERVERS {
+            return Err(refusal(
+                line,
+                format!("the file names more than {MAX_SERVERS} servers; split it"),
+            ));
+        }
         let mut draft = ServerDraft::default();
+        let mut given = Given::default();
         for (column, value) in headers.iter().zip(record.iter()) {
             if let Some(slot) = draft.field_mut(column) {
-                *slot = value.to_owned();
+                *slot = undefuse(value).to_owned();
+                if !(value.is_empty() && DEFAULTED.contains(&column.as_str())) {
+                    given = given.with(column);
+                }
             }
         }
         match draft.validate() {
-            Ok(r) => rows.push((line, r)),
+            Ok(record) => rows.push(ImportRow {
+                line,
+                record,
+                given,
+            }),
             Err(fields) => problems.push(RowProblem {
                 line,
                 message: fields
@@ -129,28 +178,66 @@ pub fn parse(text: &str) -> Result<Vec<ServerRecord>, Vec<RowProblem>> {
         });
     }
     if problems.is_empty() {
-        Ok(rows.into_iter().map(|(_, r)| r).collect())
+        Ok(rows)
     } else {
         Err(problems)
     }
 }
 
+/// A cell that starts like a spreadsheet formula is written with a leading `'`, so Excel
+/// shows it as text instead of running it (as the activity CSV does).
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// The cell [`defuse`] wrote, as it was.
+fn undefuse(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => cell,
+    }
+}
+
 /// Writes records as CSV with every column, readable by [`parse`].
 pub fn write(records: &[ServerRecord]) -> String {
-    let mut writer = ::csv::WriterBuilder::new().from_writer(Vec::new());
-    let mut out = Ok(());
-    out = out.and(writer.write_record(COLUMNS));
-    for r in records {
-        let mut d = r.to_draft();
+    let mut out = Vec::new();
+    let written = Writer::new(&mut out).and_then(|mut w| {
+        records.iter().try_for_each(|r| w.row(r))?;
+        w.finish()
+    });
+    // Writing to a Vec cannot fail for I/O reasons; a failure here would be a bug in csv.
+    debug_assert!(written.is_ok());
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes CSV a row at a time (exports of any size), header first.
+pub struct Writer<W: std::io::Write> {
+    inner: ::csv::Writer<W>,
+}
+
+impl<W: std::io::Write> Writer<W> {
+    pub fn new(out: W) -> std::io::Result<Self> {
+        let mut inner = ::csv::WriterBuilder::new().from_writer(out);
+        inner.write_record(COLUMNS)?;
+        Ok(Self { inner })
+    }
+
+    pub fn row(&mut self, r: &ServerRecord) -> std::io::Result<()> {
+        let d = r.to_draft();
         let row: Vec<String> = COLUMNS
             .iter()
-            .map(|c| d.field_mut(c).map(|s| s.clone()).unwrap_or_default())
+            .map(|c| defuse(d.field(c).unwrap_or_default()).into_owned())
             .collect();
-        out = out.and(writer.write_record(&row));
+        Ok(self.inner.write_record(&row)?)
     }
-    // Writing to a Vec cannot fail for I/O reasons; a failure here would be a bug in csv.
-    debug_assert!(out.is_ok());
-    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::excerpt;
+
+/// The longest value any inventory field may hold, in bytes (a path, a URL, a pattern).
+pub const MAX_FIELD_BYTES: usize = 2048;
+/// The longest inventory file an import reads, in bytes (about 100,000 servers as CSV).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// The most servers one import file may name (after Ansible ranges are expanded).
+pub const MAX_SERVERS: usize = 100_000;
+
 /// How critical a site is. Drives rollout order and gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(into = "u8", try_from = "u8")]
@@ -169,6 +178,8 @@ fn name(field: &'static str, raw: &str, out: &mut Vec<FieldProblem>) -> String {
         out.push(problem(field, "is longer than 100 characters"));
     } else if v.chars().any(char::is_control) {
         out.push(problem(field, "holds a control character"));
+    } else if let Some(c) = crate::text::find_invisible(v) {
+        out.push(problem(field, format!("holds the invisible character {c}")));
     }
     v.to_owned()
 }
@@ -185,7 +196,10 @@ fn identifier(field: &'static str, raw: &str, out: &mut Vec<FieldProblem>) -> St
     {
         out.push(problem(
             field,
-            format!("`{v}` may hold only letters, digits, '.', '_' and '-' (at most 64)"),
+            format!(
+                "`{}` may hold only letters, digits, '.', '_' and '-' (at most 64)",
+                excerpt(v, 64)
+            ),
         ));
     }
     v.to_owned()
@@ -209,7 +223,7 @@ fn number<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
         _ => {
             out.push(problem(
                 field,
-                format!("`{v}` is not a number from {min} to {max}"),
+                format!("`{}` is not a number from {min} to {max}", excerpt(v, 20)),
             ));
             None
         }
@@ -219,11 +233,19 @@ fn number<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
 fn absolute_path(field: &'static str, raw: &str, out: &mut Vec<FieldProblem>) -> Option<String> {
     let v = optional(raw)?;
     if !v.starts_with('/') {
-        out.push(problem(field, format!("`{v}` must be an absolute path")));
+        out.push(problem(
+            field,
+            format!("`{}` must be an absolute path", excerpt(v, 64)),
+        ));
     } else if v.split('/').any(|part| part == "..") {
-        out.push(problem(field, format!("`{v}` must not contain `..`")));
+        out.push(problem(
+            field,
+            format!("`{}` must not contain `..`", excerpt(v, 64)),
+        ));
     } else if v.chars().any(char::is_control) {
         out.push(problem(field, "holds a control character"));
+    } else if let Some(c) = crate::text::find_invisible(v) {
+        out.push(problem(field, format!("holds the invisible character {c}")));
     }
     Some(v.to_owned())
 }
@@ -240,46 +262,79 @@ fn address(raw: &str, out: &mut Vec<FieldProblem>) -> String {
     {
         out.push(problem(
             "address",
-            format!("`{v}` is not a host name or IP address"),
+            format!("`{}` is not a host name or IP address", excerpt(v, 64)),
         ));
     }
     v.to_owned()
 }
 
+/// `field` and `field_mut` by CSV column name: the columns are the draft's field names.
+macro_rules! column_accessors {
+    ($($column:ident),* $(,)?) => {
+        /// The value of the CSV column `column` (docs/inventory.md).
+        pub fn field(&self, column: &str) -> Option<&str> {
+            match column {
+                $(stringify!($column) => Some(&self.$column),)*
+                _ => None,
+            }
+        }
+
+        /// The field of the CSV column `column`, for importers and forms that address
+        /// fields by name.
+        pub fn field_mut(&mut self, column: &str) -> Option<&mut String> {
+            match column {
+                $(stringify!($column) => Some(&mut self.$column),)*
+                _ => None,
+            }
+        }
+    };
+}
+
 impl ServerDraft {
-    /// The field of the CSV column `column` (docs/inventory.md), for importers and forms that
-    /// address fields by name.
-    pub fn field_mut(&mut self, column: &str) -> Option<&mut String> {
-        Some(match column {
-            "institution" => &mut self.institution,
-            "system" => &mut self.system,
-            "site" => &mut self.site,
-            "tier" => &mut self.tier,
-            "server" => &mut self.server,
-            "address" => &mut self.address,
-            "port" => &mut self.port,
-            "user" => &mut self.user,
-            "auth" => &mut self.auth,
-            "credential" => &mut self.credential,
-            "os" => &mut self.os,
-            "app_path" => &mut self.app_path,
-            "deploy_path" => &mut self.deploy_path,
-            "service_port" => &mut self.service_port,
-            "health_tcp_port" => &mut self.health_tcp_port,
-            "health_http_url" => &mut self.health_http_url,
-            "health_http_status" => &mut self.health_http_status,
-            "health_http_max_ms" => &mut self.health_http_max_ms,
-            "health_process" => &mut self.health_process,
-            "health_log_file" => &mut self.health_log_file,
-            "health_log_error_pattern" => &mut self.health_log_error_pattern,
-            "tags" => &mut self.tags,
-            _ => return None,
-        })
-    }
+    column_accessors!(
+        institution,
+        system,
+        site,
+        tier,
+        server,
+        address,
+        port,
+        user,
+        auth,
+        credential,
+        os,
+        app_path,
+        deploy_path,
+        service_port,
+        health_tcp_port,
+        health_http_url,
+        health_http_status,
+        health_http_max_ms,
+        health_process,
+        health_log_file,
+        health_log_error_pattern,
+        tags
+    );
 
     /// The record, or every problem with the draft.
     pub fn validate(&self) -> Result<ServerRecord, Vec<FieldProblem>> {
         let mut p = Vec::new();
+        // Sizes first, and without echoing the value: a 50 MB cell must not come back in the
+        // error, nor be copied around by the checks below.
+        let mut oversize = false;
+        for column in csv::COLUMNS {
+            let len = self.field(column).map_or(0, str::len);
+            if len > MAX_FIELD_BYTES {
+                oversize = true;
+                p.push(FieldProblem {
+                    field: column,
+                    message: format!("is {len} bytes long; at most {MAX_FIELD_BYTES}"),
+                });
+            }
+        }
+        if oversize {
+            return Err(p);
+        }
         let institution = name("institution", &self.institution, &mut p);
         let system = name("system", &self.system, &mut p);
         let site = name("site", &self.site, &mut p);
@@ -358,6 +413,31 @@ impl ServerDraft {
             log_file: absolute_path("health_log_file", &self.health_log_file, &mut p),
             log_error_pattern: optional(&self.health_log_error_pattern).map(str::to_owned),
         };
+        if let Some(pattern) = &health.log_error_pattern
+            && let Err(e) = regex_syntax::ast::parse::ParserBuilder::new()
+                .nest_limit(32)
+                .build()
+                .parse(pattern)
+        {
+            p.push(problem(
+                "health_log_error_pattern",
+                format!(
+                    "is not a valid pattern: {}",
+                    excerpt(&e.kind().to_string(), 120)
+                ),
+            ));
+        }
+        if let Some(c) = [&health.http_url, &health.process]
+            .into_iter()
+            .flatten()
+            .chain([&os])
+            .find_map(|v| crate::text::find_invisible(v))
+        {
+            p.push(problem(
+                "health",
+                format!("holds the invisible character {c}"),
+            ));
+        }
         let mut tags: Vec<String> = self
             .tags
             .split([';', ','])
@@ -365,6 +445,19 @@ impl ServerDraft {
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
             .collect();
+        if let Some(t) = tags.iter().find(|t| {
+            t.chars().count() > 64
+                || t.chars().any(char::is_control)
+                || crate::text::find_invisible(t).is_some()
+        }) {
+            p.push(problem(
+                "tags",
+                format!(
+                    "`{}` is not a tag (at most 64 visible characters)",
+                    excerpt(t, 64)
+                ),
+            ));
+        }
         tags.sort();
         tags.dedup();
         if p.is_empty() {
@@ -428,6 +521,68 @@ impl ServerRecord {
     }
 }
 
+/// Which columns an import file actually gave for a row (bit *i* = [`csv::COLUMNS`]`[i]`).
+/// A column the file does not have keeps the stored value: a file without `tier` must not
+/// reset the tier of servers already known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Given(u32);
+
+impl Given {
+    /// Every column (a form, a bundle, an export read back).
+    pub const ALL: Given = Given((1 << csv::COLUMNS.len()) - 1);
+
+    fn bit(column: &str) -> u32 {
+        csv::COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .map_or(0, |i| 1 << i)
+    }
+
+    pub fn with(self, column: &str) -> Self {
+        Self(self.0 | Self::bit(column))
+    }
+
+    pub fn has(self, column: &str) -> bool {
+        let bit = Self::bit(column);
+        bit != 0 && self.0 & bit == bit
+    }
+}
+
+/// One server an import file names: the record as the file says it, and which columns it
+/// said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    pub line: usize,
+    pub record: ServerRecord,
+    pub given: Given,
+}
+
+impl ServerRecord {
+    /// This record where `given` names a column, `stored` everywhere else.
+    pub fn over(&self, stored: &ServerRecord, given: Given) -> ServerRecord {
+        let ours = self.to_draft();
+        let mut merged = stored.to_draft();
+        for column in csv::COLUMNS {
+            if given.has(column)
+                && let (Some(slot), Some(value)) = (merged.field_mut(column), ours.field(column))
+            {
+                *slot = value.to_owned();
+            }
+        }
+        // Both halves are valid records, so the merge is too; fall back to ours if not.
+        merged.validate().unwrap_or_else(|_| self.clone())
+    }
+
+    /// The columns whose values differ between `self` and `other`.
+    pub fn changed_columns(&self, other: &ServerRecord) -> Vec<&'static str> {
+        let (a, b) = (self.to_draft(), other.to_draft());
+        csv::COLUMNS
+            .into_iter()
+            .filter(|c| a.field(c) != b.field(c))
+            .collect()
+    }
+}
+
 /// A bad row of an import file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowProblem {
@@ -443,16 +598,33 @@ impl fmt::Display for RowProblem {
 }
 
 /// Checks that go across rows: server names unique, and a site keeps one tier.
-pub(crate) fn cross_check(rows: &[(usize, ServerRecord)], problems: &mut Vec<RowProblem>) {
+pub(crate) fn cross_check(rows: &[ImportRow], problems: &mut Vec<RowProblem>) {
     use std::collections::HashMap;
-    let mut servers: HashMap<&str, usize> = HashMap::new();
+    let mut servers: HashMap<String, (usize, &str)> = HashMap::new();
     let mut tiers: HashMap<(&str, &str, &str), (Tier, usize)> = HashMap::new();
-    for (line, r) in rows {
-        if let Some(first) = servers.insert(&r.server, *line) {
+    for ImportRow {
+        line,
+        record: r,
+        given,
+    } in rows
+    {
+        if let Some((first, spelled)) =
+            servers.insert(r.server.to_ascii_lowercase(), (*line, &r.server))
+        {
             problems.push(RowProblem {
                 line: *line,
-                message: format!("server `{}` is already on line {first}", r.server),
+                message: if spelled == r.server {
+                    format!("server `{}` is already on line {first}", r.server)
+                } else {
+                    format!(
+                        "server `{}` differs only in case from `{spelled}` on line {first}",
+                        r.server
+                    )
+                },
             });
+        }
+        if !given.has("tier") {
+            continue;
         }
         let key = (r.institution.as_str(), r.system.as_str(), r.site.as_str());
         match tiers.get(&key) {

@@ -106,6 +106,8 @@ pub enum Problem {
     TooLong { max: usize },
     /// Contains control characters (only newlines and tabs are allowed in the request).
     ControlCharacters,
+    /// Contains a character a reader cannot see (direction override, zero-width, …).
+    InvisibleCharacters,
     /// A sub-type is lowercase letters, digits and inner dashes, such as `service-restart`.
     NotASlug,
 }
@@ -116,6 +118,9 @@ impl fmt::Display for Problem {
             Problem::Required => f.write_str("is required"),
             Problem::TooLong { max } => write!(f, "is longer than {max} characters"),
             Problem::ControlCharacters => f.write_str("contains control characters"),
+            Problem::InvisibleCharacters => f.write_str(
+                "contains an invisible or direction-changing character (such as U+202E)",
+            ),
             Problem::NotASlug => f.write_str("must look like `service-restart`"),
         }
     }
@@ -144,6 +149,8 @@ fn single_line(field: Field, raw: &str, max: usize) -> Result<String, FieldError
         Some(Problem::TooLong { max })
     } else if value.chars().any(char::is_control) {
         Some(Problem::ControlCharacters)
+    } else if crate::text::find_invisible(value).is_some() {
+        Some(Problem::InvisibleCharacters)
     } else {
         None
     };

@@ -424,8 +424,8 @@ fn inventory_entry(kind: EntryKind, subject: &str) -> EntryDraft {
     EntryDraft::new(at(21, 2), kind, "admin", subject.to_owned())
 }
 
-fn records(csv: &str) -> Vec<guardia_domain::inventory::ServerRecord> {
-    guardia_domain::inventory::csv::parse(csv).unwrap()
+fn records(csv: &str) -> Vec<guardia_domain::inventory::ImportRow> {
+    guardia_domain::inventory::csv::parse_rows(csv).unwrap()
 }
 
 const INVENTORY: &str = "institution,system,site,tier,server,address,port,user\n\
@@ -539,6 +539,7 @@ pub async fn credentials_are_references_with_their_kind(store: &dyn Store) {
         name: "hr-key".into(),
         kind: CredentialKind::Key,
         has_passphrase: true,
+        keyring_account: Some("log/hr-key/v1".into()),
         updated_at: at(21, 2),
         updated_by: "admin".into(),
     };
@@ -548,7 +549,28 @@ pub async fn credentials_are_references_with_their_kind(store: &dyn Store) {
         })
         .await
         .unwrap();
-    assert_eq!(store.credential("hr-key").await.unwrap(), Some(meta));
+    assert_eq!(
+        store.credential("hr-key").await.unwrap(),
+        Some(meta.clone())
+    );
+    assert!(store.keyring_journal().await.unwrap().is_empty());
+    // A new version retires the old account in the same transaction; deleting retires it.
+    let v2 = guardia_store::CredentialMeta {
+        keyring_account: Some("log/hr-key/v2".into()),
+        ..meta
+    };
+    store
+        .save_credential(&v2, &|m| inventory_entry(EntryKind::CredentialSet, &m.name))
+        .await
+        .unwrap();
+    let journal = store.keyring_journal().await.unwrap();
+    assert_eq!(journal.len(), 1);
+    assert_eq!(journal[0].account, "log/hr-key/v1");
+    assert_eq!(journal[0].note, guardia_store::KeyringNote::Retired);
+    store
+        .settle_keyring(&["log/hr-key/v1".into()])
+        .await
+        .unwrap();
     store
         .delete_credential("hr-key", &|m| {
             inventory_entry(EntryKind::CredentialDeleted, &m.name)
@@ -556,6 +578,14 @@ pub async fn credentials_are_references_with_their_kind(store: &dyn Store) {
         .await
         .unwrap();
     assert!(store.credentials().await.unwrap().is_empty());
+    let journal = store.keyring_journal().await.unwrap();
+    assert_eq!(
+        journal
+            .iter()
+            .map(|j| j.account.as_str())
+            .collect::<Vec<_>>(),
+        vec!["log/hr-key/v2"]
+    );
     assert!(matches!(
         store
             .delete_credential("hr-key", &|m| inventory_entry(
@@ -565,4 +595,127 @@ pub async fn credentials_are_references_with_their_kind(store: &dyn Store) {
             .await,
         Err(StoreError::CredentialNotFound(_))
     ));
+}
+
+/// A file without a `tier` column must not reset the tier of servers already in its site.
+pub async fn hardening_04_columns_absent_from_a_file_keep_stored_values(store: &dyn Store) {
+    let entry = |_: &guardia_store::ImportOutcome| {
+        inventory_entry(EntryKind::InventoryImported, "inventory")
+    };
+    store
+        .import_servers(&records(INVENTORY), at(21, 2), &entry)
+        .await
+        .unwrap();
+    // A new server in gangnam, and hr-01 again without tier or port: nothing resets.
+    let partial = "institution,system,site,server,address,user\n\
+        Seoul,hr,gangnam,hr-03,10.0.0.3,deploy\n\
+        Seoul,hr,gangnam,hr-01,10.0.0.1,deploy\n";
+    let outcome = store
+        .import_servers(&records(partial), at(21, 3), &entry)
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.created, outcome.updated, outcome.unchanged),
+        (1, 0, 1)
+    );
+    for name in ["hr-01", "hr-02", "hr-03"] {
+        let s = store.server(name).await.unwrap().unwrap();
+        assert_eq!(s.record.tier.number(), 1, "{name}");
+    }
+    // Saying tier 2 for one server changes its whole site, and every server is reported.
+    let retier = "institution,system,site,tier,server,address,user\n\
+        Seoul,hr,gangnam,2,hr-02,10.0.0.2,deploy\n";
+    let outcome = store
+        .import_servers(&records(retier), at(21, 4), &entry)
+        .await
+        .unwrap();
+    assert_eq!(outcome.updated, 3, "{outcome:?}");
+    let changed: Vec<(&str, Vec<&str>)> = outcome
+        .changes
+        .iter()
+        .map(|c| (c.server.as_str(), c.fields.clone()))
+        .collect();
+    assert_eq!(
+        changed,
+        vec![
+            ("hr-01", vec!["tier"]),
+            ("hr-02", vec!["tier"]),
+            ("hr-03", vec!["tier"])
+        ]
+    );
+    // Port kept when the file has no port column; an address change is reported by name.
+    let moved = "institution,system,site,server,address,user\n\
+        Busan,cargo,pier,cargo-01,10.1.0.9,ops\n";
+    let outcome = store
+        .import_servers(&records(moved), at(21, 5), &entry)
+        .await
+        .unwrap();
+    assert_eq!(outcome.changes[0].fields, vec!["address"]);
+    let cargo = store.server("cargo-01").await.unwrap().unwrap();
+    assert_eq!((cargo.record.port, cargo.record.tier.number()), (2222, 3));
+}
+
+/// Server names that differ only in case are one server to a person: refused.
+pub async fn hardening_13_a_server_differing_only_in_case_is_refused(store: &dyn Store) {
+    let entry = |_: &guardia_store::ImportOutcome| {
+        inventory_entry(EntryKind::InventoryImported, "inventory")
+    };
+    store
+        .import_servers(&records(INVENTORY), at(21, 2), &entry)
+        .await
+        .unwrap();
+    let before = store.audit_head().await.unwrap().size;
+    let clash = "institution,system,site,server,address,user\n\
+        Seoul,hr,gangnam,HR-01,10.0.0.7,deploy\n";
+    let refused = store
+        .import_servers(&records(clash), at(21, 3), &entry)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::ServerCaseClash { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(store.count_servers().await.unwrap(), 3);
+    assert_eq!(store.audit_head().await.unwrap().size, before);
+}
+
+/// Exports see every server, past the 50,000 a list shows.
+pub async fn hardening_03_every_server_is_handed_out_for_export(store: &dyn Store) {
+    use std::fmt::Write as _;
+    let mut csv = String::from("institution,system,site,server,address,user\n");
+    for i in 0..50_001 {
+        let _ = writeln!(
+            csv,
+            "Seoul,hr,s{},h{i},10.0.{}.{},deploy",
+            i % 50,
+            i / 250,
+            i % 250
+        );
+    }
+    store
+        .import_servers(&records(&csv), at(21, 2), &|_| {
+            inventory_entry(EntryKind::InventoryImported, "inventory")
+        })
+        .await
+        .unwrap();
+    let mut seen = 0usize;
+    let mut pages = 0;
+    let count = store
+        .for_each_server(&mut |page| {
+            seen += page.len();
+            pages += 1;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!((count, seen), (50_001, 50_001));
+    assert!(pages > 1);
+    let listed = store
+        .servers(&guardia_store::ServerFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.len(),
+        50_000,
+        "a list is capped, and says so at the edge"
+    );
 }
