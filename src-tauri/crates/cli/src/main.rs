@@ -610,7 +610,14 @@ async fn audit(
             let note = read_note(&file)?;
             let label = label.unwrap_or_else(|| file.display().to_string());
             api.audit_import_checkpoint_now(caller, CheckpointImport { note, label })
-                .await?;
+                .await
+                .map_err(|e| match e {
+                    ApiError::BadCheckpoint(problem) => ApiError::BadFile {
+                        path: file.display().to_string(),
+                        reason: format!("not a checkpoint of this log: {problem}"),
+                    },
+                    other => other,
+                })?;
             let status = api.audit_status().await?;
             let ok = status.last_verification.as_ref().is_some_and(|v| v.ok);
             out.print(&status, status_text)?;

@@ -89,4 +89,11 @@ mod tests {
         assert_eq!(escape_invisible("two\nlines\t!", true), "two\nlines\t!");
         assert_eq!(excerpt(&"x".repeat(5000), 10), "xxxxxxxxxx…");
     }
+
+    #[test]
+    fn hardening_11_task_titles_refuse_direction_overrides() {
+        let refused = crate::Title::parse("invoice\u{202E}fdp.exe").unwrap_err();
+        assert_eq!(refused.problem, crate::Problem::InvisibleCharacters);
+        assert!(crate::Title::parse("보고서 정리").is_ok());
+    }
 }

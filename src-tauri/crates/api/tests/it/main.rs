@@ -7,5 +7,6 @@
 mod api;
 mod audit;
 mod fleet;
+mod hardening;
 mod live;
 mod support;

@@ -451,9 +451,80 @@ async fn forged_and_wrongly_keyed_checkpoints_are_refused() {
         .unwrap();
     let foreign = dir.path().join("foreign.txt");
     std::fs::write(&foreign, impostor.sign(&checkpoint)).unwrap();
-    let (exit, json) = verify(dir.path(), &["--checkpoint", foreign.to_str().unwrap()]);
-    assert_eq!(exit, 1, "{json}");
-    assert_eq!(json["problem_code"], "bad_checkpoint", "{json}");
+    // A file that is not one of this log's checkpoints is bad input (exit 2), named — not
+    // tampering with the log (exit 1).
+    let output = guardia(
+        dir.path(),
+        &[
+            "--json",
+            "audit",
+            "verify",
+            "--checkpoint",
+            foreign.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let error: Value = serde_json::from_slice(&output.stderr).unwrap();
+    assert_eq!(error["code"], "INVALID_INPUT", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("foreign.txt"),
+        "{error}"
+    );
+}
+
+/// Kept checkpoint files are read the same way by `verify --checkpoint` and `import`: CRLF
+/// line ends are fine for both; an empty, oversized, padded or missing file is a usage
+/// error (exit 2) naming the file, never "tampered" and never "cannot write the output".
+#[tokio::test]
+async fn hardening_16_17_kept_checkpoint_files_are_read_alike_and_bad_ones_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = written_log(dir.path()).await;
+    drop(api);
+    let exported = guardia(
+        dir.path(),
+        &["--json", "audit", "export", "--format", "text"],
+    );
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let path: Value = serde_json::from_slice(&exported.stdout).unwrap();
+    let note = std::fs::read_to_string(path["path"].as_str().unwrap()).unwrap();
+    let crlf = dir.path().join("crlf.txt");
+    std::fs::write(&crlf, note.replace('\n', "\r\n")).unwrap();
+    let (exit, json) = verify(dir.path(), &["--checkpoint", crlf.to_str().unwrap()]);
+    assert_eq!(exit, 0, "{json}");
+    let imported = guardia(dir.path(), &["audit", "import", crlf.to_str().unwrap()]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let padded = dir.path().join("padded.txt");
+    std::fs::write(&padded, format!("{note}{}", "x".repeat(200_000))).unwrap();
+    let trailing = dir.path().join("trailing.txt");
+    std::fs::write(&trailing, format!("{note}— junk after the signature\n")).unwrap();
+    let missing = dir.path().join("missing.txt");
+    for file in [&empty, &padded, &trailing, &missing] {
+        let f = file.to_str().unwrap();
+        for args in [
+            vec!["audit", "verify", "--checkpoint", f],
+            vec!["audit", "import", f],
+        ] {
+            let output = guardia(dir.path(), &args);
+            let err = String::from_utf8_lossy(&output.stderr).to_string();
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains(f), "{args:?}: {err}");
+            assert!(
+                !err.contains("TAMPERED") && !err.contains("cannot write"),
+                "{err}"
+            );
+        }
+    }
 }
 
 /// What a careful attacker leaves after rewriting history: an edited entry, the bookkeeping

@@ -5,6 +5,7 @@
 
 mod audit;
 mod cli;
+mod crash;
 mod lab;
 
 /// The person the tests that drive the API directly act as.

@@ -301,4 +301,77 @@ mod tests {
             "no servers"
         );
     }
+
+    fn messages(text: &str) -> String {
+        parse(text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn hardening_13_repeated_columns_bad_patterns_and_huge_fields_are_refused() {
+        let all = messages(
+            "institution,system,site,server,address,user,address\nA,s,x,w,1.2.3.4,u,5.6.7.8\n",
+        );
+        assert!(all.contains("`address` appears twice"), "{all}");
+        let all = messages(
+            "institution,system,site,server,address,user,health_log_file,health_log_error_pattern\n\
+             A,s,x,w,1.2.3.4,u,/var/log/app.log,ERROR(\n",
+        );
+        assert!(all.contains("not a valid pattern"), "{all}");
+        let huge = "y".repeat(50 * 1024 * 1024);
+        let all = messages(&format!(
+            "institution,system,site,server,address,user,os\nA,s,x,w,1.2.3.4,u,{huge}\n"
+        ));
+        assert!(
+            all.contains("bytes long; at most 2048"),
+            "{}",
+            &all[..all.len().min(300)]
+        );
+        assert!(all.len() < 1000, "the value is not echoed");
+        let all = messages(
+            "institution,system,site,server,address,user\nA,s,x,web-01,1.2.3.4,u\nA,s,x,WEB-01,1.2.3.5,u\n",
+        );
+        assert!(all.contains("differs only in case"), "{all}");
+    }
+
+    #[test]
+    fn hardening_11_invisible_characters_are_refused_in_names() {
+        let all = messages(
+            "institution,system,site,server,address,user\nA,s\u{202E}lmth,x,w,1.2.3.4,u\n",
+        );
+        assert!(all.contains("U+202E"), "{all}");
+        let all = messages(
+            "institution,system,site,server,address,user,tags\nA,s,x,w,1.2.3.4,u,we\u{200B}b\n",
+        );
+        assert!(all.contains("tags"), "{all}");
+    }
+
+    #[test]
+    fn hardening_13_exported_cells_that_look_like_formulas_are_defused_and_read_back() {
+        let text = "institution,system,site,server,address,user,os\n=HYPERLINK(1),s,x,w,1.2.3.4,u,@SUM(A1)\n";
+        let records = parse(text).unwrap_or_else(|p| panic!("{p:?}"));
+        let written = write(&records);
+        assert!(
+            written.contains("'=HYPERLINK(1)") && written.contains("'@SUM(A1)"),
+            "{written}"
+        );
+        assert_eq!(parse(&written).unwrap_or_else(|p| panic!("{p:?}")), records);
+    }
+
+    #[test]
+    fn hardening_04_only_the_columns_a_file_has_are_given() {
+        let rows =
+            parse_rows("institution,system,site,server,address,user,tier\nA,s,x,w,1.2.3.4,u,\n")
+                .unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(rows[0].given.has("address"));
+        assert!(
+            !rows[0].given.has("tier"),
+            "an empty tier cell says nothing"
+        );
+        assert!(!rows[0].given.has("port"));
+    }
 }
