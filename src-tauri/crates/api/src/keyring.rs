@@ -122,19 +122,23 @@ impl Api {
         Ok(())
     }
 
-    /// Removes staged slots whose commit failed (best effort: what stays is in the journal).
-    pub(crate) async fn abandon(&self, slots: Vec<Slot>) {
-        let accounts: Vec<String> = slots.iter().map(|s| s.account.clone()).collect();
+    /// Deletes the secret and passphrase entries of `slots` from the keyring.
+    async fn delete_slots(&self, slots: Vec<Slot>) -> Result<(), ApiError> {
         let secrets = self.secrets.clone();
-        let removed = blocking(move || {
+        blocking(move || {
             for slot in &slots {
                 secrets.delete(&slot.secret())?;
                 secrets.delete(&slot.passphrase())?;
             }
             Ok::<_, guardia_secrets::SecretError>(())
         })
-        .await;
-        match removed {
+        .await
+    }
+
+    /// Removes staged slots whose commit failed (best effort: what stays is in the journal).
+    pub(crate) async fn abandon(&self, slots: Vec<Slot>) {
+        let accounts: Vec<String> = slots.iter().map(|s| s.account.clone()).collect();
+        match self.delete_slots(slots).await {
             Ok(()) => {
                 if let Err(e) = self.store.settle_keyring(&accounts).await {
                     tracing::warn!("keyring journal not settled: {e}");
@@ -175,17 +179,8 @@ impl Api {
             }
         }
         tidy.removed = garbage.len();
-        let secrets = self.secrets.clone();
-        let deleted: Vec<String> = garbage.iter().map(|s| s.account.clone()).collect();
-        blocking(move || {
-            for slot in &garbage {
-                secrets.delete(&slot.secret())?;
-                secrets.delete(&slot.passphrase())?;
-            }
-            Ok::<_, guardia_secrets::SecretError>(())
-        })
-        .await?;
-        settle.extend(deleted);
+        settle.extend(garbage.iter().map(|s| s.account.clone()));
+        self.delete_slots(garbage).await?;
         self.store.settle_keyring(&settle).await?;
         Ok(tidy)
     }

@@ -240,7 +240,7 @@ pub async fn inventory(
                     limit: None,
                 })
                 .await?;
-            if servers.len() >= guardia_store_limit() {
+            if servers.len() >= guardia_ipc::ServerQuery::MAX_LIMIT as usize {
                 eprintln!(
                     "showing the first {} servers only; narrow the list with --search or --tier, \
                      or use `guardia inventory export` for all of them",
@@ -568,11 +568,6 @@ pub async fn bundle(
         }
     }
     Ok(Done::Success)
-}
-
-/// The most servers `inventory list` shows (the store's page limit).
-fn guardia_store_limit() -> usize {
-    guardia_ipc::ServerQuery::MAX_LIMIT as usize
 }
 
 /// Reads a bundle file, refusing a huge or foreign one from its size and header before the
