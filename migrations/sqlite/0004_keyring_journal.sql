@@ -18,3 +18,8 @@ CREATE TABLE keyring_journal (
 -- Server names are unique regardless of case (`HR-01` and `hr-01` are one server to a
 -- person); the check on every import row must not scan the table.
 CREATE INDEX servers_name_folded ON servers (lower(name));
+
+-- Allowlist mode per system: 'playbook_only' refuses every ad-hoc command on its servers
+-- (only reviewed playbook steps run); 'denylist' lets through what the denylist allows.
+ALTER TABLE systems ADD COLUMN command_mode TEXT NOT NULL DEFAULT 'denylist'
+    CHECK (command_mode IN ('denylist', 'playbook_only'));

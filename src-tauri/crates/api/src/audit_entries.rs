@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::{PersonName, Task, Transition};
-use guardia_ipc::{CheckReport, CheckState};
+use guardia_ipc::{CheckReport, CheckState, CommandModeChange};
 
 use crate::Caller;
 use crate::inventory::server_subject;
@@ -91,6 +91,24 @@ pub(crate) fn ssh_checked(
     entry
 }
 
+/// A system's command mode changed (the store adds the previous mode). The reason is an
+/// admin's decision and goes in as written.
+pub(crate) fn command_mode_changed(
+    at: DateTime<Utc>,
+    caller: &Caller,
+    change: &CommandModeChange,
+) -> EntryDraft {
+    EntryDraft::new(
+        at,
+        EntryKind::CommandModeChanged,
+        caller.name(),
+        format!("system:{}/{}", change.institution, change.system),
+    )
+    .with("mode", change.mode.as_str())
+    .with("reason", change.reason.trim())
+    .with("workstation", caller.workstation.as_str())
+}
+
 #[cfg(test)]
 mod golden {
     //! One golden test per entry kind built here: the canonical bytes are what an auditor's
@@ -161,6 +179,21 @@ mod golden {
         insta_like(
             &text(entry, 300),
             include_str!("../tests/golden/ssh.check.txt"),
+        );
+    }
+
+    #[test]
+    fn command_mode_entry() {
+        let change = CommandModeChange {
+            institution: "Seoul".into(),
+            system: "hr".into(),
+            mode: guardia_ipc::CommandMode::PlaybookOnly,
+            reason: "payroll freeze until the audit ends".into(),
+        };
+        let entry = command_mode_changed(at(), &caller(), &change).with("previous", "denylist");
+        insta_like(
+            &text(entry, 77),
+            include_str!("../tests/golden/inventory.system.command_mode.txt"),
         );
     }
 

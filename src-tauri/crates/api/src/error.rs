@@ -115,6 +115,7 @@ impl ApiError {
             ApiError::Store(
                 StoreError::TaskNotFound(_)
                 | StoreError::ServerNotFound(_)
+                | StoreError::SystemNotFound(_)
                 | StoreError::CredentialNotFound(_),
             ) => ErrorCode::NotFound,
             ApiError::Refused(_)

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::inventory::{self, ServerRecord, Tier, ansible::AnsibleOptions};
 use guardia_ipc::{
-    CredentialInput, CredentialKindView, CredentialView, HostKeyView, ImportReport, InventoryFile,
-    InventoryFormat, PresentedHostKey, ServerDraft, ServerQuery, ServerView, TrustHostKey,
+    CommandModeChange, CredentialInput, CredentialKindView, CredentialView, HostKeyView,
+    ImportReport, InventoryFile, InventoryFormat, PresentedHostKey, ServerDraft, ServerQuery,
+    ServerView, TrustHostKey,
 };
 use guardia_secrets::{SecretStore, Sensitive};
 use guardia_ssh::{ConnectOptions, HostKey, SshError, Target};
@@ -20,7 +21,7 @@ use guardia_store::{
 use tokio_util::sync::CancellationToken;
 
 use crate::keyring::{Slot, Staged};
-use crate::{Api, ApiError, Caller};
+use crate::{Api, ApiError, Caller, audit_entries};
 
 /// Keyring service of SSH passwords and private keys; the account is the credential name.
 pub const CREDENTIAL_SERVICE: &str = "guardia-credential";
@@ -165,6 +166,7 @@ impl Api {
             host_key: s.host_key.as_ref().map(host_key_view),
             record: s.record,
             updated_at: s.updated_at,
+            command_mode: s.command_mode,
         }
     }
 
@@ -691,6 +693,35 @@ impl Api {
         }
         self.pin(caller, &pins, PinSource::KnownHosts).await?;
         Ok((pins.len() as u32, conflicts))
+    }
+
+    /// Sets which commands `change.system`'s servers accept; the reason is required and
+    /// audited with the previous mode.
+    pub async fn system_command_mode_set(
+        &self,
+        caller: &Caller,
+        change: CommandModeChange,
+    ) -> Result<(), ApiError> {
+        let reason = change.reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::InvalidRequest(
+                "a reason is required to change a system's command mode / 명령 모드를 바꾸려면 사유가 필요합니다".into(),
+            ));
+        }
+        let entry = audit_entries::command_mode_changed(
+            self.clock.now().with_timezone(&Utc),
+            caller,
+            &change,
+        );
+        self.store
+            .set_command_mode(
+                &change.institution,
+                &change.system,
+                change.mode,
+                &|previous| entry.clone().with("previous", previous.as_str()),
+            )
+            .await?;
+        Ok(())
     }
 
     pub async fn host_key_forget(&self, caller: &Caller, server: &str) -> Result<(), ApiError> {

@@ -317,10 +317,10 @@ impl Api {
         caller: &Caller,
         request: RunCommand,
     ) -> Result<JobTicket, ApiError> {
-        self.stored_server(&request.server).await?;
+        let stored = self.stored_server(&request.server).await?;
         self.checked(
             caller,
-            &request.server,
+            &stored,
             &request.command,
             guardia_domain::command::CommandContext::AdHoc,
         )

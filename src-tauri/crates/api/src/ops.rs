@@ -111,6 +111,9 @@ operations! {
     HostKeyForget: TrustHostKeys => |api, caller, server| {
         api.host_key_forget(caller, &server.name).await
     };
+    SystemCommandModeSet: EditInventory => |api, caller, change| {
+        api.system_command_mode_set(caller, change).await
+    };
     SshCheck: RunRemote => |api, caller, server| api.ssh_check_start(caller, server).await;
     SshRun: RunRemote => |api, caller, request| api.ssh_run_start(caller, request).await;
     JobList: FollowJobs => |api, caller, ()| Ok(api.runtime().jobs().running());

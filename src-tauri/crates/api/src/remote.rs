@@ -5,10 +5,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
-use guardia_domain::command::{CommandContext, RemoteCommand};
+use guardia_domain::command::{CommandContext, Refusal, RemoteCommand};
+use guardia_domain::inventory::CommandMode;
 use guardia_engine::probe::{self, Finding, RemoteProbe};
 use guardia_ipc::{CheckReport, CheckState, CheckStep, CommandOutcome, CommandReport, RunCommand};
-use guardia_ssh::{ExecLimits, ExecReport, Exit, HostKey, RemoteEffect, SshError, SshSession};
+use guardia_ssh::{
+    Captured, ExecLimits, ExecReport, Exit, HostKey, RemoteEffect, SshError, SshSession,
+};
 use guardia_store::StoredServer;
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +22,15 @@ use crate::{Api, ApiError, Caller, audit_entries};
 const KEPT_OUTPUT: usize = 64 * 1024;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_TIMEOUT_SECS: u32 = 3600;
+
+/// The size and hash of both output streams (output may carry secrets: never the text).
+fn with_output(entry: EntryDraft, stdout: &Captured, stderr: &Captured) -> EntryDraft {
+    entry
+        .with("stdout_sha256", stdout.sha256.as_str())
+        .with("stdout_bytes", stdout.total_bytes)
+        .with("stderr_sha256", stderr.sha256.as_str())
+        .with("stderr_bytes", stderr.total_bytes)
+}
 
 fn outcome_of(result: &Result<ExecReport, SshError>) -> (Outcome, CommandOutcome) {
     match result {
@@ -44,11 +56,19 @@ impl Api {
     pub(crate) async fn checked(
         &self,
         caller: &Caller,
-        server: &str,
+        stored: &StoredServer,
         text: &str,
         context: CommandContext,
     ) -> Result<RemoteCommand, ApiError> {
-        match RemoteCommand::check(text, context) {
+        let server = stored.record.server.as_str();
+        let (mode, system) = (stored.command_mode, stored.record.system.as_str());
+        let checked = match mode {
+            CommandMode::PlaybookOnly if context == CommandContext::AdHoc => {
+                Err(Refusal::playbook_only(system))
+            }
+            _ => RemoteCommand::check(text, context),
+        };
+        match checked {
             Ok(c) => Ok(c),
             Err(refusal) => {
                 let at = self.clock.now().with_timezone(&Utc);
@@ -176,14 +196,13 @@ impl Api {
                     Exit::Code(c) => entry.with("exit_code", u64::from(*c)),
                     Exit::Signal(s) => entry.with("exit_signal", s.as_str()),
                 };
-                entry = entry
-                    .with("stdout_sha256", r.stdout.sha256.as_str())
-                    .with("stdout_bytes", r.stdout.total_bytes)
-                    .with("stderr_sha256", r.stderr.sha256.as_str())
-                    .with("stderr_bytes", r.stderr.total_bytes);
+                entry = with_output(entry, &r.stdout, &r.stderr);
             }
             Err(e) => {
                 entry = entry.with("error", session.err().map_or(e.code(), SshError::code));
+                if let Some(p) = e.partial() {
+                    entry = with_output(entry, &p.stdout, &p.stderr);
+                }
                 if let SshError::Timeout { remote_stopped, .. }
                 | SshError::Cancelled { remote_stopped, .. } = e
                 {
@@ -207,12 +226,7 @@ impl Api {
     ) -> Result<CommandReport, ApiError> {
         let stored = self.stored_server(&request.server).await?;
         let command = self
-            .checked(
-                caller,
-                &request.server,
-                &request.command,
-                CommandContext::AdHoc,
-            )
+            .checked(caller, &stored, &request.command, CommandContext::AdHoc)
             .await?;
         let timeout = request
             .timeout_secs
@@ -241,6 +255,7 @@ impl Api {
                 stderr: r.stderr.text(),
                 millis: started.elapsed().as_millis() as u64,
                 error: None,
+                remote_stopped: None,
                 audit_index,
             },
             Err(e) => CommandReport {
@@ -248,14 +263,22 @@ impl Api {
                 outcome,
                 exit_code: None,
                 exit_signal: None,
-                stdout: String::new(),
-                stderr: String::new(),
-                truncated: false,
+                // A stopped command's output up to the stop is kept, not thrown away.
+                stdout: e.partial().map(|p| p.stdout.text()).unwrap_or_default(),
+                stderr: e.partial().map(|p| p.stderr.text()).unwrap_or_default(),
+                truncated: e
+                    .partial()
+                    .is_some_and(|p| p.stdout.truncated() || p.stderr.truncated()),
                 millis: started.elapsed().as_millis() as u64,
                 error: Some(match &session {
                     Err(c) => c.to_string(),
                     Ok(_) => e.to_string(),
                 }),
+                remote_stopped: match &e {
+                    SshError::Timeout { remote_stopped, .. }
+                    | SshError::Cancelled { remote_stopped, .. } => *remote_stopped,
+                    _ => None,
+                },
                 audit_index,
             },
         };
@@ -400,9 +423,9 @@ impl Api {
             let command = self
                 .checked(
                     caller,
-                    server,
+                    &stored,
                     &remote_probe.command(),
-                    CommandContext::AdHoc,
+                    CommandContext::Check,
                 )
                 .await?;
             let (result, _) = self

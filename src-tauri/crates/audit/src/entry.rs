@@ -57,6 +57,8 @@ pub enum EntryKind {
     HostKeyForgotten,
     #[serde(rename = "hostkey.refused")]
     HostKeyRefused,
+    #[serde(rename = "inventory.system.command_mode")]
+    CommandModeChanged,
     #[serde(rename = "credential.set")]
     CredentialSet,
     #[serde(rename = "credential.deleted")]
@@ -88,7 +90,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 29] = [
+    pub const ALL: [EntryKind; 30] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -104,6 +106,7 @@ impl EntryKind {
         Self::HostKeyTrusted,
         Self::HostKeyForgotten,
         Self::HostKeyRefused,
+        Self::CommandModeChanged,
         Self::CredentialSet,
         Self::CredentialDeleted,
         Self::BundleExported,
@@ -137,6 +140,7 @@ impl EntryKind {
             Self::HostKeyTrusted => "hostkey.trusted",
             Self::HostKeyForgotten => "hostkey.forgotten",
             Self::HostKeyRefused => "hostkey.refused",
+            Self::CommandModeChanged => "inventory.system.command_mode",
             Self::CredentialSet => "credential.set",
             Self::CredentialDeleted => "credential.deleted",
             Self::BundleExported => "bundle.exported",

@@ -49,6 +49,17 @@ pub enum InventoryCommand {
         #[arg(long)]
         tier: Option<u8>,
     },
+    /// Set which commands a system's servers accept: `playbook-only` (allowlist mode) refuses
+    /// every ad-hoc command; `denylist` lets through what the denylist allows
+    CommandMode {
+        institution: String,
+        system: String,
+        /// denylist or playbook-only
+        mode: String,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,7 +262,7 @@ pub async fn inventory(
                 list.iter()
                     .map(|s| {
                         format!(
-                            "{:<16} {:<22} tier {}  {}@{}:{}  {}  {}",
+                            "{:<16} {:<22} tier {}  {}@{}:{}  {}  {}{}",
                             s.record.server,
                             format!("{}/{}", s.record.system, s.record.site),
                             s.record.tier.number(),
@@ -266,11 +277,53 @@ pub async fn inventory(
                                 "credential ok"
                             } else {
                                 "NO CREDENTIAL"
+                            },
+                            match s.command_mode {
+                                guardia_ipc::CommandMode::Denylist => "",
+                                guardia_ipc::CommandMode::PlaybookOnly => "  playbook steps only",
                             }
                         )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
+            })?;
+        }
+        InventoryCommand::CommandMode {
+            institution,
+            system,
+            mode,
+            reason,
+        } => {
+            let parsed = guardia_ipc::CommandMode::parse(&mode).ok_or_else(|| {
+                ApiError::InvalidRequest(format!(
+                    "`{mode}` is not a command mode: use denylist or playbook-only"
+                ))
+            })?;
+            api.system_command_mode_set(
+                caller,
+                guardia_ipc::CommandModeChange {
+                    institution: institution.clone(),
+                    system: system.clone(),
+                    mode: parsed,
+                    reason,
+                },
+            )
+            .await?;
+            let changed = serde_json::json!({
+                "institution": institution,
+                "system": system,
+                "mode": parsed,
+            });
+            out.print(&changed, |_| {
+                format!(
+                    "{institution}/{system}: {}",
+                    match parsed {
+                        guardia_ipc::CommandMode::Denylist =>
+                            "ad-hoc commands run when the denylist allows them",
+                        guardia_ipc::CommandMode::PlaybookOnly =>
+                            "only playbook steps run; ad-hoc commands are refused",
+                    }
+                )
             })?;
         }
     }
@@ -506,6 +559,18 @@ pub async fn ssh(
                         "OUTCOME UNKNOWN: {} — check the server before retrying",
                         e.as_deref().unwrap_or("")
                     ),
+                }
+                match report.remote_stopped {
+                    Some(true) => eprintln!("the remote process group was stopped"),
+                    Some(false) => eprintln!(
+                        "THE REMOTE PROCESS GROUP WAS NOT CONFIRMED STOPPED: it may still be running"
+                    ),
+                    None => {}
+                }
+                if report.truncated {
+                    eprintln!(
+                        "(output cut: the audit log holds the size and SHA-256 of all of it)"
+                    );
                 }
             }
             Ok(if ok { Done::Success } else { Done::Failed })

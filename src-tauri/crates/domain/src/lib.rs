@@ -13,6 +13,7 @@
 //! validated types (`NewTask`, `Title`, `SystemName`, …) exactly once, at the edge. Code past
 //! that point cannot hold an invalid task.
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod command;
 pub mod inventory;
 pub mod task;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use guardia_domain::inventory::{ServerDraft, ServerRecord};
+pub use guardia_domain::inventory::{CommandMode, ServerDraft, ServerRecord};
 
 /// A server with its pin and credential status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +15,18 @@ pub struct ServerView {
     /// Whether the named credential exists (in the database and the keyring).
     pub credential_present: bool,
     pub updated_at: DateTime<Utc>,
+    /// Its system's mode: `playbook_only` refuses every ad-hoc command.
+    #[serde(default)]
+    pub command_mode: CommandMode,
+}
+
+/// An admin sets which commands a system's servers accept (audited, with the reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandModeChange {
+    pub institution: String,
+    pub system: String,
+    pub mode: CommandMode,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +224,10 @@ pub struct CommandReport {
     pub truncated: bool,
     pub millis: u64,
     pub error: Option<String>,
+    /// For a command stopped by its timeout or a cancel: whether its remote process group
+    /// was confirmed gone (`false`: it may still be running).
+    #[serde(default)]
+    pub remote_stopped: Option<bool>,
     pub audit_index: u64,
 }
 

@@ -26,10 +26,10 @@ pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSu
 pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
 pub use inventory::{
-    CheckReport, CheckState, CheckStep, CommandOutcome, CommandReport, CredentialInput,
-    CredentialKindView, CredentialRef, CredentialView, HostKeyView, ImportReport, InventoryFile,
-    InventoryFormat, PresentedHostKey, RunCommand, ServerChangeView, ServerDraft, ServerQuery,
-    ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
+    CheckReport, CheckState, CheckStep, CommandMode, CommandModeChange, CommandOutcome,
+    CommandReport, CredentialInput, CredentialKindView, CredentialRef, CredentialView, HostKeyView,
+    ImportReport, InventoryFile, InventoryFormat, PresentedHostKey, RunCommand, ServerChangeView,
+    ServerDraft, ServerQuery, ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
 };
 
 pub use live::{
@@ -119,6 +119,8 @@ macro_rules! for_each_command {
             HostKeyTrust = host_key_trust: TrustHostKey => ServerView;
             /// Removes a server's pin.
             HostKeyForget = host_key_forget: ServerRef => ();
+            /// Sets a system's command mode: `playbook_only` (allowlist mode) refuses ad-hoc commands.
+            SystemCommandModeSet = system_command_mode_set: CommandModeChange => ();
             /// Starts a check of one server as a job: reachability, host key, login and health
             /// criteria (audited). The report arrives on the feed.
             SshCheck = ssh_check: ServerRef => JobTicket;
@@ -201,6 +203,7 @@ mod tests {
                 HostKeyFetch::NAME,
                 HostKeyTrust::NAME,
                 HostKeyForget::NAME,
+                SystemCommandModeSet::NAME,
                 SshCheck::NAME,
                 SshRun::NAME,
                 JobList::NAME,

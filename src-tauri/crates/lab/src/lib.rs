@@ -17,6 +17,7 @@
 //! as that user with keys only (a non-root sshd cannot check passwords).
 
 mod health;
+pub mod keyring;
 mod procs;
 
 use std::collections::BTreeSet;

@@ -2,6 +2,15 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::hostkey::HostKey;
+use crate::session::Captured;
+
+/// The output of a command that did not finish: kept like a finished one's (bounded,
+/// counted and hashed in full), up to the moment its process group was stopped.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    pub stdout: Captured,
+    pub stderr: Captured,
+}
 
 /// Where a connection or a command was when something went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +69,8 @@ pub enum SshError {
         effect: RemoteEffect,
         /// After a timed-out command: whether its process group was confirmed gone.
         remote_stopped: Option<bool>,
+        /// After a timed-out command: what it printed before it was stopped.
+        partial: Option<Box<Partial>>,
     },
 
     #[error(
@@ -108,6 +119,8 @@ pub enum SshError {
         effect: RemoteEffect,
         /// For a running command: whether its process group was confirmed gone.
         remote_stopped: Option<bool>,
+        /// For a running command: what it printed before it was stopped.
+        partial: Option<Box<Partial>>,
     },
 
     #[error("{target}: {path}: the server's SHA-256 is {actual}, expected {expected}")]
@@ -141,6 +154,14 @@ impl SshError {
             | Self::AuthRejected { .. }
             | Self::BadCredential { .. }
             | Self::Refused { .. } => RemoteEffect::None,
+        }
+    }
+
+    /// What a command that was stopped (timeout or cancel) had printed by then.
+    pub fn partial(&self) -> Option<&Partial> {
+        match self {
+            Self::Timeout { partial, .. } | Self::Cancelled { partial, .. } => partial.as_deref(),
+            _ => None,
         }
     }
 

@@ -25,11 +25,11 @@ mod error;
 pub mod hostkey;
 mod session;
 
-pub use error::{RemoteEffect, SshError, Stage};
+pub use error::{Partial, RemoteEffect, SshError, Stage};
 pub use hostkey::{HostKey, HostKeyError, KnownHost, KnownHostsError, parse_known_hosts};
 pub use session::{
-    Captured, ConnectOptions, Credential, ExecLimits, ExecReport, Exit, OutputStream, SshSession,
-    Target, Upload,
+    Captured, ConnectOptions, Credential, ExecLimits, ExecReport, Exit, OutputStream, STOP_BUDGET,
+    SshSession, Target, Upload,
 };
 
 use tokio_util::sync::CancellationToken;

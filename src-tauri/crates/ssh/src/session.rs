@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{RemoteEffect, SshError, Stage};
+use crate::error::{Partial, RemoteEffect, SshError, Stage};
 use crate::hostkey::HostKey;
 
 /// Where to connect, and as whom.
@@ -219,12 +219,14 @@ impl SshSession {
             limit,
             effect: RemoteEffect::None,
             remote_stopped: None,
+            partial: None,
         };
         let cancelled = |stage: Stage| SshError::Cancelled {
             target: label.clone(),
             stage,
             effect: RemoteEffect::None,
             remote_stopped: None,
+            partial: None,
         };
 
         let addr = (target.host.as_str(), target.port);
@@ -376,22 +378,26 @@ impl SshSession {
             let msg = tokio::select! {
                 biased;
                 () = cancel.cancelled() => {
-                    let stopped = self.kill_group(pgid, &channel).await;
+                    let (remote_stopped, partial) =
+                        self.stop(pgid, &mut channel, stdout, stderr).await;
                     return Err(SshError::Cancelled {
                         target: label,
                         stage: Stage::Running,
                         effect: RemoteEffect::Unknown,
-                        remote_stopped: Some(stopped),
+                        remote_stopped: Some(remote_stopped),
+                        partial: Some(partial),
                     });
                 }
                 () = tokio::time::sleep_until(deadline) => {
-                    let stopped = self.kill_group(pgid, &channel).await;
+                    let (remote_stopped, partial) =
+                        self.stop(pgid, &mut channel, stdout, stderr).await;
                     return Err(SshError::Timeout {
                         target: label,
                         stage: Stage::Running,
                         limit: limits.timeout,
                         effect: RemoteEffect::Unknown,
-                        remote_stopped: Some(stopped),
+                        remote_stopped: Some(remote_stopped),
+                        partial: Some(partial),
                     });
                 }
                 msg = channel.wait() => msg,
@@ -490,24 +496,64 @@ impl SshSession {
                 limit: Duration::from_secs(15),
                 effect: RemoteEffect::None,
                 remote_stopped: None,
+                partial: None,
             }),
             Bounded::Cancelled => Err(SshError::Cancelled {
                 target: label,
                 stage: Stage::OpeningChannel,
                 effect: RemoteEffect::None,
                 remote_stopped: None,
+                partial: None,
             }),
         }
     }
 
-    /// Kills the process group `pgid` (TERM, then KILL after a grace period, all on the
-    /// server) over a fresh channel, then closes the command's channel. Returns whether the
-    /// group was confirmed gone.
-    async fn kill_group(&self, pgid: Option<u32>, channel: &russh::Channel<client::Msg>) -> bool {
-        let Some(pgid) = pgid.filter(|p| *p > 1) else {
-            if let Err(e) = channel.close().await {
-                tracing::debug!("closing the channel failed: {e}");
+    /// Stops a command that is still running: kills its process group over a second channel
+    /// while still reading the first one (a command flooding its output would otherwise fill
+    /// the connection's buffers and stall the kill channel behind it), all within
+    /// [`STOP_BUDGET`]. Returns whether the group was confirmed gone, and the output kept up
+    /// to that moment.
+    async fn stop(
+        &self,
+        pgid: Option<u32>,
+        channel: &mut russh::Channel<client::Msg>,
+        mut stdout: Capture,
+        mut stderr: Capture,
+    ) -> (bool, Box<Partial>) {
+        let kill = self.kill_group(pgid);
+        tokio::pin!(kill);
+        let budget = tokio::time::sleep(STOP_BUDGET);
+        tokio::pin!(budget);
+        let mut open = true;
+        let stopped = loop {
+            tokio::select! {
+                stopped = &mut kill => break stopped,
+                () = &mut budget => {
+                    tracing::warn!("the process group was not confirmed gone within {STOP_BUDGET:?}");
+                    break false;
+                }
+                msg = channel.wait(), if open => match msg {
+                    Some(ChannelMsg::Data { data }) => stdout.push(&data),
+                    Some(ChannelMsg::ExtendedData { data, ext: 1 }) => stderr.push(&data),
+                    Some(_) => {}
+                    None => open = false,
+                },
             }
+        };
+        if let Err(e) = channel.close().await {
+            tracing::debug!("closing the channel failed: {e}");
+        }
+        let partial = Partial {
+            stdout: stdout.finish(),
+            stderr: stderr.finish(),
+        };
+        (stopped, Box::new(partial))
+    }
+
+    /// Kills the process group `pgid` (TERM, then KILL after a grace period, all on the
+    /// server) over a fresh channel. Returns whether the group was confirmed gone.
+    async fn kill_group(&self, pgid: Option<u32>) -> bool {
+        let Some(pgid) = pgid.filter(|p| *p > 1) else {
             return false;
         };
         let script = format!(
@@ -516,10 +562,10 @@ impl SshSession {
              kill -KILL -{pgid} 2>/dev/null; sleep 0.1; \
              if kill -0 -{pgid} 2>/dev/null; then echo alive; else echo gone; fi"
         );
-        let stopped = match RemoteCommand::check(&script, CommandContext::Playbook) {
+        match RemoteCommand::check(&script, CommandContext::Playbook) {
             Ok(cmd) => {
                 let limits = ExecLimits {
-                    timeout: Duration::from_secs(10),
+                    timeout: STOP_BUDGET,
                     max_kept_bytes: 1024,
                 };
                 // A fresh token: the caller's is already cancelled, and the kill must run.
@@ -536,11 +582,7 @@ impl SshSession {
                 tracing::error!("kill script refused by the denylist: {r}");
                 false
             }
-        };
-        if let Err(e) = channel.close().await {
-            tracing::debug!("closing the channel failed: {e}");
         }
-        stopped
     }
 
     /// Uploads `data` to `remote_path` by SFTP (via a temporary name, renamed when complete),
@@ -608,6 +650,7 @@ impl SshSession {
                     limit: timeout,
                     effect: RemoteEffect::Unknown,
                     remote_stopped: None,
+                    partial: None,
                 });
             }
             Bounded::Cancelled => {
@@ -616,6 +659,7 @@ impl SshSession {
                     stage: Stage::Uploading,
                     effect: RemoteEffect::Unknown,
                     remote_stopped: None,
+                    partial: None,
                 });
             }
         }
@@ -733,6 +777,11 @@ async fn authenticate(
     }
 }
 
+/// The longest a timed-out or cancelled command takes to be stopped (kill over a second
+/// channel, TERM, a 2 s grace, KILL, confirmation): past it the stop is reported as not
+/// confirmed.
+pub const STOP_BUDGET: Duration = Duration::from_secs(8);
+
 /// Limits for one command.
 #[derive(Debug, Clone)]
 pub struct ExecLimits {
@@ -797,7 +846,7 @@ impl Captured {
     }
 }
 
-struct Capture {
+pub(crate) struct Capture {
     kept: Vec<u8>,
     limit: usize,
     total: u64,

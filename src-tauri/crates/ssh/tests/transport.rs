@@ -230,6 +230,48 @@ async fn cancel_stops_the_whole_remote_process_group() {
 }
 
 #[tokio::test]
+async fn hardening_09_a_command_flooding_its_output_stops_in_bounded_time_and_keeps_its_output() {
+    let lab = lab(1);
+    let s = lab.session(0).await;
+    let timeout = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let err = s
+        .run(
+            &cmd("echo begin >&2; yes flood-31343"),
+            &limits(timeout),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took < timeout + guardia_ssh::STOP_BUDGET,
+        "stopped after {took:?}"
+    );
+    assert!(
+        matches!(
+            err,
+            SshError::Timeout {
+                remote_stopped: Some(true),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let partial = err.partial().expect("the output so far is kept");
+    assert!(
+        partial
+            .stdout
+            .text()
+            .starts_with("flood-31343\nflood-31343\n")
+    );
+    assert_eq!(partial.stdout.kept.len(), 64 * 1024);
+    assert!(partial.stdout.total_bytes > 64 * 1024);
+    assert_eq!(partial.stderr.text(), "begin\n");
+    assert!(!remote_ps(&s).await.contains("yes flood-31343"));
+}
+
+#[tokio::test]
 async fn host_keys_unknown_is_refused_changed_is_refused_trusted_is_accepted() {
     let lab = lab(2);
     let options = ConnectOptions::default();

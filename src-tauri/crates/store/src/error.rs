@@ -25,6 +25,8 @@ pub enum StoreError {
     },
     #[error("there is no server named `{0}`")]
     ServerNotFound(String),
+    #[error("there is no system `{0}` (institution/system) in the inventory")]
+    SystemNotFound(String),
     #[error("there is no credential named `{0}`")]
     CredentialNotFound(String),
     #[error("a server named `{0}` already exists")]

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use guardia_domain::inventory::{ImportRow, ServerRecord, Tier};
+use guardia_domain::inventory::{CommandMode, ImportRow, ServerRecord, Tier};
 use serde::Serialize;
 
 use crate::{AuditFor, StoreError};
@@ -14,6 +14,8 @@ pub struct StoredServer {
     pub record: ServerRecord,
     pub host_key: Option<PinnedHostKey>,
     pub updated_at: DateTime<Utc>,
+    /// Its system's mode: whether ad-hoc commands may run at all.
+    pub command_mode: CommandMode,
 }
 
 /// Where a pin came from.
@@ -227,6 +229,16 @@ pub trait InventoryStore: Send + Sync {
         &self,
         server: &str,
         audit: AuditFor<'_, StoredServer>,
+    ) -> Result<(), StoreError>;
+
+    /// Sets the command mode of `system` of `institution`; the audit entry is given the
+    /// previous mode. Refused if there is no such system.
+    async fn set_command_mode(
+        &self,
+        institution: &str,
+        system: &str,
+        mode: CommandMode,
+        audit: AuditFor<'_, CommandMode>,
     ) -> Result<(), StoreError>;
 
     async fn credentials(&self) -> Result<Vec<CredentialMeta>, StoreError>;

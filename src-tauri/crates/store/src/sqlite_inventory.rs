@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-use guardia_domain::inventory::{AuthKind, Given, HealthCriteria, ImportRow, ServerRecord, Tier};
+use guardia_domain::inventory::{
+    AuthKind, CommandMode, Given, HealthCriteria, ImportRow, ServerRecord, Tier,
+};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
@@ -21,7 +23,7 @@ macro_rules! server_select {
          s.id AS id, s.name AS server, s.address, s.port, s.login_user, s.auth, s.credential, \
          s.os, s.app_path, s.deploy_path, s.service_port, s.health, s.tags, s.updated_at, \
          k.key AS pin_key, k.fingerprint AS pin_fingerprint, k.trusted_by AS pin_by, \
-         k.trusted_at AS pin_at, k.source AS pin_source \
+         k.trusted_at AS pin_at, k.source AS pin_source, y.command_mode \
          FROM servers s \
          JOIN sites t ON t.id = s.site_id \
          JOIN systems y ON y.id = t.system_id \
@@ -84,10 +86,13 @@ fn server_from_row(row: &SqliteRow) -> Result<StoredServer, StoreError> {
             })
         }
     };
+    let mode: String = row.try_get("command_mode")?;
     Ok(StoredServer {
         record,
         host_key,
         updated_at: row.try_get("updated_at")?,
+        command_mode: CommandMode::parse(&mode)
+            .ok_or_else(|| corrupt(format!("command mode {mode}")))?,
     })
 }
 
@@ -636,6 +641,41 @@ impl InventoryStore for SqliteStore {
             .ok_or_else(|| StoreError::ServerNotFound(server.to_owned()))?;
         forget_pin_in(&mut tx, server).await?;
         let head = append_in(&mut tx, &[audit(&stored)]).await?;
+        self.commit(tx, head).await?;
+        Ok(())
+    }
+
+    async fn set_command_mode(
+        &self,
+        institution: &str,
+        system: &str,
+        mode: CommandMode,
+        audit: AuditFor<'_, CommandMode>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let previous: Option<String> = sqlx::query_scalar(
+            "SELECT y.command_mode FROM systems y JOIN institutions i ON i.id = y.institution_id \
+             WHERE i.name = ?1 AND y.name = ?2",
+        )
+        .bind(institution)
+        .bind(system)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let previous = previous
+            .ok_or_else(|| StoreError::SystemNotFound(format!("{institution}/{system}")))?;
+        let previous = CommandMode::parse(&previous).ok_or_else(|| {
+            StoreError::corrupt(format!("system {institution}/{system}"), previous)
+        })?;
+        sqlx::query(
+            "UPDATE systems SET command_mode = ?3 WHERE name = ?2 \
+             AND institution_id = (SELECT id FROM institutions WHERE name = ?1)",
+        )
+        .bind(institution)
+        .bind(system)
+        .bind(mode.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let head = append_in(&mut tx, &[audit(&previous)]).await?;
         self.commit(tx, head).await?;
         Ok(())
     }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use guardia_api::{Api, ApiError, CREDENTIAL_SERVICE, SystemClock};
@@ -18,28 +17,9 @@ async fn api_in(dir: &Path) -> Arc<Api> {
     api_with(dir, Arc::new(SystemClock), Arc::new(OsKeyring)).await
 }
 
-/// Every `guardia-credential` keyring entry whose account starts with `prefix`, with its
-/// secret, read with `secret-tool` (the Secret Service's own client, not our code).
+/// Every credential keyring entry whose account starts with `prefix`, with its secret.
 pub fn keyring_entries(prefix: &str) -> BTreeMap<String, String> {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", CREDENTIAL_SERVICE])
-        .output()
-        .expect("secret-tool runs");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    let mut found = BTreeMap::new();
-    let mut secret = None;
-    for line in text.lines() {
-        if let Some(s) = line.strip_prefix("secret = ") {
-            secret = Some(s.to_owned());
-        }
-        if let Some(account) = line.strip_prefix("attribute.username = ")
-            && account.starts_with(prefix)
-        {
-            found.insert(account.to_owned(), secret.clone().unwrap_or_default());
-        }
-    }
-    found
+    guardia_lab::keyring::entries(CREDENTIAL_SERVICE, prefix)
 }
 
 fn password(name: &str, secret: &str) -> CredentialInput {
@@ -247,4 +227,86 @@ async fn hardening_14_everything_written_is_owner_only() {
     if wal.exists() {
         assert_eq!(mode(&wal), 0o600);
     }
+}
+
+#[tokio::test]
+async fn hardening_10_a_playbook_only_system_refuses_ad_hoc_commands_before_connecting() {
+    use guardia_domain::command::DenyRule;
+    use guardia_ipc::{AuditQuery, CommandMode, CommandModeChange, RunCommand};
+
+    let dir = tempfile::tempdir().unwrap();
+    let api = api_in(dir.path()).await;
+    api.inventory_import(
+        &who(),
+        InventoryFile {
+            format: InventoryFormat::Csv,
+            text: INVENTORY.into(),
+            institution: String::new(),
+            system: String::new(),
+            default_user: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let change = |system: &str, reason: &str| CommandModeChange {
+        institution: "Seoul".into(),
+        system: system.into(),
+        mode: CommandMode::PlaybookOnly,
+        reason: reason.into(),
+    };
+    assert!(matches!(
+        api.system_command_mode_set(&who(), change("hr", "  "))
+            .await,
+        Err(ApiError::InvalidRequest(_))
+    ));
+    assert!(
+        api.system_command_mode_set(&who(), change("payroll", "freeze"))
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("Seoul/payroll")
+    );
+    let before = api.server_get("hr-01").await.unwrap();
+    assert_eq!(before.command_mode, CommandMode::Denylist);
+
+    api.system_command_mode_set(&who(), change("hr", "payroll freeze until the audit ends"))
+        .await
+        .unwrap();
+    assert_eq!(
+        api.server_get("hr-01").await.unwrap().command_mode,
+        CommandMode::PlaybookOnly
+    );
+    let newest = &api.audit_list(AuditQuery::default()).await.unwrap().entries[0];
+    assert_eq!(newest.kind, "inventory.system.command_mode");
+    assert!(
+        newest.details.contains("previous=denylist")
+            && newest.details.contains("mode=playbook_only"),
+        "{}",
+        newest.details
+    );
+
+    // 10.0.0.1 does not exist: a refusal that came after connecting would time out instead.
+    let refused = api
+        .ssh_run(
+            &who(),
+            RunCommand {
+                server: "hr-01".into(),
+                command: "uptime".into(),
+                timeout_secs: Some(5),
+            },
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    match refused {
+        ApiError::CommandRefused(r) => assert_eq!(r.rule, DenyRule::PlaybookOnly),
+        other => panic!("expected a refusal, got {other}"),
+    }
+    let newest = &api.audit_list(AuditQuery::default()).await.unwrap().entries[0];
+    assert_eq!(newest.kind, "ssh.command.refused");
+    assert!(
+        newest.details.contains("rule=playbook_only"),
+        "{}",
+        newest.details
+    );
 }

@@ -21,27 +21,9 @@ const PASS: &str = "a long bundle passphrase";
 const CREDENTIALS: usize = 40;
 const KILLS: u32 = 8;
 
-/// Every credential keyring entry of `origin`, with its secret (read with `secret-tool`).
+/// Every credential keyring entry of `origin`, with its secret.
 fn keyring_of(origin: &str) -> BTreeMap<String, String> {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", CREDENTIAL_SERVICE])
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    let mut found = BTreeMap::new();
-    let mut secret = String::new();
-    for line in text.lines() {
-        if let Some(s) = line.strip_prefix("secret = ") {
-            secret = s.to_owned();
-        }
-        if let Some(account) = line.strip_prefix("attribute.username = ")
-            && account.starts_with(&format!("{origin}/"))
-        {
-            found.insert(account.to_owned(), secret.clone());
-        }
-    }
-    found
+    guardia_lab::keyring::entries(CREDENTIAL_SERVICE, &format!("{origin}/"))
 }
 
 fn inventory(generation: &str, servers: usize) -> String {

@@ -157,3 +157,98 @@ fn an_unknown_fault_is_a_usage_error_naming_the_kinds() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("host-key-changed"));
 }
+
+#[test]
+fn hardening_09_15_17_remote_output_is_escaped_signals_are_named_and_a_flood_stops_with_its_output()
+{
+    // The data directory is owner-only (0700), so the lab, whose sshd reads its files as the
+    // lab user, lives beside it rather than inside.
+    let (dir, lab_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let root = lab_dir.path().join("lab");
+    let root = root.to_str().unwrap();
+    let up = guardia(dir.path(), &["lab", "up", "--sites", "1", "--root", root]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec!["ssh", "run", "lab-0001"];
+        all.extend_from_slice(args);
+        guardia(dir.path(), &all)
+    };
+
+    // 15: an escape sequence that would retitle the terminal arrives escaped.
+    let titled = run(&["--", "printf '\\033]0;pwned\\007 title'"]);
+    assert!(
+        titled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&titled.stderr)
+    );
+    assert_eq!(titled.stdout, b"<U+001B>]0;pwned<U+0007> title");
+
+    // 17: a process killed by a signal says which.
+    let killed = run(&["--", "kill -TERM $$"]);
+    assert_eq!(killed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&killed.stderr);
+    assert!(stderr.contains("killed by signal TERM"), "{stderr}");
+
+    // 9: a flood is stopped soon after its timeout, and what it printed is kept.
+    let started = std::time::Instant::now();
+    let flood = run(&["--timeout", "2", "--", "yes flood-line"]);
+    let took = started.elapsed();
+    assert_eq!(flood.status.code(), Some(1));
+    assert!(
+        took < std::time::Duration::from_secs(2) + guardia_ssh::STOP_BUDGET,
+        "took {took:?}"
+    );
+    assert_eq!(flood.stdout.len(), 64 * 1024);
+    assert!(flood.stdout.starts_with(b"flood-line\nflood-line\n"));
+    let stderr = String::from_utf8_lossy(&flood.stderr);
+    assert!(
+        stderr.contains("OUTCOME UNKNOWN")
+            && stderr.contains("the remote process group was stopped"),
+        "{stderr}"
+    );
+
+    // 10: allowlist mode refuses ad-hoc commands; GUARDiA's own checks still run.
+    let listed: Value =
+        serde_json::from_slice(&guardia(dir.path(), &["--json", "inventory", "list"]).stdout)
+            .unwrap();
+    let record = &listed[0]["record"];
+    let (institution, system) = (
+        record["institution"].as_str().unwrap(),
+        record["system"].as_str().unwrap(),
+    );
+    let mode = |mode: &str| {
+        guardia(
+            dir.path(),
+            &[
+                "inventory",
+                "command-mode",
+                institution,
+                system,
+                mode,
+                "--reason",
+                "change freeze",
+            ],
+        )
+    };
+    assert!(mode("playbook-only").status.success());
+    let refused = run(&["--", "uptime"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("playbook_only"), "{stderr}");
+    let check = guardia(dir.path(), &["ssh", "check", "lab-0001"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert!(mode("denylist").status.success());
+    assert!(run(&["--", "uptime"]).status.success());
+    assert_eq!(mode("sometimes").status.code(), Some(1));
+
+    let down = guardia(dir.path(), &["lab", "down", "--root", root]);
+    assert!(down.status.success());
+}

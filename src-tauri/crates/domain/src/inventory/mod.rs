@@ -21,6 +21,37 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 /// The most servers one import file may name (after Ansible ranges are expanded).
 pub const MAX_SERVERS: usize = 100_000;
 
+/// Which commands a system's servers accept. The denylist refuses known-dangerous commands
+/// but cannot prove a command safe; a system in `PlaybookOnly` mode (allowlist mode) runs only
+/// the steps of reviewed playbooks, and every ad-hoc command is refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandMode {
+    /// Ad-hoc commands run when the denylist lets them through.
+    #[default]
+    Denylist,
+    /// Only playbook steps run.
+    PlaybookOnly,
+}
+
+impl CommandMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Denylist => "denylist",
+            Self::PlaybookOnly => "playbook_only",
+        }
+    }
+
+    /// From its stored name, or as typed (`playbook-only`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().replace('-', "_").as_str() {
+            "denylist" => Some(Self::Denylist),
+            "playbook_only" | "allowlist" => Some(Self::PlaybookOnly),
+            _ => None,
+        }
+    }
+}
+
 /// How critical a site is. Drives rollout order and gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(into = "u8", try_from = "u8")]

