@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check and test: formatting, clippy (backend and
 # wasm UI), unit, store (real SQLite files), CLI, IPC contract, and end-to-end tests of the
-# real console window under Xvfb. This is what CI runs (.ci/run).
+# real console window under Xvfb, then every parser's fuzz target. This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -42,6 +42,9 @@ if [ "$status" -ne 0 ]; then
   echo "[test] FAILED (exit $status)"
   exit "$status"
 fi
+
+step "fuzz every parser (libFuzzer, fixed seed; figures per target)"
+scripts/fuzz.sh
 
 step "run.sh stops everything it started when sent SIGTERM"
 scripts/tests/run-stops-everything.sh

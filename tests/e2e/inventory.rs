@@ -6,18 +6,22 @@ use std::path::{Path, PathBuf};
 
 use guardia_e2e::{Driver, cli};
 
-/// One lab at a time in this test binary: the lab's login key is stored in the OS keyring as
-/// the credential `lab-key`, and keyring names are not yet per database, so a second lab
-/// running at once would replace the first one's key (see the issue note).
+/// One lab at a time in this test binary: two fleets of sshd at once would only compete for
+/// the machine's two cores (keyring entries are scoped per database, so they would not clash).
 pub(crate) static ONE_LAB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Stops the lab even when an assertion fails.
-pub(crate) struct Lab(pub PathBuf, PathBuf);
+pub(crate) struct Lab {
+    pub root: PathBuf,
+    data: PathBuf,
+    /// Holds the lab's directory until the lab is down.
+    _beside: tempfile::TempDir,
+}
 impl Drop for Lab {
     fn drop(&mut self) {
         cli(
-            &self.1,
-            &["lab", "down", "--root", self.0.to_str().unwrap()],
+            &self.data,
+            &["lab", "down", "--root", self.root.to_str().unwrap()],
         );
     }
 }
@@ -26,9 +30,12 @@ fn lab_up(data: &Path) -> Lab {
     lab_with(data, 4)
 }
 
-/// A lab of `sites` sites under `data`, adopted by the console's database there.
+/// A lab of `sites` sites, adopted by the console's database in `data`. The lab lives beside
+/// the data directory, not in it: the data directory is owner-only (0700) and the lab's sshd
+/// reads its files as the lab user.
 pub(crate) fn lab_with(data: &Path, sites: u32) -> Lab {
-    let root = data.join("lab");
+    let beside = tempfile::tempdir().unwrap();
+    let root = beside.path().join("lab");
     let sites = sites.to_string();
     cli(
         data,
@@ -41,7 +48,11 @@ pub(crate) fn lab_with(data: &Path, sites: u32) -> Lab {
             root.to_str().unwrap(),
         ],
     );
-    Lab(root, data.to_owned())
+    Lab {
+        root,
+        data: data.to_owned(),
+        _beside: beside,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,6 +94,38 @@ async fn the_inventory_screen_checks_servers_pins_keys_and_keeps_secrets_inward(
         .await;
     ui.screenshot("inventory-check").await;
 
+    // Allowlist mode set from the CLI shows on the open server page without a click.
+    ui.find("[data-test=command-mode][data-mode=denylist]")
+        .await;
+    cli(
+        data.path(),
+        &[
+            "inventory",
+            "command-mode",
+            "GUARDiA Lab",
+            "lab-app",
+            "playbook-only",
+            "--reason",
+            "e2e freeze",
+        ],
+    );
+    ui.find("[data-test=command-mode][data-mode=playbook_only]")
+        .await;
+    cli(
+        data.path(),
+        &[
+            "inventory",
+            "command-mode",
+            "GUARDiA Lab",
+            "lab-app",
+            "denylist",
+            "--reason",
+            "e2e freeze over",
+        ],
+    );
+    ui.find("[data-test=command-mode][data-mode=denylist]")
+        .await;
+
     // The site is reinstalled (new host key): the check fails at the host key…
     cli(
         data.path(),
@@ -92,7 +135,7 @@ async fn the_inventory_screen_checks_servers_pins_keys_and_keeps_secrets_inward(
             "lab-0003",
             "host-key-changed",
             "--root",
-            lab.0.to_str().unwrap(),
+            lab.root.to_str().unwrap(),
         ],
     );
     ui.click("[data-test=server-row][data-name=lab-0003] td")

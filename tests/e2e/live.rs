@@ -131,7 +131,7 @@ async fn a_check_of_a_slow_site_is_cancelled_from_the_window_and_says_cancelled(
             "lab-0001",
             "slow",
             "--root",
-            lab.0.to_str().unwrap(),
+            lab.root.to_str().unwrap(),
         ],
     );
     let driver = Driver::start();

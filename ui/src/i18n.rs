@@ -141,6 +141,10 @@ texts! {
     InventorySearch => "서버, 주소, 사이트, 시스템, 기관, 태그 검색", "Search server, address, site, system, institution, tag";
     AllTiers => "전체 등급", "All tiers";
     TierLabel => "등급", "Tier";
+    CommandModeLabel => "명령", "Commands";
+    CommandModeDenylist => "차단 목록 적용 (즉시 명령 허용)", "Denylist applies (ad-hoc commands allowed)";
+    CommandModePlaybookOnly => "플레이북 단계만 실행 (즉시 명령 거부)", "Playbook steps only (ad-hoc commands refused)";
+    ImportChanged => "바뀐 필드", "Changed fields";
     ServerCol => "서버", "Server";
     SiteCol => "시스템 / 사이트", "System / site";
     AddressCol => "접속", "Login";

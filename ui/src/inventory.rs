@@ -3,11 +3,11 @@
 //! secrets inward only; it never receives one back.
 
 use guardia_ipc::{
-    CheckReport, CheckState, CredentialDelete, CredentialInput, CredentialKindView, CredentialList,
-    CredentialRef, CredentialSet, HostKeyFetch, HostKeyForget, HostKeyTrust, ImportReport,
-    InventoryExport, InventoryFile, InventoryFormat, InventoryImport, PresentedHostKey,
-    ServerDraft, ServerGet, ServerList, ServerQuery, ServerRef, ServerSave, ServerSaveCmd,
-    ServerView, SshCheck, TrustHostKey,
+    CheckReport, CheckState, CommandMode, CredentialDelete, CredentialInput, CredentialKindView,
+    CredentialList, CredentialRef, CredentialSet, HostKeyFetch, HostKeyForget, HostKeyTrust,
+    ImportReport, InventoryExport, InventoryFile, InventoryFormat, InventoryImport,
+    PresentedHostKey, ServerDraft, ServerGet, ServerList, ServerQuery, ServerRef, ServerSave,
+    ServerSaveCmd, ServerView, SshCheck, TrustHostKey,
 };
 use guardia_ipc::{JobCancel, JobId, JobOutcome, JobRef, JobState, Topic};
 use leptos::ev;
@@ -365,6 +365,17 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                             <dt>{move || ui.t(Key::InstitutionLabel)}</dt><dd>{r.institution.clone()}</dd>
                             <dt>{move || ui.t(Key::SiteCol)}</dt><dd>{format!("{} / {}", r.system, r.site)}</dd>
                             <dt>{move || ui.t(Key::TierLabel)}</dt><dd>{r.tier.number()}</dd>
+                            <dt>{move || ui.t(Key::CommandModeLabel)}</dt>
+                            <dd
+                                data-test="command-mode"
+                                data-mode=s.command_mode.as_str()
+                                class:warn=s.command_mode == CommandMode::PlaybookOnly
+                            >
+                                {move || match s.command_mode {
+                                    CommandMode::Denylist => ui.t(Key::CommandModeDenylist),
+                                    CommandMode::PlaybookOnly => ui.t(Key::CommandModePlaybookOnly),
+                                }}
+                            </dd>
                             <dt>{move || ui.t(Key::AddressCol)}</dt>
                             <dd class="mono">{format!("{}@{}:{} ({})", r.user, r.address, r.port, r.auth.code())}</dd>
                             <dt>{move || ui.t(Key::CredentialCol)}</dt>
@@ -690,6 +701,18 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
                             if report.warnings.is_empty() { String::new() } else { format!("\n{}", report.warnings.join("\n")) }
                         )}
                     </p>
+                    {(!report.changes.is_empty()).then(|| {
+                        let changes = report
+                            .changes
+                            .iter()
+                            .map(|c| format!("{}: {}", c.server, c.fields.join(", ")))
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        view! {
+                            <p class="small">{move || ui.t(Key::ImportChanged)}</p>
+                            <pre class="small mono" data-test="import-changes">{changes}</pre>
+                        }
+                    })}
                 }
                 .into_any(),
                 Err(message) => view! { <pre class="alarm" data-test="import-error">{message}</pre> }.into_any(),

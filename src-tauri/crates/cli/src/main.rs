@@ -4,7 +4,8 @@
 //! the console window calls, on the same database, and `--json` prints the same types the
 //! window receives over IPC.
 //!
-//! Exit codes: 0 done, 1 failed (the error is on stderr), 2 the command line was wrong.
+//! Exit codes: 0 done, 1 failed or "no" (the error is on stderr), 2 the command line or an
+//! input file was wrong, 3 the keyring or the database could not be reached.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -31,7 +32,8 @@ mod lab;
     about = "GUARDiA control-room console, headless",
     long_about = "GUARDiA control-room console, headless.\n\n\
                   Works on the same database as the console window. \
-                  Exit codes: 0 done, 1 failed, 2 usage error."
+                  Exit codes: 0 done, 1 failed, 2 usage error or unusable input file, \
+                  3 keyring or database unreachable."
 )]
 struct Cli {
     /// Directory holding the GUARDiA database [default: the OS data dir, e.g. ~/.local/share/guardia]

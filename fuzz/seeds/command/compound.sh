@@ -1,0 +1,1 @@
+sudo -u root sh -c 'for f in /opt/*; do [ -d "$f" ] && echo ${f##*/}; done' | xargs -n1 echo

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Fuzzes every parser GUARDiA reads untrusted input with — inventory CSV, Ansible INI, the
+# sealed bundle's header, checkpoint notes and verifier keys, and the command denylist's
+# shell parser — with libFuzzer (coverage-guided), for RUNS executions each (default
+# 100000; `scripts/fuzz.sh 1000000` for a longer campaign). A panic, a failed assertion, a
+# hang (10 s) or 2 GiB of memory fails the run; the input that did it is kept under
+# ~/.cache/guardia/fuzz-target/artifacts/. Runs are reproducible: fixed seed, committed seed
+# corpus (fuzz/seeds/), and the corpus grown by earlier runs.
+#
+# No cargo-fuzz and no nightly: the coverage instrumentation is stable rustc flags, and
+# libfuzzer-sys builds libFuzzer from its own sources with the machine's C++ compiler.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/env.sh
+
+runs=${1:-${GUARDIA_FUZZ_RUNS:-100000}}
+targets=(inventory_csv ansible_ini bundle checkpoint_note command)
+# Its own target dir: instrumented builds never mix with the console's.
+export CARGO_TARGET_DIR="$HOME/.cache/guardia/fuzz-target"
+triple=$(rustc -vV | sed -n 's/^host: //p')
+# Instrument only the target's code, not build scripts and proc macros (hence --target).
+export RUSTFLAGS="-Cpasses=sancov-module \
+  -Cllvm-args=-sanitizer-coverage-level=4 \
+  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+  -Cllvm-args=-sanitizer-coverage-pc-table \
+  -Cllvm-args=-sanitizer-coverage-trace-compares \
+  --cfg fuzzing"
+cargo build --quiet --release --locked --manifest-path fuzz/Cargo.toml --target "$triple" --bins
+
+failed=0
+for t in "${targets[@]}"; do
+  corpus="$CARGO_TARGET_DIR/corpus/$t"
+  artifacts="$CARGO_TARGET_DIR/artifacts"
+  mkdir -p "$corpus" "$artifacts"
+  log="$CARGO_TARGET_DIR/$t.log"
+  set +e
+  "$CARGO_TARGET_DIR/$triple/release/$t" -runs="$runs" -seed=1 -max_len=4096 -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" \
+    "$corpus" "fuzz/seeds/$t" >"$log" 2>&1
+  status=$?
+  set -e
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+  if [ "$status" -eq 0 ]; then
+    printf '[fuzz] %-16s %9s executions in %3ss, no failure\n' "$t" "${execs:-?}" "${secs:-?}"
+  else
+    printf '[fuzz] %-16s FAILED (exit %s); log: %s\n' "$t" "$status" "$log"
+    grep -m 20 -e 'panicked' -e 'ERROR' -e 'Test unit written' -A3 "$log" || tail -20 "$log"
+    failed=1
+  fi
+done
+exit "$failed"
