@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     match csv::parse_rows(text) {
         Ok(rows) => {
             for row in rows {
-                assert!(row.line >= 1 && row.line <= lines + 1, "row line {}", row.line);
+                assert!(
+                    row.line >= 1 && row.line <= lines + 1,
+                    "row line {}",
+                    row.line
+                );
                 // What was accepted is a valid record and survives writing it back out.
                 let written = csv::write(std::slice::from_ref(&row.record));
                 assert!(csv::parse(&written).is_ok(), "{written}");
@@ -21,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
         Err(problems) => {
             assert!(!problems.is_empty());
             for p in problems {
-                assert!(p.line >= 1 && p.line <= lines + 1, "problem line {}", p.line);
+                assert!(
+                    p.line >= 1 && p.line <= lines + 1,
+                    "problem line {}",
+                    p.line
+                );
             }
         }
     }

@@ -111,20 +111,27 @@ async fn the_inventory_screen_checks_servers_pins_keys_and_keeps_secrets_inward(
     );
     ui.find("[data-test=command-mode][data-mode=playbook_only]")
         .await;
-    cli(
-        data.path(),
-        &[
-            "inventory",
-            "command-mode",
-            "GUARDiA Lab",
-            "lab-app",
-            "denylist",
-            "--reason",
-            "e2e freeze over",
-        ],
+    // …and is switched back from the page: no reason, no switch; with one, it is audited.
+    ui.click("[data-test=command-mode-change]").await;
+    let apply = ui
+        .find("[data-test=command-mode-apply][data-mode=denylist]")
+        .await;
+    assert!(
+        !apply.is_enabled().await.unwrap(),
+        "applies without a reason"
     );
+    ui.type_into("[data-test=command-mode-reason]", "e2e freeze over")
+        .await;
+    ui.screenshot("inventory-command-mode").await;
+    ui.click("[data-test=command-mode-apply]").await;
     ui.find("[data-test=command-mode][data-mode=denylist]")
         .await;
+    ui.wait_gone("[data-test=command-mode-form]").await;
+    let audit = cli(
+        data.path(),
+        &["audit", "list", "--kind", "inventory.system.command_mode"],
+    );
+    assert!(audit.contains("e2e freeze over"), "{audit}");
 
     // The site is reinstalled (new host key): the check fails at the host key…
     cli(

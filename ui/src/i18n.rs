@@ -144,6 +144,11 @@ texts! {
     CommandModeLabel => "명령", "Commands";
     CommandModeDenylist => "차단 목록 적용 (즉시 명령 허용)", "Denylist applies (ad-hoc commands allowed)";
     CommandModePlaybookOnly => "플레이북 단계만 실행 (즉시 명령 거부)", "Playbook steps only (ad-hoc commands refused)";
+    CommandModeChange => "변경…", "Change…";
+    CommandModeScope => "이 시스템의 모든 서버에 적용됩니다:", "Applies to every server of the system";
+    CommandModeReason => "사유 (감사 로그에 기록)", "Reason (recorded in the audit log)";
+    CommandModeToDenylist => "차단 목록 모드로 전환 (즉시 명령 허용)", "Switch to denylist (allow ad-hoc commands)";
+    CommandModeToPlaybookOnly => "플레이북 전용으로 전환 (즉시 명령 거부)", "Switch to playbook-only (refuse ad-hoc commands)";
     ImportChanged => "바뀐 필드", "Changed fields";
     ServerCol => "서버", "Server";
     SiteCol => "시스템 / 사이트", "System / site";

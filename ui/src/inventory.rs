@@ -3,11 +3,11 @@
 //! secrets inward only; it never receives one back.
 
 use guardia_ipc::{
-    CheckReport, CheckState, CommandMode, CredentialDelete, CredentialInput, CredentialKindView,
-    CredentialList, CredentialRef, CredentialSet, HostKeyFetch, HostKeyForget, HostKeyTrust,
-    ImportReport, InventoryExport, InventoryFile, InventoryFormat, InventoryImport,
+    CheckReport, CheckState, CommandMode, CommandModeChange, CredentialDelete, CredentialInput,
+    CredentialKindView, CredentialList, CredentialRef, CredentialSet, HostKeyFetch, HostKeyForget,
+    HostKeyTrust, ImportReport, InventoryExport, InventoryFile, InventoryFormat, InventoryImport,
     PresentedHostKey, ServerDraft, ServerGet, ServerList, ServerQuery, ServerRef, ServerSave,
-    ServerSaveCmd, ServerView, SshCheck, TrustHostKey,
+    ServerSaveCmd, ServerView, SshCheck, SystemCommandModeSet, TrustHostKey,
 };
 use guardia_ipc::{JobCancel, JobId, JobOutcome, JobRef, JobState, Topic};
 use leptos::ev;
@@ -315,7 +315,29 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
         None => {}
     });
 
+    // Switching the system's command mode asks for a reason (it is audited); the typed
+    // reason lives here, so a refetch of the page on someone else's change keeps it.
+    let mode_form = RwSignal::new(false);
+    let mode_reason = RwSignal::new(String::new());
+    let set_mode = Action::new_local(move |change: &CommandModeChange| {
+        let change = change.clone();
+        async move { ipc::call::<SystemCommandModeSet>(change).await }
+    });
+    Effect::new(move |_| match set_mode.value().get() {
+        // The new mode comes back on the feed (Inventory topic), which refetches the page.
+        Some(Ok(())) => {
+            mode_form.set(false);
+            mode_reason.set(String::new());
+        }
+        Some(Err(error)) => ui.notify_error(&error),
+        None => {}
+    });
+
     let keys = window_event_listener(ev::keydown, move |ev| {
+        if ev.key() == "Escape" && mode_form.get_untracked() {
+            mode_form.set(false);
+            return;
+        }
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || typing_in_a_field(&ev) {
             return;
         }
@@ -359,6 +381,8 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                     let health = r.health.clone();
                     let pin = s.host_key.clone();
                     let pinned = pin.is_some();
+                    let mode = s.command_mode;
+                    let scope = StoredValue::new((r.institution.clone(), r.system.clone()));
                     view! {
                         <h2 class="mono">{r.server.clone()}</h2>
                         <dl class="facts">
@@ -375,6 +399,15 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                                     CommandMode::Denylist => ui.t(Key::CommandModeDenylist),
                                     CommandMode::PlaybookOnly => ui.t(Key::CommandModePlaybookOnly),
                                 }}
+                                " "
+                                <button
+                                    class="ghost small"
+                                    data-test="command-mode-change"
+                                    aria-expanded=move || mode_form.get().to_string()
+                                    on:click=move |_| mode_form.update(|open| *open = !*open)
+                                >
+                                    {move || ui.t(Key::CommandModeChange)}
+                                </button>
                             </dd>
                             <dt>{move || ui.t(Key::AddressCol)}</dt>
                             <dd class="mono">{format!("{}@{}:{} ({})", r.user, r.address, r.port, r.auth.code())}</dd>
@@ -397,6 +430,55 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                                     .join(" · ")}
                             </dd>
                         </dl>
+                        {move || mode_form.get().then(|| {
+                            let target = match mode {
+                                CommandMode::Denylist => CommandMode::PlaybookOnly,
+                                CommandMode::PlaybookOnly => CommandMode::Denylist,
+                            };
+                            let apply = move || {
+                                let reason = mode_reason.get_untracked();
+                                if !reason.trim().is_empty() && !set_mode.pending().get_untracked() {
+                                    let (institution, system) = scope.get_value();
+                                    set_mode.dispatch(CommandModeChange {
+                                        institution,
+                                        system,
+                                        mode: target,
+                                        reason,
+                                    });
+                                }
+                            };
+                            view! {
+                                <div class="presented" data-test="command-mode-form">
+                                    <p>{move || ui.t(Key::CommandModeScope)}" "<b>{scope.get_value().1}</b></p>
+                                    <label>
+                                        {move || ui.t(Key::CommandModeReason)}
+                                        <input
+                                            data-test="command-mode-reason"
+                                            prop:value=move || mode_reason.get()
+                                            on:input=move |ev| mode_reason.set(event_target_value(&ev))
+                                            on:keydown=move |ev| if ev.key() == "Enter" { apply() }
+                                        />
+                                    </label>
+                                    <div class="actions">
+                                        <button
+                                            class="primary"
+                                            data-test="command-mode-apply"
+                                            data-mode=target.as_str()
+                                            disabled=move || mode_reason.get().trim().is_empty() || set_mode.pending().get()
+                                            on:click=move |_| apply()
+                                        >
+                                            {move || match target {
+                                                CommandMode::Denylist => ui.t(Key::CommandModeToDenylist),
+                                                CommandMode::PlaybookOnly => ui.t(Key::CommandModeToPlaybookOnly),
+                                            }}
+                                        </button>
+                                        <button class="ghost" on:click=move |_| mode_form.set(false)>
+                                            {move || ui.t(Key::Cancel)}
+                                        </button>
+                                    </div>
+                                </div>
+                            }
+                        })}
                         <h3>{move || ui.t(Key::PinCol)}</h3>
                         <p
                             data-test="pin-state"

@@ -224,8 +224,11 @@ impl FromStr for VerifierKey {
         let blob = BASE64
             .decode(key_b64)
             .map_err(|_| NoteError::BadKey("the key is not base64"))?;
-        let (Some(&ALG_ED25519), Ok(bytes)) = (blob.first(), <[u8; 32]>::try_from(&blob[1..]))
-        else {
+        // (An empty blob is no key either: found by the checkpoint_note fuzz target.)
+        let Some((&ALG_ED25519, rest)) = blob.split_first() else {
+            return Err(NoteError::BadKey("not an Ed25519 key"));
+        };
+        let Ok(bytes) = <[u8; 32]>::try_from(rest) else {
             return Err(NoteError::BadKey("not an Ed25519 key"));
         };
         let public = VerifyingKey::from_bytes(&bytes)
@@ -414,6 +417,17 @@ mod tests {
             key().verifier().open_for("guardia.local/other", &note),
             Err(NoteError::WrongOrigin { .. })
         ));
+    }
+
+    /// Found by the `checkpoint_note` fuzz target: an empty key blob panicked.
+    #[test]
+    fn hardening_06_a_verifier_key_with_an_empty_or_short_blob_is_refused() {
+        for text in ["g+AAA+", "guardia.local/x+00000000+", "a+b+AQ=="] {
+            assert!(matches!(
+                text.parse::<VerifierKey>(),
+                Err(NoteError::BadKey(_))
+            ));
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ async fn api_in(dir: &Path) -> Arc<Api> {
 
 /// Every credential keyring entry whose account starts with `prefix`, with its secret.
 pub fn keyring_entries(prefix: &str) -> BTreeMap<String, String> {
-    guardia_lab::keyring::entries(CREDENTIAL_SERVICE, prefix)
+    guardia_lab::keyring::entries(CREDENTIAL_SERVICE, prefix).expect("secret-tool runs")
 }
 
 fn password(name: &str, secret: &str) -> CredentialInput {

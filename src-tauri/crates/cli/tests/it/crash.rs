@@ -24,6 +24,7 @@ const KILLS: u32 = 8;
 /// Every credential keyring entry of `origin`, with its secret.
 fn keyring_of(origin: &str) -> BTreeMap<String, String> {
     guardia_lab::keyring::entries(CREDENTIAL_SERVICE, &format!("{origin}/"))
+        .expect("secret-tool runs")
 }
 
 fn inventory(generation: &str, servers: usize) -> String {

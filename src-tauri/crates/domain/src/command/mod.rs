@@ -947,6 +947,24 @@ mod tests {
     fn hardening_10_what_cannot_be_read_is_refused() {
         assert_eq!(refused("echo 'unterminated"), DenyRule::Unreadable);
         assert_eq!(refused(&"echo x; ".repeat(3000)), DenyRule::TooLong);
+        // Found by the `command` fuzz target: the parser took minutes on this.
+        assert_eq!(
+            refused(&format!("{}>8r", "(".repeat(48))),
+            DenyRule::Unreadable
+        );
+        // Its tokenizer loops, allocating without end, on a here-document inside a command
+        // substitution (the `command` fuzz target ran out of 8 GiB on this one).
+        assert_eq!(
+            refused("echo $(x <<-  --c ,for f fin "),
+            DenyRule::Unreadable
+        );
+        assert_eq!(refused("echo `cat <<EOF`"), DenyRule::Unreadable);
+        allowed("cat <<EOF > /tmp/x\nhello $(date)\nEOF");
+        // And brush-parser 0.4.0 panicked on this one (a file descriptor beyond i32).
+        assert_eq!(
+            refused("rm -rf /m/ptx; erch 6666666666666666>6666666"),
+            DenyRule::Unreadable
+        );
     }
 
     #[test]

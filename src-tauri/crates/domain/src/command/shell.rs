@@ -20,6 +20,8 @@ use super::{DenyRule, Refusal, refuse};
 /// How deep `sh -c '… sh -c …'`, substitutions and `eval` may nest before the checker gives
 /// up (and refuses).
 const MAX_DEPTH: usize = 8;
+/// How deep `(`, `{` and `[` may nest in a command's text, quoted or not.
+const MAX_BRACKET_DEPTH: usize = 12;
 /// Brace expansions (`/{etc,usr}`) are expanded up to this many alternatives.
 const MAX_ALTERNATIVES: usize = 256;
 
@@ -81,6 +83,23 @@ pub(super) fn program_name(word: &str) -> &str {
 
 /// Every program `text` would run, as far as it can be known without running it.
 pub(super) fn invocations(text: &str) -> Result<Vec<Invocation>, Refusal> {
+    // The parser backtracks, and deeply nested brackets take it exponential time (48 `(`
+    // ran for minutes: found by the `command` fuzz target). Nobody types that ad hoc.
+    let depth = bracket_depth(text);
+    if depth > MAX_BRACKET_DEPTH {
+        return Err(refuse(
+            DenyRule::Unreadable,
+            format!("brackets nested {depth} deep (at most {MAX_BRACKET_DEPTH})"),
+        ));
+    }
+    // brush-parser 0.4.0's tokenizer loops, allocating without end, on some here-documents
+    // inside a command substitution (found by the `command` fuzz target): refused unread.
+    if heredoc_in_substitution(text) {
+        return Err(refuse(
+            DenyRule::Unreadable,
+            "a here-document inside a command substitution",
+        ));
+    }
     let mut walker = Walker::default();
     walker.script(text)?;
     Ok(walker.found)
@@ -124,11 +143,11 @@ impl Walker {
             return Err(refuse(DenyRule::Unreadable, "nesting deeper than 8 levels"));
         }
         self.depth += 1;
-        let options = ParserOptions::default();
-        let tokens = brush_parser::tokenize_str(text)
-            .map_err(|e| refuse(DenyRule::Unreadable, first_line(&e.to_string())))?;
-        let program = brush_parser::parse_tokens(&tokens, &options)
-            .map_err(|e| refuse(DenyRule::Unreadable, first_line(&e.to_string())))?;
+        let program = guarded(|| {
+            let tokens = brush_parser::tokenize_str(text).map_err(|e| e.to_string())?;
+            brush_parser::parse_tokens(&tokens, &ParserOptions::default())
+                .map_err(|e| e.to_string())
+        })?;
         for list in &program.complete_commands {
             self.list(list)?;
         }
@@ -267,8 +286,9 @@ impl Walker {
 
     /// A here-document's substitutions run when it is expanded.
     fn heredoc(&mut self, body: &str) -> Result<(), Refusal> {
-        let pieces = word::parse_heredoc(body, &ParserOptions::default())
-            .map_err(|e| refuse(DenyRule::Unreadable, first_line(&e.to_string())))?;
+        let pieces = guarded(|| {
+            word::parse_heredoc(body, &ParserOptions::default()).map_err(|e| e.to_string())
+        })?;
         let mut arg = Arg::literal("");
         self.pieces(body, &pieces, false, &mut arg)
     }
@@ -332,8 +352,8 @@ impl Walker {
 
     /// One word: its pieces, with every command substitution inside it checked as a command.
     fn word(&mut self, raw: &str) -> Result<Arg, Refusal> {
-        let pieces = word::parse(raw, &ParserOptions::default())
-            .map_err(|e| refuse(DenyRule::Unreadable, first_line(&e.to_string())))?;
+        let pieces =
+            guarded(|| word::parse(raw, &ParserOptions::default()).map_err(|e| e.to_string()))?;
         let mut arg = Arg::literal("");
         self.pieces(raw, &pieces, false, &mut arg)?;
         Ok(arg)
@@ -664,6 +684,51 @@ fn options(words: &[Arg], with_value: &[&str]) -> usize {
     i
 }
 
+/// The deepest nesting of brackets in `text`, counted over the raw text (quotes included,
+/// so the bound holds whatever the parser makes of it).
+fn bracket_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' | '{' | '[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Whether `<<` appears inside `$(…)` or `` `…` `` (over the raw text, quotes included).
+fn heredoc_in_substitution(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let (mut parens, mut open, mut backtick) = (0usize, Vec::new(), false);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => {
+                if i > 0 && bytes[i - 1] == b'$' {
+                    open.push(parens);
+                }
+                parens += 1;
+            }
+            b')' => {
+                parens = parens.saturating_sub(1);
+                if open.last() == Some(&parens) {
+                    open.pop();
+                }
+            }
+            b'`' => backtick = !backtick,
+            b'<' if bytes.get(i + 1) == Some(&b'<') && (backtick || !open.is_empty()) => {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Whether unquoted text holds a glob (`*`, `?`, `[…]`) or a brace expansion (`{a,b}`).
 fn is_pattern(t: &str) -> bool {
     let bracket = t.find('[').is_some_and(|i| t[i + 1..].contains(']'));
@@ -679,6 +744,20 @@ fn is_assignment(word: &str) -> bool {
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit())
     })
+}
+
+/// Runs the parser: its errors, and its panics, are refusals. brush-parser 0.4.0 panics on
+/// some inputs (a file-descriptor number beyond `i32`, `6666666666>x`: found by the
+/// `command` fuzz target); a parser bug must refuse the command, not take the console down.
+fn guarded<T>(parse: impl FnOnce() -> Result<T, String>) -> Result<T, Refusal> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        Ok(Ok(parsed)) => Ok(parsed),
+        Ok(Err(e)) => Err(refuse(DenyRule::Unreadable, first_line(&e))),
+        Err(_) => Err(refuse(
+            DenyRule::Unreadable,
+            "the shell parser failed on this text",
+        )),
+    }
 }
 
 fn first_line(s: &str) -> String {

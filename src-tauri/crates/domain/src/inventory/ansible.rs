@@ -222,6 +222,8 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
         Hosts,
         Vars,
         Children,
+        /// After a header of an unknown kind: its lines are skipped.
+        Unknown,
     }
     let mut current = ("ungrouped".to_owned(), Section::Hosts);
 
@@ -235,15 +237,28 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
             let Some(inner) = inner.strip_suffix(']') else {
                 problems.push(RowProblem {
                     line,
-                    message: format!("`{t}`: a section header ends with `]`"),
+                    // Name only what comes before any `=`: the rest may be a password.
+                    message: format!("`{}`: a section header ends with `]`", key_of(t)),
                 });
                 continue;
             };
+            if inner.contains('=') {
+                // A variable run into a header: name it, never its value.
+                problems.push(RowProblem {
+                    line,
+                    message: format!(
+                        "`{}`: a section header holds no `=` (variables go on their own line)",
+                        key_of(t)
+                    ),
+                });
+                current = (String::new(), Section::Unknown);
+                continue;
+            }
             let (name, kind) = match inner.split_once(':') {
                 None => (inner, Section::Hosts),
                 Some((n, "vars")) => (n, Section::Vars),
                 Some((n, "children")) => (n, Section::Children),
-                Some((_, other)) => {
+                Some((n, other)) => {
                     problems.push(RowProblem {
                         line,
                         message: format!(
@@ -251,6 +266,8 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                             excerpt(other, 32)
                         ),
                     });
+                    // Its lines belong to no group (and may be variables: never quoted).
+                    current = (n.to_owned(), Section::Unknown);
                     continue;
                 }
             };
@@ -260,8 +277,21 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
         }
         let group = current.0.clone();
         match current.1 {
+            Section::Unknown => {}
             Section::Hosts => {
                 let (pattern, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+                if pattern.contains('=') {
+                    // A variable where a host belongs: name it, never its value (a password?).
+                    problems.push(RowProblem {
+                        line,
+                        message: format!(
+                            "`{}` is a variable, not a host: group variables go under [{}:vars]",
+                            key_of(t),
+                            excerpt(&group, 64)
+                        ),
+                    });
+                    continue;
+                }
                 let Some(vars) = split_vars(rest) else {
                     problems.push(RowProblem {
                         line,
@@ -312,6 +342,14 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                     ),
                 }),
             },
+            Section::Children if t.contains('=') => problems.push(RowProblem {
+                line,
+                message: format!(
+                    "`{}` is a variable, not a child group: group variables go under [{}:vars]",
+                    key_of(t),
+                    excerpt(&group, 64)
+                ),
+            }),
             Section::Children => {
                 if let Some(g) = groups.get_mut(&group) {
                     g.children.push((t.to_owned(), line));
@@ -645,5 +683,24 @@ ansible_port=22
             .unwrap_or_else(|p| panic!("{p:?}"));
         assert_eq!(ok.rows[0].record.auth, AuthKind::Password);
         assert!(!format!("{ok:?}").contains("hunter4"));
+    }
+
+    /// Found by the `ansible_ini` fuzz target: after a section header of an unknown kind, a
+    /// password line was read as a host of the previous group and quoted in the refusal.
+    #[test]
+    fn hardening_12_a_variable_where_a_host_or_child_belongs_is_not_quoted() {
+        for (text, named) in [
+            // The unknown header refuses the file; the lines under it are skipped.
+            ("[web]\nw1\n[web:vh9s]\nansible_password=hunter5\n", false),
+            ("[web]\nansible_password=hunter5\n", true),
+            ("[all:children]\nansible_password=hunter5\n", true),
+            ("[webzvarsh3]ansible_password=hunter5\n", true),
+            ("[web:vars]password=hunter5 x]\n", false),
+        ] {
+            let problems = parse(text, &options()).unwrap_err();
+            let all = format!("{problems:?}");
+            assert!(!all.contains("hunter5"), "{all}");
+            assert_eq!(all.contains("ansible_password"), named, "{all}");
+        }
     }
 }
