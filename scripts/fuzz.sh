@@ -3,8 +3,8 @@
 # sealed bundle's header, checkpoint notes and verifier keys, and the command denylist's
 # shell parser — with libFuzzer (coverage-guided), for RUNS executions each (default
 # 100000; `scripts/fuzz.sh 1000000` for a longer campaign) or SECONDS per target, whichever
-# comes first (default 60; GUARDIA_FUZZ_SECONDS=0 for no time limit). The time limit keeps CI
-# bounded: an Ansible input that asks for the full 100,000 hosts costs ~10 ms instrumented. A panic, a failed assertion, a
+# comes first (default 60; GUARDIA_FUZZ_SECONDS=0 for no time limit): a guard that keeps CI
+# bounded should a target slow down (figures: docs/architecture.md#fuzzing--퍼징). A panic, a failed assertion, a
 # hang (10 s) or 2 GiB of memory fails the run; the input that did it is kept under
 # ~/.cache/guardia/fuzz-target/artifacts/. Runs are reproducible: fixed seed, committed seed
 # corpus (fuzz/seeds/), and the corpus grown by earlier runs.

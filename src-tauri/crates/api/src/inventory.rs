@@ -204,6 +204,7 @@ impl Api {
                     institution: import.institution.clone(),
                     system: import.system.clone(),
                     default_user: import.default_user.clone(),
+                    max_hosts: inventory::MAX_SERVERS,
                 };
                 let parsed = inventory::ansible::parse(&import.text, &options)
                     .map_err(|p| ApiError::ImportRejected(problems_text(&p)))?;

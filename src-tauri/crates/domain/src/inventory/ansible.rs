@@ -25,6 +25,9 @@ pub struct AnsibleOptions {
     pub system: String,
     /// Used when no `ansible_user` applies.
     pub default_user: String,
+    /// At most this many hosts per file, ranges included (never more than [`MAX_SERVERS`],
+    /// which is what imports use; the fuzz target uses fewer to keep each run fast).
+    pub max_hosts: usize,
 }
 
 /// A successful import: the servers, and what was ignored on the way.
@@ -115,8 +118,8 @@ struct Range {
 
 /// `web[01:03].x` → `web01.x web02.x web03.x`; names without a range stay as they are.
 /// The number of names is computed before any is made and must fit `budget` (what is
-/// left of [`MAX_SERVERS`] for the file), so a 33-byte pattern cannot ask for 10¹² hosts.
-fn expand(pattern: &str, budget: &mut usize) -> Result<Vec<String>, String> {
+/// left of the file's `limit`), so a 33-byte pattern cannot ask for 10¹² hosts.
+fn expand(pattern: &str, budget: &mut usize, limit: usize) -> Result<Vec<String>, String> {
     // Split into literal parts and ranges: lit0 [r0] lit1 [r1] … litN.
     let mut literals = Vec::new();
     let mut ranges = Vec::new();
@@ -157,7 +160,7 @@ fn expand(pattern: &str, budget: &mut usize) -> Result<Vec<String>, String> {
         Some(n) if n <= *budget => *budget -= n,
         _ => {
             return Err(format!(
-                "`{}` names more hosts than one file may ({MAX_SERVERS} in all)",
+                "`{}` names more hosts than one file may ({limit} in all)",
                 excerpt(pattern, 64)
             ));
         }
@@ -208,7 +211,8 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
             ),
         }]);
     }
-    let mut budget = MAX_SERVERS;
+    let limit = options.max_hosts.min(MAX_SERVERS);
+    let mut budget = limit;
     // Each host's groups in file order, kept as hosts are read (linear, not a scan per host).
     let mut direct_groups: HashMap<String, Vec<String>> = HashMap::new();
     let mut problems = Vec::new();
@@ -303,7 +307,7 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                     });
                     continue;
                 };
-                let names = match expand(pattern, &mut budget) {
+                let names = match expand(pattern, &mut budget, limit) {
                     Ok(n) => n,
                     Err(message) => {
                         problems.push(RowProblem { line, message });
@@ -535,6 +539,7 @@ mod tests {
             institution: "Seoul City".into(),
             system: "hr-portal".into(),
             default_user: "ops".into(),
+            max_hosts: MAX_SERVERS,
         }
     }
 
@@ -619,7 +624,7 @@ ansible_port=22
     }
 
     fn expand_all(pattern: &str) -> Result<Vec<String>, String> {
-        expand(pattern, &mut MAX_SERVERS.clone())
+        expand(pattern, &mut MAX_SERVERS.clone(), MAX_SERVERS)
     }
 
     #[test]
