@@ -108,6 +108,9 @@ async fn a_task_from_the_cli_shows_in_the_console_and_korean_sticks_after_restar
             "hr-portal",
             "--sub-type",
             "service-restart",
+            "--request",
+            // Free text keeps a direction override; the window must show it, not obey it.
+            "Restart after deploy of report\u{202E}fdp.exe",
         ],
     );
     let id = id.trim();
@@ -128,6 +131,11 @@ async fn a_task_from_the_cli_shows_in_the_console_and_korean_sticks_after_restar
     ))
     .await;
     ui.wait_for_text("[data-test=detail-status]", "접수").await;
+    ui.wait_for_text(
+        "[data-test=detail-request]",
+        "Restart after deploy of report<U+202E>fdp.exe",
+    )
+    .await;
     ui.quit().await;
 
     let ui = driver.launch(data.path()).await;

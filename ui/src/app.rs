@@ -46,7 +46,10 @@ impl Ui {
     pub fn notify_error(self, error: &IpcError) {
         let lang = self.lang.get_untracked();
         let headline = crate::i18n::error_headline(lang, error.code);
-        self.show(format!("{headline}: {}", error.message), true);
+        self.show(
+            format!("{headline}: {}", crate::widgets::shown(&error.message)),
+            true,
+        );
     }
 
     fn show(self, text: String, is_error: bool) {

@@ -570,7 +570,7 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                             }.into_any()),
                             JobState::Failed { error } => Some(view! {
                                 <p class="alarm" data-test="check-failed">
-                                    {move || ui.t(Key::JobFailed)}": "{error.message.clone()}
+                                    {move || ui.t(Key::JobFailed)}": "{crate::widgets::shown(&error.message)}
                                 </p>
                             }.into_any()),
                         })}
@@ -597,7 +597,7 @@ fn CheckTable(report: CheckReport) -> impl IntoView {
                     <td>{move || step_label(ui, &name)}</td>
                     <td class=format!("state-{code}")>{move || ui.t(key)}</td>
                     <td class="num">{format!("{} ms", s.millis)}</td>
-                    <td class="small">{s.detail}</td>
+                    <td class="small">{crate::widgets::shown(&s.detail)}</td>
                 </tr>
             }
         })
@@ -726,7 +726,7 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
             result.set(Some(Ok(report)));
             on_changed.run(());
         }
-        Some(Err(error)) => result.set(Some(Err(error.message))),
+        Some(Err(error)) => result.set(Some(Err(crate::widgets::shown(&error.message)))),
         None => {}
     });
     view! {
@@ -780,14 +780,14 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
                             report.created,
                             report.updated,
                             report.unchanged,
-                            if report.warnings.is_empty() { String::new() } else { format!("\n{}", report.warnings.join("\n")) }
+                            if report.warnings.is_empty() { String::new() } else { format!("\n{}", crate::widgets::shown(&report.warnings.join("\n"))) }
                         )}
                     </p>
                     {(!report.changes.is_empty()).then(|| {
                         let changes = report
                             .changes
                             .iter()
-                            .map(|c| format!("{}: {}", c.server, c.fields.join(", ")))
+                            .map(|c| crate::widgets::shown(&format!("{}: {}", c.server, c.fields.join(", "))))
                             .collect::<Vec<_>>()
                             .join("\n");
                         view! {

@@ -8,6 +8,13 @@ use leptos::prelude::*;
 use crate::app::Ui;
 use crate::i18n::{Key, error_headline, status_label};
 
+/// Free text as a reviewer must see it: direction overrides, zero-width and control
+/// characters shown as `<U+202E>` instead of silently rearranging or hiding what is around
+/// them (newlines and tabs kept). Everything free-form the window displays goes through it.
+pub fn shown(text: &str) -> String {
+    guardia_domain::text::escape_invisible(text, true).into_owned()
+}
+
 /// An error as the operator should see it: what happened (by code, in their language), the
 /// backend's detail line, and a way to try again.
 #[component]
@@ -22,7 +29,7 @@ pub fn ErrorPanel(
         <div class="error-panel" role="alert" data-test="error-panel">
             <h2>{move || title.get()}</h2>
             <p class="headline">{move || error_headline(ui.lang.get(), code)}</p>
-            <p class="detail"><code>{format!("{code:?}")}</code>" "{error.message}</p>
+            <p class="detail"><code>{format!("{code:?}")}</code>" "{shown(&error.message)}</p>
             <button class="primary" on:click=move |_| retry.run(())>{move || ui.t(Key::Retry)}</button>
         </div>
     }
