@@ -959,7 +959,17 @@ mod tests {
             DenyRule::Unreadable
         );
         assert_eq!(refused("echo `cat <<EOF`"), DenyRule::Unreadable);
-        allowed("cat <<EOF > /tmp/x\nhello $(date)\nEOF");
+        // …and on one before a substitution (8 GiB again): the two together are refused.
+        assert_eq!(
+            refused("c<<tau$[  \u{161C}o^^\"+\"^-];^^PE OF>t <mp/xmsu>/t cho!$(de_ade;e``mp/)- "),
+            DenyRule::Unreadable
+        );
+        assert_eq!(
+            refused("cat <<EOF > /tmp/x\nhello $(date)\nEOF"),
+            DenyRule::Unreadable
+        );
+        allowed("cat <<EOF > /tmp/x\nhello\nEOF");
+        allowed("echo $(date) >> /tmp/log");
         // And brush-parser 0.4.0 panicked on this one (a file descriptor beyond i32).
         assert_eq!(
             refused("rm -rf /m/ptx; erch 6666666666666666>6666666"),
@@ -983,7 +993,7 @@ mod tests {
             "tar czf /tmp/backup.tgz -C /opt app",
             "kill -TERM 1234",
             "sudo systemctl restart app",
-            "cat <<EOF > /tmp/x\nhello $(date)\nEOF",
+            "cat <<EOF > /tmp/x\nhello world\nEOF",
             "kill -TERM -42 2>/dev/null; i=0; while kill -0 -42 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done",
             "sh /opt/app/bin/startup.sh",
             "command -v rm",

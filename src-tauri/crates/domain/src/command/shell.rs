@@ -93,11 +93,12 @@ pub(super) fn invocations(text: &str) -> Result<Vec<Invocation>, Refusal> {
         ));
     }
     // brush-parser 0.4.0's tokenizer loops, allocating without end, on some here-documents
-    // inside a command substitution (found by the `command` fuzz target): refused unread.
-    if heredoc_in_substitution(text) {
+    // next to a command substitution (found twice by the `command` fuzz target, inside and
+    // before one): refused unread.
+    if heredoc_with_substitution(text) {
         return Err(refuse(
             DenyRule::Unreadable,
-            "a here-document inside a command substitution",
+            "a here-document together with a command substitution",
         ));
     }
     let mut walker = Walker::default();
@@ -701,32 +702,14 @@ fn bracket_depth(text: &str) -> usize {
     deepest
 }
 
-/// Whether `<<` appears inside `$(…)` or `` `…` `` (over the raw text, quotes included).
-fn heredoc_in_substitution(text: &str) -> bool {
+/// Whether a here-document (`<<`, not the here-string `<<<`) and a command substitution
+/// (`$(…)` or `` `…` ``) appear in the same text (raw text, quotes included).
+fn heredoc_with_substitution(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let (mut parens, mut open, mut backtick) = (0usize, Vec::new(), false);
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'(' => {
-                if i > 0 && bytes[i - 1] == b'$' {
-                    open.push(parens);
-                }
-                parens += 1;
-            }
-            b')' => {
-                parens = parens.saturating_sub(1);
-                if open.last() == Some(&parens) {
-                    open.pop();
-                }
-            }
-            b'`' => backtick = !backtick,
-            b'<' if bytes.get(i + 1) == Some(&b'<') && (backtick || !open.is_empty()) => {
-                return true;
-            }
-            _ => {}
-        }
-    }
-    false
+    let heredoc = text
+        .match_indices("<<")
+        .any(|(i, _)| bytes.get(i + 2) != Some(&b'<') && (i == 0 || bytes[i - 1] != b'<'));
+    heredoc && (text.contains("$(") || text.contains('`'))
 }
 
 /// Whether unquoted text holds a glob (`*`, `?`, `[…]`) or a brace expansion (`{a,b}`).
