@@ -12,7 +12,7 @@ use crate::inventory::InventoryPage;
 use crate::ipc;
 use crate::settings::SettingsPage;
 use crate::tasks::TasksPage;
-use crate::widgets::ErrorPanel;
+use crate::widgets::{ErrorPanel, shown};
 
 /// What every screen may read: language, console facts, and the notice line.
 #[derive(Clone, Copy)]
@@ -46,10 +46,7 @@ impl Ui {
     pub fn notify_error(self, error: &IpcError) {
         let lang = self.lang.get_untracked();
         let headline = crate::i18n::error_headline(lang, error.code);
-        self.show(
-            format!("{headline}: {}", crate::widgets::shown(&error.message)),
-            true,
-        );
+        self.show(format!("{headline}: {}", shown(&error.message)), true);
     }
 
     fn show(self, text: String, is_error: bool) {

@@ -16,7 +16,7 @@ use crate::app::Ui;
 use crate::i18n::Key;
 use crate::ipc;
 use crate::live::Live;
-use crate::widgets::{ErrorPanel, focus, local_time, typing_in_a_field};
+use crate::widgets::{ErrorPanel, focus, local_time, shown, typing_in_a_field};
 
 /// Rows per page of the activity list (paged by index, so a million entries cost the same).
 const PAGE: u32 = 100;
@@ -314,7 +314,7 @@ fn IntegrityPanel(
                             let c = last_checkpoint.clone();
                             move || match &c {
                                 None => ui.t(Key::Never).to_owned(),
-                                Some(c) => format!("#{} · {} · {}", c.size, local_time(c.created_at), crate::widgets::shown(&c.reason)),
+                                Some(c) => format!("#{} · {} · {}", c.size, local_time(c.created_at), shown(&c.reason)),
                             }
                         }</dd>
                         <dt>{move || ui.t(Key::SinceExport)}</dt>
@@ -494,11 +494,11 @@ fn ActivityList(reload: RwSignal<u32>, search_box: NodeRef<html::Input>) -> impl
                     <tr data-test="audit-row" data-kind=kind_code class=row_class>
                         <td class="num">{e.index}</td>
                         <td>{local_time(e.at)}</td>
-                        <td>{crate::widgets::shown(&e.actor)}</td>
+                        <td>{shown(&e.actor)}</td>
                         <td class="mono">{e.kind}</td>
-                        <td class="mono">{crate::widgets::shown(&e.subject)}</td>
+                        <td class="mono">{shown(&e.subject)}</td>
                         <td>{e.result}</td>
-                        <td class="details" title=e.leaf>{crate::widgets::shown(&e.details)}</td>
+                        <td class="details" title=e.leaf>{shown(&e.details)}</td>
                     </tr>
                 }
             })

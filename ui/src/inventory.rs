@@ -18,7 +18,7 @@ use crate::app::Ui;
 use crate::i18n::Key;
 use crate::ipc;
 use crate::live::Live;
-use crate::widgets::{ErrorPanel, focus, local_time, typing_in_a_field};
+use crate::widgets::{ErrorPanel, focus, local_time, shown, typing_in_a_field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -570,7 +570,7 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                             }.into_any()),
                             JobState::Failed { error } => Some(view! {
                                 <p class="alarm" data-test="check-failed">
-                                    {move || ui.t(Key::JobFailed)}": "{crate::widgets::shown(&error.message)}
+                                    {move || ui.t(Key::JobFailed)}": "{shown(&error.message)}
                                 </p>
                             }.into_any()),
                         })}
@@ -597,7 +597,7 @@ fn CheckTable(report: CheckReport) -> impl IntoView {
                     <td>{move || step_label(ui, &name)}</td>
                     <td class=format!("state-{code}")>{move || ui.t(key)}</td>
                     <td class="num">{format!("{} ms", s.millis)}</td>
-                    <td class="small">{crate::widgets::shown(&s.detail)}</td>
+                    <td class="small">{shown(&s.detail)}</td>
                 </tr>
             }
         })
@@ -726,7 +726,7 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
             result.set(Some(Ok(report)));
             on_changed.run(());
         }
-        Some(Err(error)) => result.set(Some(Err(crate::widgets::shown(&error.message)))),
+        Some(Err(error)) => result.set(Some(Err(shown(&error.message)))),
         None => {}
     });
     view! {
@@ -780,14 +780,14 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
                             report.created,
                             report.updated,
                             report.unchanged,
-                            if report.warnings.is_empty() { String::new() } else { format!("\n{}", crate::widgets::shown(&report.warnings.join("\n"))) }
+                            if report.warnings.is_empty() { String::new() } else { format!("\n{}", shown(&report.warnings.join("\n"))) }
                         )}
                     </p>
                     {(!report.changes.is_empty()).then(|| {
                         let changes = report
                             .changes
                             .iter()
-                            .map(|c| crate::widgets::shown(&format!("{}: {}", c.server, c.fields.join(", "))))
+                            .map(|c| shown(&format!("{}: {}", c.server, c.fields.join(", "))))
                             .collect::<Vec<_>>()
                             .join("\n");
                         view! {

@@ -15,7 +15,7 @@ use crate::i18n::{
 };
 use crate::ipc;
 use crate::live::Live;
-use crate::widgets::{ErrorPanel, StatusBadge, focus, local_time, typing_in_a_field};
+use crate::widgets::{ErrorPanel, StatusBadge, focus, local_time, shown, typing_in_a_field};
 
 /// How many tasks the list asks for at once. The backend answers newest first.
 const PAGE: u32 = 500;
@@ -231,11 +231,11 @@ fn TaskTable(tasks: Vec<TaskSummary>, selected: RwSignal<Option<TaskId>>) -> imp
                             {id.to_string()}
                         </button>
                     </td>
-                    <td class="title">{crate::widgets::shown(&task.title.to_string())}</td>
+                    <td class="title">{shown(&task.title.to_string())}</td>
                     <td>{move || category_label(ui.lang.get(), task.category)}</td>
                     <td>{task.system.to_string()}</td>
                     <td><StatusBadge status=task.status /></td>
-                    <td>{crate::widgets::shown(&task.requester.to_string())}</td>
+                    <td>{shown(&task.requester.to_string())}</td>
                     <td class="mono muted">{local_time(task.created_at)}</td>
                 </tr>
             }
@@ -312,7 +312,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                 ),
             };
             let note = (!entry.note.is_empty())
-                .then(|| view! { <p class="note">{crate::widgets::shown(&entry.note)}</p> });
+                .then(|| view! { <p class="note">{shown(&entry.note)}</p> });
             view! {
                 <li data-test="timeline-entry">
                     <div class="when mono">{local_time(entry.at)}</div>
@@ -324,7 +324,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <h2 class="detail-title" data-test="detail-title">{crate::widgets::shown(&task.title.to_string())}</h2>
+        <h2 class="detail-title" data-test="detail-title">{shown(&task.title.to_string())}</h2>
         <div data-test="detail-status"><StatusBadge status=task.status /></div>
         <dl class="facts">
             <dt>{move || ui.t(Key::FieldCategory)}</dt>
@@ -337,9 +337,9 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                 }}
             </dd>
             <dt>{move || ui.t(Key::FieldSystem)}</dt>
-            <dd>{crate::widgets::shown(&task.system.to_string())}</dd>
+            <dd>{shown(&task.system.to_string())}</dd>
             <dt>{move || ui.t(Key::FieldRequester)}</dt>
-            <dd>{crate::widgets::shown(&task.requester.to_string())}</dd>
+            <dd>{shown(&task.requester.to_string())}</dd>
             <dt>{move || ui.t(Key::Created)}</dt>
             <dd class="mono">{local_time(task.created_at)}</dd>
             <dt>{move || ui.t(Key::Updated)}</dt>
@@ -349,7 +349,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
         {if request.is_empty() {
             view! { <p class="muted">{move || ui.t(Key::NoRequestText)}</p> }.into_any()
         } else {
-            view! { <p class="request" data-test="detail-request">{crate::widgets::shown(&request)}</p> }.into_any()
+            view! { <p class="request" data-test="detail-request">{shown(&request)}</p> }.into_any()
         }}
         <h3>{move || ui.t(Key::Timeline)}</h3>
         <ol class="timeline" data-test="timeline">{timeline}</ol>
@@ -555,7 +555,7 @@ fn TaskForm(on_close: Callback<()>, on_created: Callback<TaskDetail>) -> impl In
                         match (general, summary) {
                             (Some(error), _) => Some(view! {
                                 <p class="form-error" role="alert" data-test="form-error">
-                                    {crate::i18n::error_headline(ui.lang.get(), error.code)}": "{crate::widgets::shown(&error.message)}
+                                    {crate::i18n::error_headline(ui.lang.get(), error.code)}": "{shown(&error.message)}
                                 </p>
                             }.into_any()),
                             (None, true) => Some(view! {
