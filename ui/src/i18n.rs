@@ -236,6 +236,7 @@ pub fn status_label(lang: Lang, status: TaskStatus) -> &'static str {
     let (ko, en) = match status {
         TaskStatus::Received => ("접수", "Received"),
         TaskStatus::PendingApproval => ("승인 대기", "Pending approval"),
+        TaskStatus::Returned => ("보완 요청", "Returned for information"),
         TaskStatus::Approved => ("승인됨", "Approved"),
         TaskStatus::InProgress => ("작업 중", "In progress"),
         TaskStatus::PendingReview => ("검토 대기", "Pending review"),
@@ -265,6 +266,8 @@ pub fn event_label(lang: Lang, event: TaskEvent) -> &'static str {
         TaskEvent::Submitted => ("승인 요청", "Submitted for approval"),
         TaskEvent::ChainApproved => ("승인 완료", "Approval chain complete"),
         TaskEvent::RequestRejected => ("승인 반려", "Request rejected"),
+        TaskEvent::ReturnedForInfo => ("보완 요청", "Returned for information"),
+        TaskEvent::Resubmitted => ("재상신", "Resubmitted"),
         TaskEvent::Cancelled => ("요청 취소", "Cancelled by requester"),
         TaskEvent::WorkStarted => ("작업 시작", "Work started"),
         TaskEvent::ResultImported => ("결과 패키지 수신", "Result package imported"),

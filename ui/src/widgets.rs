@@ -40,7 +40,10 @@ pub fn ErrorPanel(
 pub fn StatusBadge(status: TaskStatus) -> impl IntoView {
     let ui = expect_context::<Ui>();
     let tone = match status {
-        TaskStatus::Received | TaskStatus::PendingApproval | TaskStatus::PendingReview => "waiting",
+        TaskStatus::Received
+        | TaskStatus::PendingApproval
+        | TaskStatus::Returned
+        | TaskStatus::PendingReview => "waiting",
         TaskStatus::Approved
         | TaskStatus::InProgress
         | TaskStatus::ReadyToRollOut

@@ -1,80 +1,15 @@
 //! Who is asking: every operation takes a [`Caller`], and the operation table checks its
 //! [`Permission`] before the handler runs.
 //!
-//! Until sign-in arrives (governance) the caller is the OS account at this workstation, with
-//! every role. The shape is already the one governance needs: a person, where they sit, and
-//! roles that grant permissions — so checks written now keep their meaning later.
+//! A caller is a signed-in person (the console's session, or the CLI's `--user`), where they
+//! sit, and the roles they hold with their scopes. The operation table checks that some role
+//! grants the command's permission at all; operations on one system (deciding a step, routing
+//! it) check the scope too ([`Caller::require_on`]).
 
 use guardia_domain::PersonName;
+pub use guardia_domain::governance::{Permission, Role, RoleGrant};
 
 use crate::ApiError;
-
-/// The roles of SPEC §1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Requester,
-    TeamLead,
-    Pm,
-    Operator,
-    SecurityOfficer,
-    Auditor,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Requester,
-        Role::TeamLead,
-        Role::Pm,
-        Role::Operator,
-        Role::SecurityOfficer,
-        Role::Auditor,
-        Role::Admin,
-    ];
-
-    /// What this role may do. Pure, exhaustive: a new permission must be placed here.
-    pub fn grants(self, permission: Permission) -> bool {
-        use Permission as P;
-        match permission {
-            // Everyone who can sign in may read tasks, the log and the integrity panel, and
-            // set their own preferences.
-            P::ReadTasks | P::ReadAudit | P::OwnPreferences | P::FollowJobs => true,
-            P::WriteTasks => matches!(
-                self,
-                Role::Requester | Role::TeamLead | Role::Pm | Role::Admin
-            ),
-            P::SignAudit | P::ExportAudit => {
-                matches!(self, Role::Auditor | Role::Admin | Role::SecurityOfficer)
-            }
-            P::AcknowledgeAudit => matches!(self, Role::Admin),
-            P::ReadInventory => !matches!(self, Role::Requester),
-            P::EditInventory | P::ManageCredentials | P::TrustHostKeys => {
-                matches!(self, Role::Admin)
-            }
-            P::RunRemote => matches!(self, Role::Operator | Role::Admin),
-        }
-    }
-}
-
-/// What an operation requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
-    ReadTasks,
-    WriteTasks,
-    ReadAudit,
-    SignAudit,
-    ExportAudit,
-    AcknowledgeAudit,
-    ReadInventory,
-    EditInventory,
-    ManageCredentials,
-    TrustHostKeys,
-    /// Checks and ad-hoc commands on servers.
-    RunRemote,
-    /// See and cancel one's jobs.
-    FollowJobs,
-    OwnPreferences,
-}
 
 /// The person behind one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +17,7 @@ pub struct Caller {
     pub person: PersonName,
     /// The machine they sit at (the audit log's "where", beside the server).
     pub workstation: String,
-    pub roles: Vec<Role>,
+    pub grants: Vec<RoleGrant>,
 }
 
 impl Caller {
@@ -108,7 +43,7 @@ impl Caller {
         Self {
             person,
             workstation: whoami::hostname().unwrap_or_else(|_| "localhost".to_owned()),
-            roles: Role::ALL.to_vec(),
+            grants: Role::ALL.into_iter().map(RoleGrant::everywhere).collect(),
         }
     }
 
@@ -116,8 +51,50 @@ impl Caller {
         self.person.as_str()
     }
 
+    /// `person` at this machine holding exactly `grants`.
+    pub fn with_grants(person: PersonName, grants: Vec<RoleGrant>) -> Self {
+        Self {
+            grants,
+            ..Self::with_every_role(person)
+        }
+    }
+
+    /// Whether some role of the caller grants `permission` somewhere.
     pub fn may(&self, permission: Permission) -> bool {
-        self.roles.iter().any(|role| role.grants(permission))
+        self.grants
+            .iter()
+            .any(|grant| grant.role.grants(permission))
+    }
+
+    /// Whether some role grants `permission` on `system` of `institution`.
+    pub fn may_on(&self, permission: Permission, institution: &str, system: &str) -> bool {
+        self.grants
+            .iter()
+            .any(|grant| grant.allows_on(permission, institution, system))
+    }
+
+    /// Whether the caller holds `role` with a scope over the system.
+    pub fn holds_on(&self, role: Role, institution: &str, system: &str) -> bool {
+        self.grants
+            .iter()
+            .any(|grant| grant.role == role && grant.scope.covers(institution, system))
+    }
+
+    /// `Forbidden` unless a role grants `permission` on this very system.
+    pub fn require_on(
+        &self,
+        permission: Permission,
+        institution: &str,
+        system: &str,
+    ) -> Result<(), ApiError> {
+        if self.may_on(permission, institution, system) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                person: self.person.to_string(),
+                permission,
+            })
+        }
     }
 
     /// `Forbidden` unless one of the caller's roles grants `permission`.
@@ -142,7 +119,7 @@ mod tests {
         let auditor = Caller {
             person: PersonName::parse("kim").unwrap(),
             workstation: "ws-1".into(),
-            roles: vec![Role::Auditor],
+            grants: vec![RoleGrant::everywhere(Role::Auditor)],
         };
         assert!(auditor.may(Permission::ReadAudit));
         assert!(auditor.may(Permission::SignAudit));
@@ -160,6 +137,7 @@ mod tests {
         let local = Caller::with_every_role(PersonName::parse("operator").unwrap());
         for permission in [
             Permission::WriteTasks,
+            Permission::DecideApprovals,
             Permission::AcknowledgeAudit,
             Permission::RunRemote,
             Permission::ManageCredentials,

@@ -74,7 +74,7 @@ pub enum ApiError {
     },
     #[error(transparent)]
     Bundle(#[from] guardia_secrets::bundle::BundleError),
-    #[error("{person} may not do this (it needs the {permission:?} permission)")]
+    #[error("{person} may not do this: it needs the `{permission}` permission")]
     Forbidden {
         person: String,
         permission: crate::Permission,

@@ -31,7 +31,7 @@ pub use audit::{
     verification_due,
 };
 pub use bundle::BundleReport;
-pub use caller::{Caller, Permission, Role};
+pub use caller::{Caller, Permission, Role, RoleGrant};
 pub use data_dir::{DataDir, create_private, private_dir, write_private};
 pub use error::ApiError;
 pub use guardia_engine::{Clock, FixedClock, ManualClock, Runtime, SystemClock};

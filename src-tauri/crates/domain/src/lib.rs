@@ -15,6 +15,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod command;
+pub mod governance;
 pub mod inventory;
 pub mod task;
 pub mod text;

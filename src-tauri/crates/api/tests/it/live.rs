@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Span, FixedOffset};
-use guardia_api::{Api, Caller, Clock, ManualClock, Role, VerifyTrigger};
+use guardia_api::{Api, Caller, Clock, ManualClock, Role, RoleGrant, VerifyTrigger};
 use guardia_audit::{EntryDraft, EntryKind};
 use guardia_domain::{Category, PersonName};
 use guardia_ipc::{
@@ -283,7 +283,7 @@ async fn the_operation_table_checks_the_callers_permission_before_anything_runs(
     let auditor = Caller {
         person: PersonName::parse("park.auditor").unwrap(),
         workstation: "ws-3".into(),
-        roles: vec![Role::Auditor],
+        grants: vec![RoleGrant::everywhere(Role::Auditor)],
     };
     let args = serde_json::to_value(draft("not allowed")).unwrap();
     let refused = api.dispatch("task_create", &auditor, args.clone()).await;

@@ -964,6 +964,9 @@ mod tests {
             refused("c<<tau$[  \u{161C}o^^\"+\"^-];^^PE OF>t <mp/xmsu>/t cho!$(de_ade;e``mp/)- "),
             DenyRule::Unreadable
         );
+        // The trigger of that one was `$[` in the delimiter word: the whole 2 GiB on its own.
+        assert_eq!(refused("c<<tau$[  "), DenyRule::Unreadable);
+        assert_eq!(refused("c<<a$((  "), DenyRule::Unreadable);
         assert_eq!(
             refused("cat <<EOF > /tmp/x\nhello $(date)\nEOF"),
             DenyRule::Unreadable

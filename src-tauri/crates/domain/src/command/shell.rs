@@ -98,7 +98,7 @@ pub(super) fn invocations(text: &str) -> Result<Vec<Invocation>, Refusal> {
     if heredoc_with_substitution(text) {
         return Err(refuse(
             DenyRule::Unreadable,
-            "a here-document together with a command substitution",
+            "a here-document together with a command substitution or `$[`",
         ));
     }
     let mut walker = Walker::default();
@@ -703,13 +703,14 @@ fn bracket_depth(text: &str) -> usize {
 }
 
 /// Whether a here-document (`<<`, not the here-string `<<<`) and a command substitution
-/// (`$(…)` or `` `…` ``) appear in the same text (raw text, quotes included).
+/// (`$(…)` or `` `…` ``) or the old arithmetic `$[…]` appear in the same text (raw text,
+/// quotes included). `c<<a$[  ` alone exhausts memory (the `command` fuzz target, again).
 fn heredoc_with_substitution(text: &str) -> bool {
     let bytes = text.as_bytes();
     let heredoc = text
         .match_indices("<<")
         .any(|(i, _)| bytes.get(i + 2) != Some(&b'<') && (i == 0 || bytes[i - 1] != b'<'));
-    heredoc && (text.contains("$(") || text.contains('`'))
+    heredoc && (text.contains("$(") || text.contains("$[") || text.contains('`'))
 }
 
 /// Whether unquoted text holds a glob (`*`, `?`, `[…]`) or a brace expansion (`{a,b}`).

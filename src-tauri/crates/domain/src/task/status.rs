@@ -5,13 +5,14 @@
 //!                                               ▲                │
 //!                                               └── rework ──────┘
 //! READY_TO_ROLL_OUT ─▶ ROLLING_OUT ─▶ COMPLETED | ROLLED_BACK | FAILED | HALTED
-//! RECEIVED | PENDING_APPROVAL | APPROVED ─▶ CANCELLED   (requester cancels, approver rejects)
+//! PENDING_APPROVAL ─▶ RETURNED ─▶ PENDING_APPROVAL      (approver asks for more, requester resubmits)
+//! RECEIVED | PENDING_APPROVAL | RETURNED | APPROVED ─▶ CANCELLED   (requester cancels, approver rejects)
 //! HALTED | FAILED ─▶ ROLLED_BACK                         (operator rolls back what was touched)
 //! ```
 //!
 //! [`TaskStatus::apply`] is the only way to compute a next status. It refuses anything not
 //! drawn above, including skipping a state. Who may fire which event is governance's job
-//! (a later layer); this module only knows what may follow what.
+//! (`governance::chain` and the API); this module only knows what may follow what.
 
 use std::fmt;
 
@@ -23,6 +24,9 @@ use serde::{Deserialize, Serialize};
 pub enum TaskStatus {
     Received,
     PendingApproval,
+    /// An approver sent the request back for more information; the requester edits and
+    /// resubmits it (same task, a new round of the chain).
+    Returned,
     Approved,
     InProgress,
     PendingReview,
@@ -45,6 +49,10 @@ pub enum TaskEvent {
     ChainApproved,
     /// An approver rejected the request.
     RequestRejected,
+    /// An approver returned the request for more information.
+    ReturnedForInfo,
+    /// The requester resubmitted a returned request.
+    Resubmitted,
     /// The requester withdrew the task before work started.
     Cancelled,
     /// An AI agent (or a person) started the work.
@@ -84,9 +92,10 @@ pub struct TransitionRefused {
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 12] = [
+    pub const ALL: [TaskStatus; 13] = [
         TaskStatus::Received,
         TaskStatus::PendingApproval,
+        TaskStatus::Returned,
         TaskStatus::Approved,
         TaskStatus::InProgress,
         TaskStatus::PendingReview,
@@ -104,6 +113,7 @@ impl TaskStatus {
         match self {
             TaskStatus::Received => "RECEIVED",
             TaskStatus::PendingApproval => "PENDING_APPROVAL",
+            TaskStatus::Returned => "RETURNED",
             TaskStatus::Approved => "APPROVED",
             TaskStatus::InProgress => "IN_PROGRESS",
             TaskStatus::PendingReview => "PENDING_REVIEW",
@@ -132,9 +142,11 @@ impl TaskStatus {
             TaskEvent::Submitted => (&[S::Received], S::PendingApproval),
             TaskEvent::ChainApproved => (&[S::PendingApproval], S::Approved),
             TaskEvent::RequestRejected => (&[S::PendingApproval], S::Cancelled),
+            TaskEvent::ReturnedForInfo => (&[S::PendingApproval], S::Returned),
+            TaskEvent::Resubmitted => (&[S::Returned], S::PendingApproval),
             // "Before work starts": once an agent works on it, stopping is a review decision.
             TaskEvent::Cancelled => (
-                &[S::Received, S::PendingApproval, S::Approved],
+                &[S::Received, S::PendingApproval, S::Returned, S::Approved],
                 S::Cancelled,
             ),
             TaskEvent::WorkStarted => (&[S::Approved], S::InProgress),
@@ -174,10 +186,12 @@ impl TaskStatus {
 }
 
 impl TaskEvent {
-    pub const ALL: [TaskEvent; 13] = [
+    pub const ALL: [TaskEvent; 15] = [
         TaskEvent::Submitted,
         TaskEvent::ChainApproved,
         TaskEvent::RequestRejected,
+        TaskEvent::ReturnedForInfo,
+        TaskEvent::Resubmitted,
         TaskEvent::Cancelled,
         TaskEvent::WorkStarted,
         TaskEvent::ResultImported,
@@ -196,6 +210,8 @@ impl TaskEvent {
             TaskEvent::Submitted => "submitted",
             TaskEvent::ChainApproved => "chain_approved",
             TaskEvent::RequestRejected => "request_rejected",
+            TaskEvent::ReturnedForInfo => "returned_for_info",
+            TaskEvent::Resubmitted => "resubmitted",
             TaskEvent::Cancelled => "cancelled",
             TaskEvent::WorkStarted => "work_started",
             TaskEvent::ResultImported => "result_imported",
@@ -240,6 +256,9 @@ mod tests {
         (S::PendingApproval, E::ChainApproved, S::Approved),
         (S::PendingApproval, E::RequestRejected, S::Cancelled),
         (S::PendingApproval, E::Cancelled, S::Cancelled),
+        (S::PendingApproval, E::ReturnedForInfo, S::Returned),
+        (S::Returned, E::Resubmitted, S::PendingApproval),
+        (S::Returned, E::Cancelled, S::Cancelled),
         (S::Approved, E::WorkStarted, S::InProgress),
         (S::Approved, E::Cancelled, S::Cancelled),
         (S::InProgress, E::ResultImported, S::PendingReview),
@@ -287,8 +306,8 @@ mod tests {
                 }
             }
         }
-        // 12 statuses × 13 events, minus the 17 arrows of the diagram.
-        assert_eq!(refused, 12 * 13 - ALLOWED.len());
+        // 13 statuses × 15 events, minus the 20 arrows of the diagram.
+        assert_eq!(refused, 13 * 15 - ALLOWED.len());
     }
 
     #[test]
@@ -319,6 +338,21 @@ mod tests {
             assert_eq!(status, S::PendingReview);
             status = status.apply(E::ReworkRequested).unwrap().to;
             assert_eq!(status, S::InProgress);
+        }
+    }
+
+    #[test]
+    fn returned_request_resubmits_to_pending_approval_and_can_repeat() {
+        let mut status = S::PendingApproval;
+        for _ in 0..3 {
+            status = status.apply(E::ReturnedForInfo).unwrap().to;
+            assert_eq!(status, S::Returned);
+            assert!(
+                status.apply(E::ChainApproved).is_err(),
+                "no approval while returned"
+            );
+            status = status.apply(E::Resubmitted).unwrap().to;
+            assert_eq!(status, S::PendingApproval);
         }
     }
 
