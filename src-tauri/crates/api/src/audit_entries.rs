@@ -127,7 +127,7 @@ mod golden {
         Caller {
             person: PersonName::parse("kim.operator").unwrap(),
             workstation: "ws-7".into(),
-            roles: vec![],
+            grants: vec![],
         }
     }
 

@@ -178,8 +178,8 @@ const DEMO: &[DemoTask] = &[
 /// Who plays each part in the demo's timelines.
 fn actor_for(event: TaskEvent, requester: &'static str) -> &'static str {
     match event {
-        E::Submitted | E::Cancelled => requester,
-        E::ChainApproved | E::RequestRejected => "lee.teamlead",
+        E::Submitted | E::Resubmitted | E::Cancelled => requester,
+        E::ChainApproved | E::RequestRejected | E::ReturnedForInfo => "lee.teamlead",
         E::WorkStarted | E::ResultImported => "ai-agent",
         E::ReworkRequested | E::ResultApproved => "oh.pm",
         E::RolloutStarted | E::RolloutCompleted | E::RolloutFailed | E::RolledBack => {

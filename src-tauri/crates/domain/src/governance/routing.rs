@@ -87,7 +87,8 @@ impl Routing {
             .into_iter()
             .filter(|(level, _)| *level >= from)
             .find(|(level, person)| {
-                !(*level == RouteLevel::Owner && self.owner_away) && !excluded.contains(person)
+                let away = *level == RouteLevel::Owner && self.owner_away;
+                !away && !excluded.contains(person)
             })
             .map(|(level, person)| (level, person.clone()))
     }
