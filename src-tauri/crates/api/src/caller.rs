@@ -90,10 +90,7 @@ impl Caller {
         if self.may_on(permission, institution, system) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden {
-                person: self.person.to_string(),
-                permission,
-            })
+            Err(self.forbidden(permission))
         }
     }
 
@@ -102,10 +99,14 @@ impl Caller {
         if self.may(permission) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden {
-                person: self.person.to_string(),
-                permission,
-            })
+            Err(self.forbidden(permission))
+        }
+    }
+
+    fn forbidden(&self, permission: Permission) -> ApiError {
+        ApiError::Forbidden {
+            person: self.person.to_string(),
+            permission,
         }
     }
 }

@@ -421,15 +421,11 @@ impl Chain {
 
     /// Whether the chain has ended (rejected, returned, failed or complete).
     pub fn is_over(&self) -> bool {
-        self.steps.iter().any(|step| {
-            matches!(
-                step.status,
-                StepStatus::Rejected | StepStatus::Returned | StepStatus::Failed
-            )
-        }) || self
-            .steps
-            .iter()
-            .all(|step| matches!(step.status, StepStatus::Approved | StepStatus::Passed))
+        self.steps.iter().any(ended)
+            || self
+                .steps
+                .iter()
+                .all(|step| matches!(step.status, StepStatus::Approved | StepStatus::Passed))
     }
 
     /// The earliest SLA deadline of the chain (for the scheduler).
@@ -457,11 +453,7 @@ impl Chain {
         if self.excluded().contains(&person) {
             return false;
         }
-        match &step.holder {
-            Some(Holder::Person { name, .. }) => name == person,
-            Some(Holder::Pool { role }) => holds_role(*role),
-            None => false,
-        }
+        holds(step, person, holds_role)
     }
 
     /// `by` decides the waiting step. `holds_role` says whether they hold a role over the
@@ -493,12 +485,7 @@ impl Chain {
                 step: signed,
             });
         }
-        let holds = match &step.holder {
-            Some(Holder::Person { name, .. }) => name == by,
-            Some(Holder::Pool { role }) => holds_role(*role),
-            None => false,
-        };
-        if !holds {
+        if !holds(step, by, holds_role) {
             return Err(DecisionRefused::NotYourStep {
                 person: by.clone(),
                 holder: describe(step.holder.as_ref()),
@@ -592,26 +579,13 @@ impl Chain {
         let step = &mut self.steps[index];
         step.urgent = true;
         match next {
-            Some((level, person)) => {
-                let to = Holder::person(person, level);
-                let hop = Hop {
-                    at: now,
-                    from: holder,
-                    to: to.clone(),
-                    reason: HopReason::SlaExpired,
-                };
-                step.holder = Some(to.clone());
-                step.hops.push(hop.clone());
-                step.due = Some(now + routing.sla());
-                vec![
-                    Effect::Handed { step: index, hop },
-                    Effect::Notify {
-                        step: index,
-                        to,
-                        urgent: true,
-                    },
-                ]
-            }
+            Some((level, person)) => self.hand(
+                index,
+                Holder::person(person, level),
+                HopReason::SlaExpired,
+                now,
+                routing,
+            ),
             None => {
                 step.due = None;
                 vec![
@@ -632,31 +606,49 @@ impl Chain {
         let Some((index, step)) = self.waiting() else {
             return Vec::new();
         };
-        let Some(
-            holder @ Holder::Person {
+        let held_by_owner = matches!(
+            step.holder,
+            Some(Holder::Person {
                 level: Some(RouteLevel::Owner),
                 ..
-            },
-        ) = step.holder.clone()
-        else {
-            return Vec::new();
-        };
-        if !routing.owner_away {
+            })
+        );
+        if !held_by_owner || !routing.owner_away {
             return Vec::new();
         }
         let excluded = self.excluded();
         let Some((level, person)) = routing.first_eligible(RouteLevel::Deputy, &excluded) else {
             return Vec::new();
         };
-        let to = Holder::person(person, level);
+        self.hand(
+            index,
+            Holder::person(person, level),
+            HopReason::OwnerAway,
+            at,
+            routing,
+        )
+    }
+
+    /// Moves waiting step `index` to `to` with a fresh SLA, recording the hop; notifies `to`
+    /// (URGENT if the step is).
+    fn hand(
+        &mut self,
+        index: usize,
+        to: Holder,
+        reason: HopReason,
+        at: DateTime<Utc>,
+        routing: &Routing,
+    ) -> Vec<Effect> {
+        let step = &mut self.steps[index];
+        let Some(from) = step.holder.replace(to.clone()) else {
+            return Vec::new();
+        };
         let hop = Hop {
             at,
-            from: holder,
+            from,
             to: to.clone(),
-            reason: HopReason::OwnerAway,
+            reason,
         };
-        let step = &mut self.steps[index];
-        step.holder = Some(to.clone());
         step.hops.push(hop.clone());
         step.due = Some(at + routing.sla());
         vec![
@@ -744,6 +736,15 @@ impl Chain {
             }
         }
         effects
+    }
+}
+
+/// Whether `person` holds `step`: by name, or through a role the pool asks for.
+fn holds(step: &Step, person: &PersonName, holds_role: impl Fn(Role) -> bool) -> bool {
+    match &step.holder {
+        Some(Holder::Person { name, .. }) => name == person,
+        Some(Holder::Pool { role }) => holds_role(*role),
+        None => false,
     }
 }
 
