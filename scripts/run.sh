@@ -38,7 +38,7 @@ if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
   export GUARDIA_KEYRING_HOME="${GUARDIA_KEYRING_HOME:-$HOME/.local/share/guardia-keyring}"
   echo "[run] no desktop session: using the keyring in $GUARDIA_KEYRING_HOME"
   echo "[run] the CLI reaches this keyring only inside the same session; see README, 'The CLI beside a headless console'."
-  launcher=(dbus-run-session -- scripts/lib/keyring-session.sh "${console[@]}")
+  launcher=(scripts/lib/keyring-session.sh "${console[@]}")
 else
   launcher=("${console[@]}")
 fi

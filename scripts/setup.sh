@@ -24,7 +24,7 @@ packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver
-  gnome-keyring libsecret-tools
+  gnome-keyring libsecret-tools libglib2.0-bin
   python3 python3-cryptography
   openssh-server openssh-sftp-server openssh-client procps
   fonts-noto-cjk imagemagick

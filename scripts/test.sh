@@ -33,7 +33,7 @@ mkdir -p target/e2e-shots
 # A private, unlocked Secret Service for this run: the audit tests use the real keyring.
 # dbus-daemon chatter is filtered; the exit status is cargo's, not grep's.
 set +e
-xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- scripts/lib/keyring-session.sh \
+xvfb-run -a -s "-screen 0 1400x900x24" scripts/lib/keyring-session.sh \
   cargo test --release --all-targets --no-fail-fast 2>&1 \
   | grep --line-buffered -v -e '^dbus-daemon\[' -e 'SpiRegistry daemon is running'
 status=${PIPESTATUS[0]}

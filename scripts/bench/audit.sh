@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/env.sh
 # The bench profile inherits release: this reuses the release build, nothing is compiled twice.
-dbus-run-session -- scripts/lib/keyring-session.sh \
+scripts/lib/keyring-session.sh \
   cargo bench --quiet -p guardia-api --bench audit -- "${1:-1000000}" 2>&1 \
   | grep -v -e '^dbus-daemon\['

@@ -43,5 +43,5 @@ awk -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v hz="$hz" -v s="$seconds" -v web="${we
     s, c / hz, 100 * c / hz / s, web, w / hz, 100 * w / hz / s }'
 MEASURE
 export console work seconds
-xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- scripts/lib/keyring-session.sh \
+xvfb-run -a -s "-screen 0 1400x900x24" scripts/lib/keyring-session.sh \
   bash "$work/measure.sh" 2>&1 | grep -v -e '^dbus-daemon\[' -e 'SpiRegistry'

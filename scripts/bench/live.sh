@@ -11,11 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/env.sh
 echo "== feed latency (API, real SQLite) =="
-dbus-run-session -- scripts/lib/keyring-session.sh \
+scripts/lib/keyring-session.sh \
   cargo test --release -q -p guardia-api --test it -- live::a_change_reaches_the_feed --nocapture 2>&1 \
   | grep -e 'feed latency' -e 'test result'
 echo "== window latency (real console under Xvfb) =="
-xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- scripts/lib/keyring-session.sh \
+xvfb-run -a -s "-screen 0 1400x900x24" scripts/lib/keyring-session.sh \
   cargo test --release -q -p guardia-e2e --test e2e -- live:: --nocapture --test-threads 1 2>&1 \
   | grep -e '^LIVE' -e 'test result'
 echo "== idle CPU =="

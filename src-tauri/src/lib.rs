@@ -44,7 +44,9 @@ pub struct Console {
 #[derive(Clone)]
 struct Opened {
     api: Arc<Api>,
-    /// Until sign-in exists, every request of this window comes from the OS account.
+    /// In set-up (nobody added yet) the OS account with every role. Once people exist and
+    /// until the window's sign-in screen lands, the OS account with **no** role: the window
+    /// refuses everything rather than act for a person nobody signed in as (fail closed).
     caller: Caller,
 }
 
@@ -58,8 +60,14 @@ impl Console {
 }
 
 async fn open(args: &ConsoleArgs) -> Result<Opened, IpcError> {
-    let caller = Caller::local_os()?;
+    let mut caller = Caller::local_os()?;
     let api = Arc::new(Api::open(DataDir::locate(args.data_dir.clone())?).await?);
+    if !api.people().in_set_up().await? {
+        tracing::warn!(
+            "this console has people: the window acts with no role until sign-in; use `guardia --user NAME …`"
+        );
+        caller = Caller::with_grants(caller.person, Vec::new());
+    }
     if args.demo {
         let added = api.seed_demo_if_empty().await?;
         tracing::info!(added, "demo data");

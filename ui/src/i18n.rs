@@ -359,6 +359,10 @@ pub fn error_headline(lang: Lang, code: ErrorCode) -> &'static str {
         ),
         ErrorCode::Protocol => ("콘솔 내부 통신 오류", "Console communication error"),
         ErrorCode::Forbidden => ("권한이 없습니다", "Not permitted"),
+        ErrorCode::SignIn => (
+            "로그인할 수 없습니다 — 이름과 비밀번호를 확인하거나 관리자에게 문의하세요",
+            "Sign-in refused — check the name and password, or ask an admin",
+        ),
         ErrorCode::Cancelled => ("취소되었습니다", "Cancelled"),
         ErrorCode::Stopped => (
             "자동화가 중지되어 새 작업을 시작할 수 없습니다",

@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
+use guardia_domain::governance::{Failure, RoleGrant};
 use guardia_domain::{PersonName, Task, Transition};
 use guardia_ipc::{CheckReport, CheckState, CommandModeChange};
+use guardia_store::StoredPerson;
 
 use crate::Caller;
 use crate::inventory::server_subject;
@@ -109,6 +111,147 @@ pub(crate) fn command_mode_changed(
     .with("workstation", caller.workstation.as_str())
 }
 
+fn person_subject(name: &PersonName) -> String {
+    format!("person:{name}")
+}
+
+/// Roles as `role@scope` words, e.g. `team_lead@행정안전부/hr-portal`, `admin@*`.
+fn roles_text(grants: &[RoleGrant]) -> Vec<String> {
+    grants
+        .iter()
+        .map(|g| format!("{}@{}", g.role, g.scope))
+        .collect()
+}
+
+/// A person was added (by an admin, or as the first admin at set-up). Never the password
+/// or its hash.
+pub(crate) fn person_added(
+    person: &StoredPerson,
+    caller: &Caller,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    EntryDraft::new(
+        at,
+        EntryKind::PersonAdded,
+        caller.name(),
+        person_subject(&person.name),
+    )
+    .with("display_name", person.display_name.as_str())
+    .with("roles", roles_text(&person.grants))
+    .with("workstation", caller.workstation.as_str())
+}
+
+pub(crate) fn person_roles_changed(
+    before: &StoredPerson,
+    after: &StoredPerson,
+    caller: &Caller,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    EntryDraft::new(
+        at,
+        EntryKind::PersonRolesChanged,
+        caller.name(),
+        person_subject(&after.name),
+    )
+    .with("roles_before", roles_text(&before.grants))
+    .with("roles", roles_text(&after.grants))
+    .with("workstation", caller.workstation.as_str())
+}
+
+/// An admin locked (with the reason) or unlocked an account.
+pub(crate) fn person_lock_changed(
+    after: &StoredPerson,
+    caller: &Caller,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    let kind = if after.disabled_reason.is_some() {
+        EntryKind::PersonLocked
+    } else {
+        EntryKind::PersonUnlocked
+    };
+    EntryDraft::new(at, kind, caller.name(), person_subject(&after.name))
+        .with("reason", reason)
+        .with("workstation", caller.workstation.as_str())
+}
+
+pub(crate) fn signed_in(person: &StoredPerson, workstation: &str, at: DateTime<Utc>) -> EntryDraft {
+    EntryDraft::new(
+        at,
+        EntryKind::SignedIn,
+        person.name.as_str(),
+        person_subject(&person.name),
+    )
+    .with("workstation", workstation)
+}
+
+/// A wrong password for a known person: counted, or the failure that locked the account.
+/// The console records it (`guardia`): who typed it is exactly what is unknown.
+pub(crate) fn sign_in_failed(
+    person: &StoredPerson,
+    workstation: &str,
+    failure: Failure,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    let entry = match failure {
+        Failure::Counted { left } => EntryDraft::new(
+            at,
+            EntryKind::SignInFailed,
+            "guardia",
+            person_subject(&person.name),
+        )
+        .with("reason", "wrong_password")
+        .with("failures_left", left),
+        Failure::LockedOut { until } => EntryDraft::new(
+            at,
+            EntryKind::SignInLockedOut,
+            "guardia",
+            person_subject(&person.name),
+        )
+        .with(
+            "locked_until",
+            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+    };
+    entry
+        .outcome(Outcome::Refused)
+        .with("workstation", workstation)
+}
+
+/// A sign-in refused before the password was checked (`locked_out`, `locked_by_admin`).
+pub(crate) fn sign_in_refused(
+    name: &PersonName,
+    workstation: &str,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    EntryDraft::new(at, EntryKind::SignInFailed, "guardia", person_subject(name))
+        .outcome(Outcome::Refused)
+        .with("reason", reason)
+        .with("workstation", workstation)
+}
+
+/// A sign-in as nobody known. The typed name is not recorded, not even as a digest: people
+/// type their password into the name field, and an unsalted digest of a password can be
+/// guessed.
+pub(crate) fn sign_in_unknown(workstation: &str, at: DateTime<Utc>) -> EntryDraft {
+    EntryDraft::new(at, EntryKind::SignInFailed, "guardia", "person:?")
+        .outcome(Outcome::Refused)
+        .with("reason", "unknown_name")
+        .with("workstation", workstation)
+}
+
+/// A session ended: locked after idle time, or signed out.
+pub(crate) fn session_ended(caller: &Caller, idle: bool, at: DateTime<Utc>) -> EntryDraft {
+    let kind = if idle {
+        EntryKind::SessionLocked
+    } else {
+        EntryKind::SignedOut
+    };
+    EntryDraft::new(at, kind, caller.name(), person_subject(&caller.person))
+        .with("workstation", caller.workstation.as_str())
+}
+
 #[cfg(test)]
 mod golden {
     //! One golden test per entry kind built here: the canonical bytes are what an auditor's
@@ -195,6 +338,79 @@ mod golden {
             &text(entry, 77),
             include_str!("../tests/golden/inventory.system.command_mode.txt"),
         );
+    }
+
+    fn person() -> StoredPerson {
+        StoredPerson {
+            name: PersonName::parse("park.lead").unwrap(),
+            display_name: "박팀장".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+            grants: vec![
+                RoleGrant {
+                    role: guardia_domain::governance::Role::TeamLead,
+                    scope: guardia_domain::governance::Scope::parse("행정안전부/hr-portal")
+                        .unwrap(),
+                },
+                RoleGrant::everywhere(guardia_domain::governance::Role::Auditor),
+            ],
+            attempts: guardia_domain::governance::Attempts::default(),
+            disabled_reason: None,
+            created_at: at(),
+            updated_at: at(),
+        }
+    }
+
+    #[test]
+    fn people_and_sign_in_entries_never_carry_a_password_or_its_hash() {
+        let p = person();
+        let mut locked = p.clone();
+        locked.disabled_reason = Some("left the team".into());
+        let mut before = p.clone();
+        before.grants.truncate(1);
+        let until = at() + chrono::Duration::minutes(15);
+        let entries = [
+            ("person.added", person_added(&p, &caller(), at())),
+            (
+                "person.roles",
+                person_roles_changed(&before, &p, &caller(), at()),
+            ),
+            (
+                "person.locked",
+                person_lock_changed(&locked, &caller(), "left the team", at()),
+            ),
+            (
+                "person.unlocked",
+                person_lock_changed(&p, &caller(), "", at()),
+            ),
+            ("signin.succeeded", signed_in(&p, "ws-7", at())),
+            (
+                "signin.failed",
+                sign_in_failed(&p, "ws-7", Failure::Counted { left: 3 }, at()),
+            ),
+            (
+                "signin.locked_out",
+                sign_in_failed(&p, "ws-7", Failure::LockedOut { until }, at()),
+            ),
+            (
+                "signin.failed",
+                sign_in_refused(&p.name, "ws-7", "locked_by_admin", at()),
+            ),
+            ("signin.failed", sign_in_unknown("ws-7", at())),
+            ("session.locked", session_ended(&caller(), true, at())),
+            ("session.signed_out", session_ended(&caller(), false, at())),
+        ];
+        let mut all = String::new();
+        for (i, (kind, entry)) in entries.into_iter().enumerate() {
+            assert_eq!(entry.kind.code(), kind);
+            let line = text(entry, 500 + i as u64);
+            assert!(
+                !line.contains("argon2") && !line.contains("hunter2"),
+                "{line}"
+            );
+            all.push_str(&line);
+            all.push('\n');
+        }
+        insta_like(&all, include_str!("../tests/golden/people.txt"));
     }
 
     /// Compares with the golden text; on a mismatch prints the new text to paste in.

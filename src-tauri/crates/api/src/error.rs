@@ -85,6 +85,8 @@ pub enum ApiError {
     JobRefused(#[from] guardia_engine::JobRefused),
     #[error(transparent)]
     Task(#[from] crate::TaskError),
+    #[error(transparent)]
+    People(#[from] crate::PeopleError),
     /// A file given as input cannot be used (missing, unreadable, not what it should be).
     #[error("{path}: {reason}")]
     BadFile { path: String, reason: String },
@@ -116,7 +118,8 @@ impl ApiError {
                 StoreError::TaskNotFound(_)
                 | StoreError::ServerNotFound(_)
                 | StoreError::SystemNotFound(_)
-                | StoreError::CredentialNotFound(_),
+                | StoreError::CredentialNotFound(_)
+                | StoreError::PersonNotFound(_),
             ) => ErrorCode::NotFound,
             ApiError::Refused(_)
             | ApiError::WouldReplace(_)
@@ -124,6 +127,7 @@ impl ApiError {
                 StoreError::Conflict { .. }
                 | StoreError::ServerExists(_)
                 | StoreError::ServerCaseClash { .. }
+                | StoreError::PersonExists(_)
                 | StoreError::Busy(_)
                 | StoreError::AuditRace,
             ) => ErrorCode::Conflict,
@@ -149,6 +153,7 @@ impl ApiError {
             ApiError::JobRefused(guardia_engine::JobRefused::Stopped) => ErrorCode::Stopped,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::Task(task) => task.code(),
+            ApiError::People(people) => people.code(),
             ApiError::Cancelled => ErrorCode::Cancelled,
             ApiError::IntegrityBlocked { .. } => ErrorCode::IntegrityBlocked,
             ApiError::ProofFailed { .. } => ErrorCode::Storage,

@@ -23,6 +23,7 @@ mod keyring;
 mod live;
 mod logging;
 mod ops;
+mod people;
 mod remote;
 mod tasks;
 
@@ -38,7 +39,8 @@ pub use guardia_engine::{Clock, FixedClock, ManualClock, Runtime, SystemClock};
 pub use inventory::{CREDENTIAL_SERVICE, MAX_SECRET_BYTES, PASSPHRASE_SERVICE};
 pub use keyring::KeyringTidy;
 pub use logging::init_logging;
-pub use ops::{BOUND, Operation};
+pub use ops::{BOUND, Operation, PERMISSIONS};
+pub use people::{People, PeopleError, SignInRefused};
 pub use tasks::{TaskError, Tasks};
 
 use std::sync::Arc;

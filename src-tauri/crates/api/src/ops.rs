@@ -45,6 +45,11 @@ macro_rules! operations {
         /// Every bound command name, in table order (checked against the IPC table).
         pub const BOUND: &[&str] = &[$(<ipc::$ty as Command>::NAME),*];
 
+        /// Every bound command with the permission it requires (the generated
+        /// command × role test walks this).
+        pub const PERMISSIONS: &[(&str, Permission)] =
+            &[$((<ipc::$ty as Command>::NAME, Permission::$permission)),*];
+
         impl Api {
             /// Runs the command called `name` with JSON arguments; answers JSON. Unknown
             /// names and malformed arguments are `PROTOCOL` errors; nothing runs.
@@ -118,6 +123,12 @@ operations! {
     SshRun: RunRemote => |api, caller, request| api.ssh_run_start(caller, request).await;
     JobList: FollowJobs => |api, caller, ()| Ok(api.runtime().jobs().running());
     JobCancel: FollowJobs => |api, caller, job| Ok(api.job_cancel(caller, job));
+    PersonList: ManagePeople => |api, caller, ()| Ok(api.people().list().await?);
+    PersonAdd: ManagePeople => |api, caller, input| Ok(api.people().add(caller, input).await?);
+    PersonRolesSet: ManagePeople => |api, caller, change| {
+        Ok(api.people().set_roles(caller, change).await?)
+    };
+    PersonLockSet: ManagePeople => |api, caller, lock| Ok(api.people().lock(caller, lock).await?);
 }
 
 impl Api {
@@ -147,6 +158,8 @@ impl Api {
         caller: &Caller,
         args: serde_json::Value,
     ) -> Result<serde_json::Value, IpcError> {
+        // Refused callers learn nothing about the arguments, not even whether they parse.
+        caller.require(C::PERMISSION)?;
         let args: C::Args = serde_json::from_value(args).map_err(|e| {
             IpcError::new(
                 ErrorCode::Protocol,

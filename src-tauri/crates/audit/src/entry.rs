@@ -87,10 +87,30 @@ pub enum EntryKind {
     ConsoleStarted,
     #[serde(rename = "console.stopped")]
     ConsoleStopped,
+    #[serde(rename = "person.added")]
+    PersonAdded,
+    #[serde(rename = "person.roles")]
+    PersonRolesChanged,
+    #[serde(rename = "person.locked")]
+    PersonLocked,
+    #[serde(rename = "person.unlocked")]
+    PersonUnlocked,
+    #[serde(rename = "person.password")]
+    PersonPasswordChanged,
+    #[serde(rename = "signin.succeeded")]
+    SignedIn,
+    #[serde(rename = "signin.failed")]
+    SignInFailed,
+    #[serde(rename = "signin.locked_out")]
+    SignInLockedOut,
+    #[serde(rename = "session.locked")]
+    SessionLocked,
+    #[serde(rename = "session.signed_out")]
+    SignedOut,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 30] = [
+    pub const ALL: [EntryKind; 40] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -121,6 +141,16 @@ impl EntryKind {
         Self::AuditReportExported,
         Self::ConsoleStarted,
         Self::ConsoleStopped,
+        Self::PersonAdded,
+        Self::PersonRolesChanged,
+        Self::PersonLocked,
+        Self::PersonUnlocked,
+        Self::PersonPasswordChanged,
+        Self::SignedIn,
+        Self::SignInFailed,
+        Self::SignInLockedOut,
+        Self::SessionLocked,
+        Self::SignedOut,
     ];
 
     pub fn code(self) -> &'static str {
@@ -155,6 +185,16 @@ impl EntryKind {
             Self::AuditReportExported => "audit.report.exported",
             Self::ConsoleStarted => "console.started",
             Self::ConsoleStopped => "console.stopped",
+            Self::PersonAdded => "person.added",
+            Self::PersonRolesChanged => "person.roles",
+            Self::PersonLocked => "person.locked",
+            Self::PersonUnlocked => "person.unlocked",
+            Self::PersonPasswordChanged => "person.password",
+            Self::SignedIn => "signin.succeeded",
+            Self::SignInFailed => "signin.failed",
+            Self::SignInLockedOut => "signin.locked_out",
+            Self::SessionLocked => "session.locked",
+            Self::SignedOut => "session.signed_out",
         }
     }
 

@@ -62,7 +62,12 @@ fn default_root(_data_dir: Option<PathBuf>) -> Result<PathBuf, String> {
     Ok(guardia_lab::default_root())
 }
 
-pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> Result<(), String> {
+pub async fn run(
+    command: LabCommand,
+    data_dir: Option<PathBuf>,
+    user: Option<&str>,
+    json: bool,
+) -> Result<(), String> {
     let root_or_default = |root: Option<PathBuf>| match root {
         Some(r) => Ok(r),
         None => default_root(data_dir.clone()),
@@ -100,7 +105,7 @@ pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> 
             let adopted = if no_import {
                 None
             } else {
-                Some(adopt(&manifest, data_dir.clone()).await?)
+                Some(adopt(&manifest, data_dir.clone(), user).await?)
             };
             if json {
                 print_json(&manifest)?;
@@ -202,12 +207,27 @@ pub async fn run(command: LabCommand, data_dir: Option<PathBuf>, json: bool) -> 
 
 /// Adds the lab to the console's inventory: servers, pinned host keys, and the lab's login
 /// key as the credential `lab-key` in the OS keyring.
-async fn adopt(manifest: &Manifest, data_dir: Option<PathBuf>) -> Result<String, String> {
+/// Signs in like every other command (`--user` once anybody has been added) and needs the
+/// admin's inventory, credential and host-key permissions.
+async fn adopt(
+    manifest: &Manifest,
+    data_dir: Option<PathBuf>,
+    user: Option<&str>,
+) -> Result<String, String> {
     let api =
         guardia_api::Api::open(guardia_api::DataDir::locate(data_dir).map_err(|e| e.to_string())?)
             .await
             .map_err(|e| e.to_string())?;
-    let caller = &guardia_api::Caller::local_os().map_err(|e| e.to_string())?;
+    let caller = &crate::people::caller_for(&api, user)
+        .await
+        .map_err(|e| e.to_string())?;
+    for permission in [
+        guardia_api::Permission::EditInventory,
+        guardia_api::Permission::ManageCredentials,
+        guardia_api::Permission::TrustHostKeys,
+    ] {
+        caller.require(permission).map_err(|e| e.to_string())?;
+    }
     let read =
         |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()));
     let key = read(manifest.client_key())?;

@@ -13,7 +13,9 @@ use std::process::ExitCode;
 
 use chrono::Local;
 use clap::{Args, Parser, Subcommand};
-use guardia_api::{Api, ApiError, Caller, CheckpointReason, DataDir, VerifyOptions, VerifyTrigger};
+use guardia_api::{
+    Api, ApiError, Caller, CheckpointReason, DataDir, Permission, VerifyOptions, VerifyTrigger,
+};
 use guardia_audit::{VerifierKey, hex_lower};
 use guardia_domain::{Category, TaskStatus, TimelineKind};
 use guardia_ipc::{
@@ -24,6 +26,7 @@ use serde::Serialize;
 
 mod fleet;
 mod lab;
+mod people;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +46,11 @@ struct Cli {
     /// Print machine-readable JSON (the console's IPC types) instead of text
     #[arg(long, global = true)]
     json: bool,
+
+    /// Act as this person (needed once anybody has been added); the password comes from
+    /// GUARDIA_PASSWORD or a prompt
+    #[arg(long, global = true, env = "GUARDIA_USER", value_name = "NAME")]
+    user: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -76,6 +84,42 @@ enum Command {
     /// Encrypted hand-over of inventory, pins and credentials between workstations
     #[command(subcommand)]
     Bundle(fleet::BundleCommand),
+    /// People who sign in: add, list, roles, lock, unlock
+    #[command(subcommand)]
+    User(people::UserCommand),
+}
+
+/// The permission a command needs: the same as its IPC command's row in the operation
+/// table, so the CLI refuses exactly what the window refuses. `user` commands check their
+/// own (set-up lets the OS account add the first admin).
+fn required(command: &Command) -> Option<Permission> {
+    use fleet::{BundleCommand as B, CredentialCommand as C, HostsCommand as H};
+    use fleet::{InventoryCommand as I, SshCommand as S};
+    Some(match command {
+        Command::Task(TaskCommand::Create(_)) | Command::Demo => Permission::WriteTasks,
+        Command::Task(TaskCommand::List(_) | TaskCommand::Show { .. }) => Permission::ReadTasks,
+        Command::Audit(audit) => match audit {
+            AuditCommand::Verify { .. }
+            | AuditCommand::Checkpoint
+            | AuditCommand::Import { .. } => Permission::SignAudit,
+            AuditCommand::Proof { .. } | AuditCommand::Status | AuditCommand::List { .. } => {
+                Permission::ReadAudit
+            }
+            AuditCommand::Export { .. } | AuditCommand::Report { .. } => Permission::ExportAudit,
+            AuditCommand::Acknowledge { .. } => Permission::AcknowledgeAudit,
+        },
+        Command::Inventory(I::Import { .. } | I::CommandMode { .. }) => Permission::EditInventory,
+        Command::Inventory(I::Export { .. } | I::List { .. }) => Permission::ReadInventory,
+        Command::Credential(C::Set { .. } | C::Delete { .. }) => Permission::ManageCredentials,
+        Command::Credential(C::List) => Permission::ReadInventory,
+        Command::Hosts(H::Fetch { .. } | H::Trust { .. } | H::Import { .. } | H::Forget { .. }) => {
+            Permission::TrustHostKeys
+        }
+        Command::Ssh(S::Check { .. } | S::Run { .. }) => Permission::RunRemote,
+        // A bundle carries secrets out, and brings servers and secrets in.
+        Command::Bundle(B::Export { .. } | B::Import { .. }) => Permission::ManageCredentials,
+        Command::Lab(_) | Command::User(_) => return None,
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -320,15 +364,18 @@ enum Done {
 async fn run(cli: Cli) -> Result<Done, ApiError> {
     let cli = match cli.command {
         Command::Lab(command) => {
-            return match lab::run(command, cli.data_dir, cli.json).await {
+            return match lab::run(command, cli.data_dir, cli.user.as_deref(), cli.json).await {
                 Ok(()) => Ok(Done::Success),
                 Err(message) => Err(ApiError::InvalidRequest(message)),
             };
         }
         command => Cli { command, ..cli },
     };
-    let caller = &Caller::local_os()?;
     let api = std::sync::Arc::new(Api::open(DataDir::locate(cli.data_dir.clone())?).await?);
+    let caller = &people::caller_for(&api, cli.user.as_deref()).await?;
+    if let Some(permission) = required(&cli.command) {
+        caller.require(permission)?;
+    }
     // The same runtime as the console: the feed pump's post-commit hook signs a checkpoint
     // every 256 entries whoever writes. Stopped (and caught up) before the process exits.
     api.start_pump(caller);
@@ -376,6 +423,9 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         }
         Command::Bundle(command) => {
             return signed(api, caller, fleet::bundle(api, caller, &out, command).await).await;
+        }
+        Command::User(command) => {
+            return signed(api, caller, people::run(api, caller, &out, command).await).await;
         }
         other => other,
     };
@@ -430,7 +480,8 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         | Command::Credential(_)
         | Command::Hosts(_)
         | Command::Ssh(_)
-        | Command::Bundle(_) => Ok(()),
+        | Command::Bundle(_)
+        | Command::User(_) => Ok(()),
     }?;
     if changes {
         // The CLI's "shutdown": sign what this run appended. The change is committed either

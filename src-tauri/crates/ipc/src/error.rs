@@ -34,6 +34,9 @@ pub enum ErrorCode {
     Protocol,
     /// The caller's roles do not grant what the command requires. Nothing was changed.
     Forbidden,
+    /// Sign-in was refused (unknown name or wrong password — never said which — a lockout
+    /// after repeated failures, or an admin's lock), or the session has ended.
+    SignIn,
     /// Stopped on request (Cancel, or the kill switch) before it finished.
     Cancelled,
     /// The runtime is stopping or automation is locked: nothing new starts.

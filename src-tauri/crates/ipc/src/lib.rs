@@ -16,6 +16,7 @@ mod dto;
 mod error;
 mod inventory;
 mod live;
+mod people;
 
 pub use audit::{
     Acknowledgement, AuditEntryView, AuditPage, AuditQuery, AuditStatus, CheckpointExport,
@@ -31,6 +32,7 @@ pub use inventory::{
     ImportReport, InventoryFile, InventoryFormat, PresentedHostKey, RunCommand, ServerChangeView,
     ServerDraft, ServerQuery, ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
 };
+pub use people::{AccountLock, PersonInput, PersonView, RolesChange, SessionView, SignInRequest};
 
 pub use live::{
     FEED_EVENT, FeedEvent, JobId, JobKind, JobOutcome, JobRef, JobState, JobTicket, JobUpdate,
@@ -131,6 +133,14 @@ macro_rules! for_each_command {
             JobList = job_list: () => Vec<JobUpdate>;
             /// Asks a running job to stop; its last update on the feed says how it ended.
             JobCancel = job_cancel: JobRef => bool;
+            /// Everybody who can sign in, with roles and lock state (never a password or hash).
+            PersonList = person_list: () => Vec<PersonView>;
+            /// Adds a person with a password (hashed with Argon2id) and roles.
+            PersonAdd = person_add: PersonInput => PersonView;
+            /// Replaces a person's roles and scopes (audited with before and after).
+            PersonRolesSet = person_roles_set: RolesChange => PersonView;
+            /// Locks an account (with a reason) or unlocks it (also clearing a lockout).
+            PersonLockSet = person_lock_set: AccountLock => PersonView;
         }
     };
 }

@@ -10,6 +10,7 @@
 //! fallback to a file: without a keyring, operations that need a secret fail and say why.
 
 pub mod bundle;
+pub mod password;
 
 use std::fmt;
 
@@ -151,9 +152,55 @@ fn map_error(name: &SecretName, error: keyring::Error) -> SecretError {
     }
 }
 
+/// How often a call is tried when the keyring daemon vanished in the middle of it.
+const ATTEMPTS: u32 = 3;
+
+/// Whether `error` says the Secret Service went away while answering (the daemon crashed or
+/// restarted), rather than that it refused. gnome-keyring 42 aborts now and then when another
+/// client disconnects mid-call (upstream work items 190/196/199); a session restarts it, and
+/// the same call then succeeds. The D-Bus error names reach us only as text.
+fn service_vanished(error: &keyring::Error) -> bool {
+    let keyring::Error::PlatformFailure(inner) = error else {
+        return false;
+    };
+    let text = inner.to_string();
+    [
+        "disconnected from message bus without replying",
+        "org.freedesktop.DBus.Error.NoReply",
+        "Did not receive a reply",
+        "The name is not activatable",
+        "ServiceUnknown",
+    ]
+    .iter()
+    .any(|sign| text.contains(sign))
+}
+
+/// Runs one keyring call, again (up to [`ATTEMPTS`] times, 100 ms then 300 ms apart) when the
+/// daemon vanished mid-call. Every call is idempotent — a get, a set of the same value, a
+/// delete where "nothing to delete" is success — so repeating one cannot do harm.
+fn retrying<T>(mut call: impl FnMut() -> Result<T, keyring::Error>) -> Result<T, keyring::Error> {
+    let mut attempt = 1;
+    loop {
+        match call() {
+            Err(error) if attempt < ATTEMPTS && service_vanished(&error) => {
+                tracing::warn!(
+                    attempt,
+                    "the keyring daemon went away mid-call; trying again: {error}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(
+                    100 * 3u64.pow(attempt - 1),
+                ));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl SecretStore for OsKeyring {
     fn get(&self, name: &SecretName) -> Result<Option<Sensitive<Vec<u8>>>, SecretError> {
-        match Self::entry(name)?.get_secret() {
+        let entry = Self::entry(name)?;
+        match retrying(|| entry.get_secret()) {
             Ok(secret) => Ok(Some(Sensitive::new(secret))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_error(name, e)),
@@ -161,15 +208,15 @@ impl SecretStore for OsKeyring {
     }
 
     fn set(&self, name: &SecretName, secret: &Sensitive<Vec<u8>>) -> Result<(), SecretError> {
-        Self::entry(name)?
-            .set_secret(secret.expose())
-            .map_err(|e| map_error(name, e))?;
+        let entry = Self::entry(name)?;
+        retrying(|| entry.set_secret(secret.expose())).map_err(|e| map_error(name, e))?;
         tracing::info!(%name, "secret stored in the OS keyring");
         Ok(())
     }
 
     fn delete(&self, name: &SecretName) -> Result<(), SecretError> {
-        match Self::entry(name)?.delete_credential() {
+        let entry = Self::entry(name)?;
+        match retrying(|| entry.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_error(name, e)),
         }

@@ -29,6 +29,10 @@ pub enum StoreError {
     SystemNotFound(String),
     #[error("there is no credential named `{0}`")]
     CredentialNotFound(String),
+    #[error("there is nobody named `{0}`")]
+    PersonNotFound(String),
+    #[error("a person named `{0}` already exists")]
+    PersonExists(String),
     #[error("a server named `{0}` already exists")]
     ServerExists(String),
     #[error("server `{name}` differs only in case from the existing server `{existing}`")]

@@ -22,9 +22,11 @@
 mod audit;
 mod error;
 mod inventory;
+mod people;
 mod sqlite;
 mod sqlite_audit;
 mod sqlite_inventory;
+mod sqlite_people;
 
 pub use audit::{
     AuditFilter, AuditFor, AuditHead, AuditStore, Change, ExternalCheckpoint, NewVerification,
@@ -36,6 +38,7 @@ pub use inventory::{
     BundleAudit, BundleRows, CredentialKind, CredentialMeta, ImportOutcome, InventoryStore,
     JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, StoredServer,
 };
+pub use people::{NewPerson, PeopleStore, PersonChange, StoredPerson};
 pub use sqlite::SqliteStore;
 
 /// Opens the store a URL names: `sqlite:<path>` (or a bare path) today; `postgres://…`
@@ -133,7 +136,7 @@ pub trait PreferenceStore: Send + Sync {
 }
 
 /// Everything GUARDiA stores. Callers hold an `Arc<dyn Store>`.
-pub trait Store: TaskStore + PreferenceStore + AuditStore + InventoryStore {
+pub trait Store: TaskStore + PreferenceStore + AuditStore + InventoryStore + PeopleStore {
     /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
     fn describe(&self) -> String;
 }

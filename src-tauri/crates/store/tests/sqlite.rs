@@ -43,6 +43,7 @@ story_on_sqlite!(
     hardening_04_columns_absent_from_a_file_keep_stored_values,
     hardening_13_a_server_differing_only_in_case_is_refused,
     hardening_03_every_server_is_handed_out_for_export,
+    people_keep_their_roles_lockouts_and_locks,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,4 +9,5 @@ mod audit;
 mod fleet;
 mod hardening;
 mod live;
+mod people;
 mod support;

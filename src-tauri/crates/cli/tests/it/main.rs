@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod crash;
 mod lab;
+mod people;
 
 /// The person the tests that drive the API directly act as.
 pub fn who() -> guardia_api::Caller {

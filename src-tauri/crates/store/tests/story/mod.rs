@@ -11,10 +11,12 @@ use guardia_domain::{
 use guardia_store::{AuditFilter, Store, StoreError, TaskFilter};
 
 mod ledger;
+mod people;
 pub use ledger::{
     the_ledger_keeps_its_identity_checkpoints_and_verifications,
     two_handles_append_at_once_and_the_log_stays_gap_free,
 };
+pub use people::people_keep_their_roles_lockouts_and_locks;
 
 pub fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()

@@ -1,0 +1,153 @@
+//! People from the command line: set-up adds the first admin as the OS account; from then
+//! on every command signs in (`--user`, password from `GUARDIA_PASSWORD`) and is refused
+//! what the person's roles do not grant — by the same checks as the window.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const ADMIN_PW: &str = "admin password 1234";
+const LEE_PW: &str = "requester password 99";
+
+fn guardia_as(data: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_guardia"));
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("GUARDIA_DATA_DIR")
+        .env_remove("GUARDIA_USER")
+        .env_remove("GUARDIA_PASSWORD");
+    if let Some((name, password)) = user {
+        command
+            .args(["--user", name])
+            .env("GUARDIA_PASSWORD", password);
+    }
+    command.output().unwrap()
+}
+
+fn add(
+    data: &Path,
+    by: Option<(&str, &str)>,
+    name: &str,
+    password: &str,
+    roles: &[&str],
+) -> Output {
+    let mut args = vec!["user", "add", name];
+    for role in roles {
+        args.extend(["--role", role]);
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_guardia"));
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .args(&args)
+        .env_remove("GUARDIA_DATA_DIR")
+        .env_remove("GUARDIA_USER")
+        .env("GUARDIA_NEW_PASSWORD", password);
+    if let Some((who, pw)) = by {
+        command.args(["--user", who]).env("GUARDIA_PASSWORD", pw);
+    }
+    command.output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn after_set_up_every_command_signs_in_and_roles_decide_what_it_may_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let admin = Some(("admin", ADMIN_PW));
+    let lee = Some(("lee", LEE_PW));
+
+    // Set-up: the OS account may only start with an admin.
+    let first = add(data, None, "lee", LEE_PW, &["requester"]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("must be an admin"),
+        "{}",
+        stderr(&first)
+    );
+    let first = add(data, None, "admin", ADMIN_PW, &["admin"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    // From now on: no name, no access.
+    let anonymous = guardia_as(data, None, &["task", "list"]);
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(
+        stderr(&anonymous).contains("--user"),
+        "{}",
+        stderr(&anonymous)
+    );
+    let wrong = guardia_as(data, Some(("admin", "not the password")), &["task", "list"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("name or the password is wrong"));
+
+    let added = add(data, admin, "lee", LEE_PW, &["requester@행정안전부"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    // A requester may register work but not manage people or acknowledge the audit log;
+    // the refusal names the missing permission, in the IPC error shape with --json.
+    let created = guardia_as(
+        data,
+        lee,
+        &[
+            "task",
+            "create",
+            "--title",
+            "배너 교체",
+            "--category",
+            "DEPLOY",
+            "--system",
+            "hr-portal",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let refused = guardia_as(data, lee, &["--json", "user", "list"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&refused.stderr).unwrap();
+    assert_eq!(error["code"], "FORBIDDEN");
+    assert!(error["message"].as_str().unwrap().contains("manage_people"));
+    let refused = guardia_as(data, lee, &["audit", "acknowledge", "--note", "x"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("acknowledge_audit"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // The admin sees both people — never a password or a hash — and the log has each step.
+    let listed = guardia_as(data, admin, &["--json", "user", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(!text.contains("argon2") && !text.contains(ADMIN_PW) && !text.contains(LEE_PW));
+    let people: Value = serde_json::from_str(&text).unwrap();
+    let names: Vec<&str> = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["admin", "lee"]);
+
+    let log = guardia_as(
+        data,
+        admin,
+        &["--json", "audit", "list", "--kind", "signin."],
+    );
+    let log: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let results: Vec<(&str, &str)> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["result"].as_str().unwrap()))
+        .collect();
+    assert!(
+        results.contains(&("signin.failed", "refused")),
+        "{results:?}"
+    );
+    assert!(results.contains(&("signin.succeeded", "ok")), "{results:?}");
+}
