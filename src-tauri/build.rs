@@ -1,14 +1,23 @@
 //! Runs tauri-build with an ACL for GUARDiA's own commands: listing them makes Tauri refuse
 //! any command a capability does not grant (by default app commands would all be allowed).
-//! The list is `guardia_ipc::COMMANDS`, the same one the UI and the contract test use.
+//! The list is `guardia_ipc::COMMANDS` and the session commands, the same ones the UI and
+//! the contract test use.
 
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     ensure_frontend_dist()?;
+    // tauri-build wants a 'static list; a build script runs once, so leaking it is free.
+    let commands: &'static [&'static str] = Vec::leak(
+        guardia_ipc::COMMANDS
+            .iter()
+            .chain(guardia_ipc::session::NAMES)
+            .copied()
+            .collect(),
+    );
     tauri_build::try_build(
         tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(guardia_ipc::COMMANDS)),
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
     )?;
     Ok(())
 }

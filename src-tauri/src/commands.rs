@@ -23,12 +23,39 @@ macro_rules! adapters {
         const REGISTERED: &[&str] = &[$(stringify!($name)),*];
 
         pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$($name),*]
+            tauri::generate_handler![$($name,)* session_get, sign_in, session_end]
         }
     };
 }
 
 guardia_ipc::for_each_command!(adapters);
+
+// The session commands decide who the caller is, so they are not in the operation table.
+
+#[tauri::command]
+async fn session_get(
+    console: State<'_, Console>,
+    args: Args<ipc::session::SessionGet>,
+) -> Reply<ipc::session::SessionGet> {
+    let () = args;
+    console.session_get().await
+}
+
+#[tauri::command]
+async fn sign_in(
+    console: State<'_, Console>,
+    args: Args<ipc::session::SignIn>,
+) -> Reply<ipc::session::SignIn> {
+    console.sign_in(args).await
+}
+
+#[tauri::command]
+async fn session_end(
+    console: State<'_, Console>,
+    args: Args<ipc::session::SessionEndCmd>,
+) -> Reply<ipc::session::SessionEndCmd> {
+    console.session_end(args).await
+}
 
 #[cfg(test)]
 mod tests {
@@ -57,6 +84,7 @@ mod tests {
             .collect();
         let mut expected: BTreeSet<String> = ipc::COMMANDS
             .iter()
+            .chain(ipc::session::NAMES)
             .map(|name| format!("allow-{}", name.replace('_', "-")))
             .collect();
         expected.insert("core:event:allow-listen".to_owned());

@@ -17,8 +17,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use guardia_api::{Api, Caller, DataDir, Operation};
-use guardia_ipc::{FEED_EVENT, FeedEvent, IpcError, Topic};
+use guardia_api::{Api, Caller, DataDir, Operation, Session};
+use guardia_ipc::{
+    EndSession, FEED_EVENT, FeedEvent, IpcError, SessionState, SessionView, SignInRequest, Topic,
+};
 use tauri::Emitter;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -44,37 +46,58 @@ pub struct Console {
 #[derive(Clone)]
 struct Opened {
     api: Arc<Api>,
-    /// In set-up (nobody added yet) the OS account with every role. Once people exist and
-    /// until the window's sign-in screen lands, the OS account with **no** role: the window
-    /// refuses everything rather than act for a person nobody signed in as (fail closed).
-    caller: Caller,
+    /// Who the window's commands come from: the signed-in person (or, in set-up, the OS
+    /// account). Signed out, every command is refused with `SIGN_IN`.
+    session: Arc<Session>,
+    /// The OS account at this workstation: what the console does by itself (its start and
+    /// stop, checkpoints) is recorded under it.
+    console: Caller,
 }
 
 impl Console {
-    /// Runs command `C` for this window's caller, or reports the startup error every
-    /// command answers until the console is restarted.
+    fn opened(&self) -> Result<&Opened, IpcError> {
+        self.opened.as_ref().map_err(Clone::clone)
+    }
+
+    /// Runs command `C` for this window's signed-in caller, or reports the startup error
+    /// every command answers until the console is restarted.
     async fn invoke<C: Operation>(&self, args: C::Args) -> Result<C::Output, IpcError> {
-        let opened = self.opened.as_ref().map_err(Clone::clone)?;
-        opened.api.invoke::<C>(&opened.caller, args).await
+        let opened = self.opened()?;
+        let caller = opened.session.caller(&opened.api).await?;
+        opened.api.invoke::<C>(&caller, args).await
+    }
+
+    async fn session_get(&self) -> Result<SessionState, IpcError> {
+        let opened = self.opened()?;
+        Ok(opened.session.state(&opened.api).await?)
+    }
+
+    async fn sign_in(&self, request: SignInRequest) -> Result<SessionView, IpcError> {
+        let opened = self.opened()?;
+        Ok(opened.session.sign_in(&opened.api, request).await?)
+    }
+
+    async fn session_end(&self, how: EndSession) -> Result<SessionState, IpcError> {
+        let opened = self.opened()?;
+        Ok(opened.session.end(&opened.api, how).await?)
     }
 }
 
 async fn open(args: &ConsoleArgs) -> Result<Opened, IpcError> {
-    let mut caller = Caller::local_os()?;
+    let caller = Caller::local_os()?;
     let api = Arc::new(Api::open(DataDir::locate(args.data_dir.clone())?).await?);
-    if !api.people().in_set_up().await? {
-        tracing::warn!(
-            "this console has people: the window acts with no role until sign-in; use `guardia --user NAME …`"
-        );
-        caller = Caller::with_grants(caller.person, Vec::new());
-    }
+    let session = Arc::new(Session::open(&api, caller.clone()).await?);
     if args.demo {
         let added = api.seed_demo_if_empty().await?;
         tracing::info!(added, "demo data");
     }
     api.console_started(&caller).await?;
     api.start(&caller);
-    Ok(Opened { api, caller })
+    Ok(Opened {
+        api,
+        session,
+        console: caller,
+    })
 }
 
 /// Forwards the runtime's feed to every window, as the one event the UI listens to. A
@@ -166,7 +189,7 @@ pub fn main() -> ExitCode {
         if let tauri::RunEvent::Exit = event
             && let Some(opened) = &for_exit
         {
-            tauri::async_runtime::block_on(opened.api.shut_down(&opened.caller));
+            tauri::async_runtime::block_on(opened.api.shut_down(&opened.console));
         }
     });
     ExitCode::SUCCESS

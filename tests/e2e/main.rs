@@ -8,3 +8,4 @@ mod audit;
 mod console;
 mod inventory;
 mod live;
+mod signin;

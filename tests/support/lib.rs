@@ -131,7 +131,7 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         let console = Console { client };
-        console.find("[data-test=app]").await;
+        console.find("[data-test=app], [data-test=signin]").await;
         console
     }
 }

@@ -10,6 +10,7 @@ use crate::audit::AuditPage;
 use crate::i18n::{Key, tr};
 use crate::inventory::InventoryPage;
 use crate::ipc;
+use crate::session::{Phase, SessionCorner, SignInScreen};
 use crate::settings::SettingsPage;
 use crate::tasks::TasksPage;
 use crate::widgets::{ErrorPanel, shown};
@@ -162,6 +163,48 @@ pub fn App() -> impl IntoView {
     };
     provide_context(ui);
 
+    // The document language picks the right CJK glyphs and screen-reader voice.
+    Effect::new(move |_| {
+        let code = ui.lang.get().code();
+        if let Some(root) = document().document_element()
+            && root.set_attribute("lang", code).is_err()
+        {
+            leptos::logging::warn!("cannot set the document language");
+        }
+    });
+    let auth = crate::session::provide();
+    // Coarse, so that a refreshed session (same phase) does not rebuild the console.
+    let phase = Memo::new(move |_| auth.phase());
+
+    view! {
+        {move || match (phase.get(), auth.error.get()) {
+            (Phase::Loading, Some(error)) => view! {
+                <div class="splash">
+                    <ErrorPanel
+                        title=Signal::derive(move || ui.t(Key::StartupFailed).to_owned())
+                        error=error
+                        retry=Callback::new(move |()| auth.reload())
+                    />
+                </div>
+            }
+            .into_any(),
+            (Phase::Loading, None) => view! {
+                <div class="splash" data-test="splash">
+                    <div class="spinner"></div>
+                    <p>{move || ui.t(Key::Loading)}</p>
+                </div>
+            }
+            .into_any(),
+            (Phase::SignIn, _) => view! { <SignInScreen /> }.into_any(),
+            (Phase::Open, _) => view! { <Started /> }.into_any(),
+        }}
+    }
+}
+
+/// The console once someone may use it: preferences and facts first, then the frame.
+#[component]
+fn Started() -> impl IntoView {
+    let ui = expect_context::<Ui>();
     let startup = LocalResource::new(move || async move {
         let preferences = ipc::call::<PreferencesGet>(()).await?;
         let info = ipc::call::<AppInfoGet>(()).await?;
@@ -171,15 +214,6 @@ pub fn App() -> impl IntoView {
         if let Some(Ok((preferences, info))) = startup.get() {
             ui.lang.set(preferences.lang);
             ui.info.set(Some(info));
-        }
-    });
-    // The document language picks the right CJK glyphs and screen-reader voice.
-    Effect::new(move |_| {
-        let code = ui.lang.get().code();
-        if let Some(root) = document().document_element()
-            && root.set_attribute("lang", code).is_err()
-        {
-            leptos::logging::warn!("cannot set the document language");
         }
     });
 
@@ -257,9 +291,7 @@ fn Shell() -> impl IntoView {
                     <span class="brand-sub">{move || ui.t(Key::Tagline)}</span>
                 </div>
                 <div class="spacer"></div>
-                <div class="operator" title=move || ui.t(Key::Operator)>
-                    {move || ui.info.get().map(|i| i.operator).unwrap_or_default()}
-                </div>
+                <SessionCorner />
                 <LangSwitch />
             </header>
             <nav class="sidebar">{nav}</nav>

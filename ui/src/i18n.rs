@@ -73,6 +73,15 @@ texts! {
     SettingsShortcuts => "단축키", "Keyboard shortcuts";
     Version => "버전", "Version";
     Operator => "운영자", "Operator";
+    SignInTitle => "로그인", "Sign in";
+    SignInHint => "GUARDiA 계정으로 로그인하세요. 5번 틀리면 15분간 잠깁니다.", "Sign in with your GUARDiA account. Five failures lock it for 15 minutes.";
+    SignInName => "사용자 이름", "Name";
+    SignInPassword => "비밀번호", "Password";
+    SignInSubmit => "로그인", "Sign in";
+    SignOut => "로그아웃", "Sign out";
+    SessionLockedIdle => "입력이 없어 세션이 잠겼습니다. 다시 로그인하세요.", "The session locked after a while without input. Sign in again.";
+    SessionSignedOut => "로그아웃했습니다.", "You signed out.";
+    SetUpMode => "설정 단계: 첫 관리자를 추가하면 로그인이 필요합니다", "Set-up: sign-in starts once the first admin is added";
     DataDir => "데이터 폴더", "Data directory";
     Database => "데이터베이스", "Database";
     ComingLater => "다음 단계에서 제공됩니다", "Arrives in a later release";

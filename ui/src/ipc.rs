@@ -11,9 +11,35 @@ extern "C" {
     async fn tauri_invoke(command: &str, args: JsValue) -> Result<JsValue, JsValue>;
 }
 
+thread_local! {
+    /// Told when any command is refused with `SIGN_IN` (the session locked or ended), so
+    /// the window shows the sign-in screen wherever the refusal came from.
+    static ON_SIGN_IN: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Sets what happens when a command is refused because nobody is signed in.
+pub fn on_sign_in_required(action: impl Fn() + 'static) {
+    ON_SIGN_IN.with(|slot| *slot.borrow_mut() = Some(Box::new(action)));
+}
+
 /// Calls command `C`. Arguments and results cross as JSON text through `JSON.parse` and
 /// `JSON.stringify`, which keeps serde's exact shapes (maps stay objects, numbers stay numbers).
 pub async fn call<C: Command>(args: C::Args) -> Result<C::Output, IpcError> {
+    let answer = call_once::<C>(args).await;
+    if let Err(error) = &answer
+        && error.code == ErrorCode::SignIn
+        && C::NAME != guardia_ipc::session::SignIn::NAME
+    {
+        ON_SIGN_IN.with(|slot| {
+            if let Some(action) = slot.borrow().as_ref() {
+                action();
+            }
+        });
+    }
+    answer
+}
+
+async fn call_once<C: Command>(args: C::Args) -> Result<C::Output, IpcError> {
     let payload = serde_json::to_string(&serde_json::json!({ "args": args }))
         .map_err(|e| protocol(format!("cannot encode the arguments of {}: {e}", C::NAME)))?;
     let payload = js_sys::JSON::parse(&payload)

@@ -12,6 +12,7 @@ mod i18n;
 mod inventory;
 mod ipc;
 mod live;
+mod session;
 mod settings;
 mod tasks;
 mod widgets;

@@ -25,6 +25,7 @@ mod logging;
 mod ops;
 mod people;
 mod remote;
+mod session;
 mod tasks;
 
 pub use audit::{
@@ -41,6 +42,7 @@ pub use keyring::KeyringTidy;
 pub use logging::init_logging;
 pub use ops::{BOUND, Operation, PERMISSIONS};
 pub use people::{People, PeopleError, SignInRefused};
+pub use session::Session;
 pub use tasks::{TaskError, Tasks};
 
 use std::sync::Arc;

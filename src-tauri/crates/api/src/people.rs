@@ -44,6 +44,10 @@ pub enum SignInRefused {
         "this console has people now: sign in (--user NAME, password from GUARDIA_PASSWORD or the prompt)"
     )]
     Required,
+    #[error("nobody is signed in at this window: sign in first")]
+    NotSignedIn,
+    #[error("the session locked after {0} minutes without input: sign in again")]
+    IdleLocked(u32),
 }
 
 /// Why a people operation failed.

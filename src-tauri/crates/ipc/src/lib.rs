@@ -32,7 +32,10 @@ pub use inventory::{
     ImportReport, InventoryFile, InventoryFormat, PresentedHostKey, RunCommand, ServerChangeView,
     ServerDraft, ServerQuery, ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
 };
-pub use people::{AccountLock, PersonInput, PersonView, RolesChange, SessionView, SignInRequest};
+pub use people::{
+    AccountLock, EndSession, PersonInput, PersonView, RolesChange, SessionEnd, SessionState,
+    SessionView, SignInRequest,
+};
 
 pub use live::{
     FEED_EVENT, FeedEvent, JobId, JobKind, JobOutcome, JobRef, JobState, JobTicket, JobUpdate,
@@ -167,6 +170,43 @@ macro_rules! declare_commands {
 
 for_each_command!(declare_commands);
 
+/// The session commands: they decide *who* the window's caller is, so they cannot sit in the
+/// operation table, which checks a caller's permission. Anyone at the window may call them;
+/// the shell answers them from `guardia_api::Session`.
+pub mod session {
+    use super::{Command, EndSession, SessionState, SessionView, SignInRequest};
+
+    /// Whether someone is signed in (or the console is still in set-up).
+    #[derive(Debug, Clone, Copy)]
+    pub struct SessionGet;
+    impl Command for SessionGet {
+        const NAME: &'static str = "session_get";
+        type Args = ();
+        type Output = SessionState;
+    }
+
+    /// Signs a person in at this window (lockout and audit as everywhere else).
+    #[derive(Debug, Clone, Copy)]
+    pub struct SignIn;
+    impl Command for SignIn {
+        const NAME: &'static str = "sign_in";
+        type Args = SignInRequest;
+        type Output = SessionView;
+    }
+
+    /// Ends the session: signed out, or locked after idle time (audited either way).
+    #[derive(Debug, Clone, Copy)]
+    pub struct SessionEndCmd;
+    impl Command for SessionEndCmd {
+        const NAME: &'static str = "session_end";
+        type Args = EndSession;
+        type Output = SessionState;
+    }
+
+    /// Every session command name.
+    pub const NAMES: &[&str] = &[SessionGet::NAME, SignIn::NAME, SessionEndCmd::NAME];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +258,10 @@ mod tests {
                 SshRun::NAME,
                 JobList::NAME,
                 JobCancel::NAME,
+                PersonList::NAME,
+                PersonAdd::NAME,
+                PersonRolesSet::NAME,
+                PersonLockSet::NAME,
             ]
         );
     }

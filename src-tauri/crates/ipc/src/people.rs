@@ -81,3 +81,40 @@ pub struct SessionView {
     /// Minutes without input before the window locks itself.
     pub idle_lock_minutes: u32,
 }
+
+/// Where this window's session stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SessionState {
+    /// Nobody has been added yet: the OS account `operator` acts with every role until
+    /// the first admin exists (`guardia user add NAME --role admin`).
+    SetUp {
+        operator: String,
+    },
+    /// Someone must sign in. `ended` says why the last session ended, if it did.
+    SignedOut {
+        ended: Option<SessionEnd>,
+    },
+    SignedIn(SessionView),
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEnd {
+    /// Locked after this many minutes without input.
+    Idle {
+        minutes: u32,
+    },
+    SignedOut,
+}
+
+/// How the window asks to end its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndSession {
+    /// The window saw no input for the idle time.
+    Idle,
+    /// The person chose to sign out.
+    SignOut,
+}

@@ -6,10 +6,15 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
-use guardia_api::{Api, Caller, Clock, ManualClock, PERMISSIONS, PeopleError, SignInRefused};
+use guardia_api::{
+    Api, Caller, Clock, ManualClock, PERMISSIONS, PeopleError, Session, SignInRefused,
+};
 use guardia_domain::PersonName;
 use guardia_domain::governance::{Role, RoleGrant, Scope};
-use guardia_ipc::{AccountLock, AuditQuery, ErrorCode, PersonInput, RolesChange, SignInRequest};
+use guardia_ipc::{
+    AccountLock, AuditQuery, EndSession, ErrorCode, PersonInput, RolesChange, SessionEnd,
+    SessionState, SignInRequest,
+};
 use guardia_secrets::OsKeyring;
 
 use crate::support::{api_with, who};
@@ -263,4 +268,81 @@ async fn every_command_refuses_every_role_without_its_permission_in_the_backend(
     assert_eq!(walked, guardia_ipc::COMMANDS.len() * Role::ALL.len());
     // Nothing ran: not one entry was appended.
     assert_eq!(api.audit_status().await.unwrap().entries, before);
+}
+
+/// The window's session on the manual clock: the OS account during set-up, signed out as
+/// soon as the first admin exists (even one added from the CLI), locked after fifteen idle
+/// minutes — by the backend, whatever the window does — and signed out on request.
+#[tokio::test]
+async fn a_window_session_leaves_set_up_locks_after_idle_time_and_signs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(DateTime::<FixedOffset>::parse_from_rfc3339(START).unwrap());
+    let api = api(dir.path(), &clock).await;
+    let os = who();
+    let session = Session::open(&api, os.clone()).await.unwrap();
+    assert_eq!(session.caller(&api).await.unwrap().person, os.person);
+    assert!(matches!(
+        session.state(&api).await.unwrap(),
+        SessionState::SetUp { .. }
+    ));
+
+    api.people()
+        .add_first_admin(
+            &os,
+            input("admin", ADMIN_PW, vec![RoleGrant::everywhere(Role::Admin)]),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        session.caller(&api).await,
+        Err(PeopleError::SignIn(SignInRefused::NotSignedIn))
+    ));
+
+    let request = || SignInRequest {
+        name: "admin".into(),
+        password: ADMIN_PW.into(),
+    };
+    let view = session.sign_in(&api, request()).await.unwrap();
+    assert_eq!(view.idle_lock_minutes, 15);
+    let caller = session.caller(&api).await.unwrap();
+    assert_eq!(caller.person.as_str(), "admin");
+    assert_eq!(caller.workstation, os.workstation);
+
+    // Each request counts as activity; fifteen minutes without one lock the session.
+    clock.advance(Duration::minutes(14));
+    session.caller(&api).await.unwrap();
+    let before = api.audit_status().await.unwrap().entries;
+    clock.advance(Duration::minutes(15));
+    assert!(matches!(
+        session.caller(&api).await,
+        Err(PeopleError::SignIn(SignInRefused::IdleLocked(15)))
+    ));
+    assert_eq!(
+        session.state(&api).await.unwrap(),
+        SessionState::SignedOut {
+            ended: Some(SessionEnd::Idle { minutes: 15 })
+        }
+    );
+
+    session.sign_in(&api, request()).await.unwrap();
+    let state = session.end(&api, EndSession::SignOut).await.unwrap();
+    assert_eq!(
+        state,
+        SessionState::SignedOut {
+            ended: Some(SessionEnd::SignedOut)
+        }
+    );
+    let trail: Vec<String> = kinds_since(&api, before)
+        .await
+        .into_iter()
+        .map(|(kind, actor, _)| format!("{kind} {actor}"))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            "session.locked admin",
+            "signin.succeeded admin",
+            "session.signed_out admin"
+        ]
+    );
 }
