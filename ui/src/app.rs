@@ -188,16 +188,22 @@ pub fn App() -> impl IntoView {
                 </div>
             }
             .into_any(),
-            (Phase::Loading, None) => view! {
-                <div class="splash" data-test="splash">
-                    <div class="spinner"></div>
-                    <p>{move || ui.t(Key::Loading)}</p>
-                </div>
-            }
-            .into_any(),
+            (Phase::Loading, None) => view! { <Splash /> }.into_any(),
             (Phase::SignIn, _) => view! { <SignInScreen /> }.into_any(),
             (Phase::Open, _) => view! { <Started /> }.into_any(),
         }}
+    }
+}
+
+/// Shown while the first answers are on their way.
+#[component]
+fn Splash() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    view! {
+        <div class="splash" data-test="splash">
+            <div class="spinner"></div>
+            <p>{move || ui.t(Key::Loading)}</p>
+        </div>
     }
 }
 
@@ -219,13 +225,7 @@ fn Started() -> impl IntoView {
 
     view! {
         {move || match startup.get() {
-            None => view! {
-                <div class="splash" data-test="splash">
-                    <div class="spinner"></div>
-                    <p>{move || ui.t(Key::Loading)}</p>
-                </div>
-            }
-            .into_any(),
+            None => view! { <Splash /> }.into_any(),
             Some(Err(error)) => view! {
                 <div class="splash">
                     <ErrorPanel

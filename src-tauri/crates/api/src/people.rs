@@ -349,29 +349,23 @@ impl People<'_> {
             let _ = tokio::task::spawn_blocking(move || hash_password(&password)).await;
             return Err(SignInRefused::WrongNameOrPassword.into());
         };
-        if let Some(reason) = &person.disabled_reason {
+        // Refused before the password is checked: locked by an admin, or locked out.
+        let early = match (&person.disabled_reason, person.attempts.may_try(now)) {
+            (Some(reason), _) => Some(("locked_by_admin", SignInRefused::Disabled(reason.clone()))),
+            (None, Err(until)) => Some(("locked_out", SignInRefused::LockedOut(until))),
+            (None, Ok(())) => None,
+        };
+        if let Some((code, refused)) = early {
             self.api
                 .store
                 .append_audit(&[audit_entries::sign_in_refused(
                     &person.name,
                     workstation,
-                    "locked_by_admin",
+                    code,
                     now,
                 )])
                 .await?;
-            return Err(SignInRefused::Disabled(reason.clone()).into());
-        }
-        if let Err(until) = person.attempts.may_try(now) {
-            self.api
-                .store
-                .append_audit(&[audit_entries::sign_in_refused(
-                    &person.name,
-                    workstation,
-                    "locked_out",
-                    now,
-                )])
-                .await?;
-            return Err(SignInRefused::LockedOut(until).into());
+            return Err(refused.into());
         }
         let stored_hash = person.password_hash.clone();
         let matches = tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))

@@ -210,36 +210,35 @@ pub async fn run(
                 format!("{}: {}", p.name, roles_text(&p.roles))
             })?;
         }
-        UserCommand::Lock { name, reason } => {
-            caller.require(Permission::ManagePeople)?;
-            let locked = people
-                .lock(
-                    caller,
-                    AccountLock {
-                        name,
-                        locked: true,
-                        reason,
-                    },
-                )
-                .await?;
-            out.print(&locked, |p| format!("{} is locked", p.name))?;
-        }
-        UserCommand::Unlock { name } => {
-            caller.require(Permission::ManagePeople)?;
-            let unlocked = people
-                .lock(
-                    caller,
-                    AccountLock {
-                        name,
-                        locked: false,
-                        reason: String::new(),
-                    },
-                )
-                .await?;
-            out.print(&unlocked, |p| format!("{} is unlocked", p.name))?;
-        }
+        UserCommand::Lock { name, reason } => lock(api, caller, out, name, Some(reason)).await?,
+        UserCommand::Unlock { name } => lock(api, caller, out, name, None).await?,
     }
     Ok(Done::Success)
+}
+
+/// Locks an account with `reason`, or unlocks it without one.
+async fn lock(
+    api: &Api,
+    caller: &Caller,
+    out: &Output,
+    name: String,
+    reason: Option<String>,
+) -> Result<(), ApiError> {
+    caller.require(Permission::ManagePeople)?;
+    let locked = reason.is_some();
+    let person = api
+        .people()
+        .lock(
+            caller,
+            AccountLock {
+                name,
+                locked,
+                reason: reason.unwrap_or_default(),
+            },
+        )
+        .await?;
+    let state = if locked { "locked" } else { "unlocked" };
+    out.print(&person, |p| format!("{} is {state}", p.name))
 }
 
 #[cfg(test)]

@@ -828,19 +828,38 @@ fn start_group(manifest: &mut Manifest, g: usize) -> Result<(), LabError> {
         return Ok(());
     }
     let pid_file = group.dir.join("sshd.pid");
-    remove_if_exists(&pid_file)?;
+    let log = group.dir.join("sshd.log");
     // Daemon mode: sshd forks, listens, then writes its pid file — the pid file is the
-    // readiness signal.
-    run(
-        "starting sshd",
-        Command::new(SSHD)
-            .arg("-f")
-            .arg(group.dir.join("sshd_config"))
-            .arg("-E")
-            .arg(group.dir.join("sshd.log"))
-            .env("GUARDIA_LAB_ROOT", &manifest.root),
-    )?;
-    let pid = wait_pid_file(&pid_file, Duration::from_secs(20))?;
+    // readiness signal. Under a loaded test run a daemon has (rarely) vanished before
+    // writing it; a second start is cheap, and a second failure says what sshd logged.
+    let mut attempt = 1;
+    let pid = loop {
+        remove_if_exists(&pid_file)?;
+        run(
+            "starting sshd",
+            Command::new(SSHD)
+                .arg("-f")
+                .arg(group.dir.join("sshd_config"))
+                .arg("-E")
+                .arg(&log)
+                .env("GUARDIA_LAB_ROOT", &manifest.root),
+        )?;
+        match wait_pid_file(&pid_file, Duration::from_secs(20)) {
+            Ok(pid) => break pid,
+            Err(e) if attempt < 2 => {
+                tracing::warn!("sshd of group {g} did not come up ({e}); starting it again");
+                attempt += 1;
+            }
+            Err(e) => {
+                let logged = std::fs::read_to_string(&log).unwrap_or_default();
+                let tail: Vec<&str> = logged.lines().rev().take(5).collect();
+                return Err(step(
+                    "starting sshd",
+                    format!("{e:?}; sshd.log ends: {}", tail.join(" | ")),
+                ));
+            }
+        }
+    };
     manifest.groups[g].pid = Some(pid);
     Ok(())
 }

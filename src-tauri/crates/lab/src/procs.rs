@@ -34,22 +34,16 @@ fn all_pids() -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// Every live process that belongs to the lab: the sshds, the health endpoint and the site
-/// applications it recorded, their descendants (per-connection sshds and session commands),
-/// anything started with `GUARDIA_LAB_ROOT` set to this lab, and anything whose
-/// `SSH_CONNECTION` ends at a lab site (session commands that detached with `setsid`).
+/// Every live process that belongs to the lab: whatever carries `GUARDIA_LAB_ROOT` set to
+/// this lab (the sshds, the health endpoint, the site applications the lab started), whatever
+/// has an `SSH_CONNECTION` to a lab site (session commands, applications restarted over SSH,
+/// also those that detached with `setsid`), and their descendants.
+///
+/// Recorded pids (the manifest's sshds, `app.pid`) are not trusted on their own: an app
+/// killed by a fault leaves its app.pid behind, and with pid_max at 32768 a busy machine
+/// soon hands that number to someone else's process, which `lab down` must not kill.
 pub fn lab_processes(manifest: &Manifest) -> Vec<u32> {
     let own = std::process::id();
-    let mut roots: BTreeSet<u32> = manifest.groups.iter().filter_map(|g| g.pid).collect();
-    roots.extend(manifest.health_pid);
-    for site in &manifest.sites {
-        if let Some(pid) = std::fs::read_to_string(site.app_dir().join("app.pid"))
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-        {
-            roots.insert(pid);
-        }
-    }
     let root_marker = format!("GUARDIA_LAB_ROOT={}", manifest.root.display());
     let endpoints: BTreeSet<String> = manifest
         .sites
@@ -58,14 +52,12 @@ pub fn lab_processes(manifest: &Manifest) -> Vec<u32> {
         .collect();
 
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    let mut live = BTreeSet::new();
     let mut found = BTreeSet::new();
     for pid in all_pids() {
         let Some(info) = read_stat(pid) else { continue };
         if info.zombie || pid == own {
             continue;
         }
-        live.insert(pid);
         children.entry(info.ppid).or_default().push(pid);
         let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
             continue;
@@ -81,8 +73,7 @@ pub fn lab_processes(manifest: &Manifest) -> Vec<u32> {
             }
         }
     }
-    let mut stack: Vec<u32> = roots.into_iter().filter(|p| live.contains(p)).collect();
-    stack.extend(found.iter().copied());
+    let mut stack: Vec<u32> = found.iter().copied().collect();
     let mut lab = BTreeSet::new();
     while let Some(pid) = stack.pop() {
         if lab.insert(pid) {
