@@ -34,17 +34,19 @@ fn all_pids() -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// Every live process that belongs to the lab: whatever carries `GUARDIA_LAB_ROOT` set to
-/// this lab (the sshds, the health endpoint, the site applications the lab started), whatever
-/// has an `SSH_CONNECTION` to a lab site (session commands, applications restarted over SSH,
-/// also those that detached with `setsid`), and their descendants.
+/// Every live process that belongs to the lab: whatever names the lab's root on its command
+/// line (the sshd listeners), carries `GUARDIA_LAB_ROOT` set to this lab (the health
+/// endpoint, the site applications the lab started), or has an `SSH_CONNECTION` to a lab
+/// site (session commands, applications restarted over SSH, also those that detached with
+/// `setsid`), and their descendants.
 ///
 /// Recorded pids (the manifest's sshds, `app.pid`) are not trusted on their own: an app
 /// killed by a fault leaves its app.pid behind, and with pid_max at 32768 a busy machine
 /// soon hands that number to someone else's process, which `lab down` must not kill.
 pub fn lab_processes(manifest: &Manifest) -> Vec<u32> {
     let own = std::process::id();
-    let root_marker = format!("GUARDIA_LAB_ROOT={}", manifest.root.display());
+    let root_path = manifest.root.display().to_string();
+    let root_marker = format!("GUARDIA_LAB_ROOT={root_path}");
     let endpoints: BTreeSet<String> = manifest
         .sites
         .iter()
@@ -59,6 +61,13 @@ pub fn lab_processes(manifest: &Manifest) -> Vec<u32> {
             continue;
         }
         children.entry(info.ppid).or_default().push(pid);
+        // sshd rewrites its environment area with its process title, so a listener is
+        // known by its title, which names its config under the lab's root.
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(&format!("{root_path}/")) {
+            found.insert(pid);
+            continue;
+        }
         let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
             continue;
         };
