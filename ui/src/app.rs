@@ -1,5 +1,6 @@
 //! The window's frame: top bar, navigation, status bar, notices, and start-up states.
 
+use guardia_domain::governance::Permission;
 use guardia_ipc::{
     AppInfo, AppInfoGet, IpcError, Lang, Preferences, PreferencesGet, PreferencesSet,
 };
@@ -134,6 +135,16 @@ impl Page {
         }
     }
 
+    /// The permission that opens this section, if any.
+    fn needs(self) -> Option<Permission> {
+        match self {
+            Page::Tasks => Some(Permission::ReadTasks),
+            Page::Audit => Some(Permission::ReadAudit),
+            Page::Inventory => Some(Permission::ReadInventory),
+            Page::Reviews | Page::Rollouts | Page::Settings => None,
+        }
+    }
+
     /// What a not-yet-built section will do, so the placeholder still says something useful.
     fn blurb(self) -> Option<Key> {
         match self {
@@ -264,20 +275,25 @@ fn Shell() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
 
+    // Sections the signed-in person's roles do not open are not offered. Only a courtesy:
+    // the backend refuses their commands anyway (Alt+N still reaches them, and says so).
+    let auth = expect_context::<crate::session::Auth>();
     let nav = Page::ALL
         .into_iter()
         .enumerate()
         .map(|(i, p)| {
             view! {
-                <button
-                    class="nav-item"
-                    class:active=move || page.get() == p
-                    data-test=format!("nav-{}", p.slug())
-                    on:click=move |_| page.set(p)
-                >
-                    <span>{move || ui.t(p.label())}</span>
-                    <kbd>{format!("Alt+{}", i + 1)}</kbd>
-                </button>
+                <Show when=move || p.needs().is_none_or(|needed| auth.may(needed))>
+                    <button
+                        class="nav-item"
+                        class:active=move || page.get() == p
+                        data-test=format!("nav-{}", p.slug())
+                        on:click=move |_| page.set(p)
+                    >
+                        <span>{move || ui.t(p.label())}</span>
+                        <kbd>{format!("Alt+{}", i + 1)}</kbd>
+                    </button>
+                </Show>
             }
         })
         .collect_view();

@@ -3,6 +3,7 @@
 //! reacts — it asks where the session stands, shows the sign-in screen, and ends the
 //! session when it has seen no input for the idle time.
 
+use guardia_domain::governance::Permission;
 use guardia_ipc::session::{SessionEndCmd, SessionGet, SignIn};
 use guardia_ipc::{EndSession, ErrorCode, IpcError, Lang, SessionEnd, SessionState, SignInRequest};
 use leptos::ev;
@@ -35,6 +36,20 @@ impl Auth {
             None => Phase::Loading,
             Some(SessionState::SignedOut { .. }) => Phase::SignIn,
             Some(SessionState::SetUp { .. } | SessionState::SignedIn(_)) => Phase::Open,
+        }
+    }
+
+    /// Whether the signed-in person's roles grant `permission` somewhere (in set-up the OS
+    /// account holds every role). Only for hiding what the backend would refuse.
+    pub fn may(self, permission: Permission) -> bool {
+        match self.state.get() {
+            Some(SessionState::SignedIn(view)) => view
+                .person
+                .roles
+                .iter()
+                .any(|grant| grant.role.grants(permission)),
+            Some(SessionState::SetUp { .. }) => true,
+            Some(SessionState::SignedOut { .. }) | None => false,
         }
     }
 
