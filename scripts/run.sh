@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the GUARDiA console on the embedded SQLite
-# database (demo tasks are added only when the database is empty; an empty inventory gets
+# database (demo tasks are added only when the database is empty, demo people — one per
+# role, password `guardia-demo` — only while nobody has been added; an empty inventory gets
 # a 20-site lab fleet on this machine, stopped again when the console exits).
 # Extra arguments go to the console, e.g. `scripts/run.sh --data-dir /tmp/guardia-try`.
 set -euo pipefail
@@ -12,7 +13,7 @@ scripts/build-ui.sh
 # Same package set as test.sh's build, so both share every compiled crate.
 cargo build --release --bins
 
-console=(scripts/lib/demo-console.sh "$CARGO_TARGET_DIR/release/guardia-console" --demo "$@")
+console=(scripts/lib/demo-console.sh "$CARGO_TARGET_DIR/release/guardia-console" --demo --demo-people "$@")
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   # Headless machine: give the console a virtual screen, reachable from other shells so

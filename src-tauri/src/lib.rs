@@ -35,6 +35,11 @@ struct ConsoleArgs {
     /// Fill an empty database with demo tasks on start
     #[arg(long)]
     demo: bool,
+
+    /// Add the demo people (one per role, password in the README) to a console nobody has
+    /// been added to yet; the window then opens on the sign-in screen
+    #[arg(long)]
+    demo_people: bool,
 }
 
 /// What the commands work on: the API and who sits at this console, or why the console
@@ -86,6 +91,10 @@ impl Console {
 async fn open(args: &ConsoleArgs) -> Result<Opened, IpcError> {
     let caller = Caller::local_os()?;
     let api = Arc::new(Api::open(DataDir::locate(args.data_dir.clone())?).await?);
+    if args.demo_people {
+        let added = api.people().seed_demo(&caller).await?;
+        tracing::info!(added, "demo people");
+    }
     let session = Arc::new(Session::open(&api, caller.clone()).await?);
     if args.demo {
         let added = api.seed_demo_if_empty().await?;

@@ -41,7 +41,7 @@ pub use inventory::{CREDENTIAL_SERVICE, MAX_SECRET_BYTES, PASSPHRASE_SERVICE};
 pub use keyring::KeyringTidy;
 pub use logging::init_logging;
 pub use ops::{BOUND, Operation, PERMISSIONS};
-pub use people::{People, PeopleError, SignInRefused};
+pub use people::{DEMO_PASSWORD, People, PeopleError, SignInRefused};
 pub use session::Session;
 pub use tasks::{TaskError, Tasks};
 

@@ -93,6 +93,21 @@ impl From<PeopleError> for IpcError {
     }
 }
 
+/// The password of every demo person (README, "Demo people"). Demo data only: a console
+/// with real people never gets these accounts.
+pub const DEMO_PASSWORD: &str = "guardia-demo";
+
+/// The demo people, one per role, named as the demo tasks' timelines name them.
+const DEMO_PEOPLE: [(&str, &str, crate::Role); 7] = [
+    ("admin", "관리자", crate::Role::Admin),
+    ("kim.minji", "김민지", crate::Role::Requester),
+    ("lee.teamlead", "이팀장", crate::Role::TeamLead),
+    ("oh.pm", "오PM", crate::Role::Pm),
+    ("song.operator", "송운영", crate::Role::Operator),
+    ("bae.security", "배보안", crate::Role::SecurityOfficer),
+    ("park.auditor", "박감사", crate::Role::Auditor),
+];
+
 /// The longest sign-in name.
 pub const MAX_NAME_CHARS: usize = 32;
 
@@ -238,6 +253,32 @@ impl People<'_> {
             })?;
         tracing::info!(person = %stored.name, "first admin added");
         Ok(view(&stored))
+    }
+
+    /// Adds the demo people (one per role, password [`DEMO_PASSWORD`]) to a console in
+    /// set-up; does nothing once anybody exists. Returns how many were added.
+    pub async fn seed_demo(&self, caller: &Caller) -> Result<usize, PeopleError> {
+        let mut added = 0;
+        for (name, shown, role) in DEMO_PEOPLE {
+            let input = PersonInput {
+                name: name.to_owned(),
+                display_name: shown.to_owned(),
+                password: DEMO_PASSWORD.to_owned(),
+                roles: vec![RoleGrant::everywhere(role)],
+            };
+            if role == crate::Role::Admin {
+                match self.add_first_admin(caller, input).await {
+                    Ok(_) => {}
+                    // Somebody exists already: not a demo console.
+                    Err(PeopleError::NotInSetUp(_)) => return Ok(0),
+                    Err(other) => return Err(other),
+                }
+            } else {
+                self.add(caller, input).await?;
+            }
+            added += 1;
+        }
+        Ok(added)
     }
 
     /// An admin adds a person.

@@ -62,7 +62,12 @@ enum Command {
     #[command(subcommand)]
     Task(TaskCommand),
     /// Fill an empty database with demo tasks (does nothing if tasks exist)
-    Demo,
+    Demo {
+        /// Also add the demo people, one per role (only while nobody has been added; their
+        /// password is in the README)
+        #[arg(long)]
+        people: bool,
+    },
     /// The audit ledger: verify, prove, checkpoint, list, export
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -96,7 +101,7 @@ fn required(command: &Command) -> Option<Permission> {
     use fleet::{BundleCommand as B, CredentialCommand as C, HostsCommand as H};
     use fleet::{InventoryCommand as I, SshCommand as S};
     Some(match command {
-        Command::Task(TaskCommand::Create(_)) | Command::Demo => Permission::WriteTasks,
+        Command::Task(TaskCommand::Create(_)) | Command::Demo { .. } => Permission::WriteTasks,
         Command::Task(TaskCommand::List(_) | TaskCommand::Show { .. }) => Permission::ReadTasks,
         Command::Audit(audit) => match audit {
             AuditCommand::Verify { .. }
@@ -395,7 +400,7 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
     let out = Output { json: cli.json };
     let changes = matches!(
         cli.command,
-        Command::Task(TaskCommand::Create(_)) | Command::Demo
+        Command::Task(TaskCommand::Create(_)) | Command::Demo { .. }
     );
     let done = match cli.command {
         Command::Audit(command) => return audit(api, caller, &out, command).await,
@@ -464,15 +469,31 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
             let detail = api.tasks().get(TaskRef { id }).await?;
             out.print(&detail, task_text)
         }
-        Command::Demo => {
+        Command::Demo { people } => {
             let added = api.seed_demo_if_empty().await?;
-            out.print(&serde_json::json!({ "added": added }), |_| {
-                if added == 0 {
-                    "the database already has tasks; no demo data added".to_owned()
-                } else {
-                    format!("added {added} demo tasks")
-                }
-            })
+            let people = if people {
+                api.people().seed_demo(caller).await?
+            } else {
+                0
+            };
+            out.print(
+                &serde_json::json!({ "added": added, "people": people }),
+                |_| {
+                    let tasks = if added == 0 {
+                        "the database already has tasks; no demo tasks added".to_owned()
+                    } else {
+                        format!("added {added} demo tasks")
+                    };
+                    if people > 0 {
+                        format!(
+                            "{tasks}; added {people} demo people (password: {})",
+                            guardia_api::DEMO_PASSWORD
+                        )
+                    } else {
+                        tasks
+                    }
+                },
+            )
         }
         Command::Audit(_)
         | Command::Lab(_)

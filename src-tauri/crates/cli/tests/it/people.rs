@@ -151,3 +151,78 @@ fn after_set_up_every_command_signs_in_and_roles_decide_what_it_may_do() {
     );
     assert!(results.contains(&("signin.succeeded", "ok")), "{results:?}");
 }
+
+/// `guardia demo --people` gives a console in set-up one demo person per role, all with the
+/// documented password, each holding just their role; once people exist it adds nobody.
+#[test]
+fn demo_people_are_one_per_role_with_the_documented_password_and_only_in_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let seeded = guardia_as(data, None, &["--json", "demo", "--people"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let seeded: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    assert_eq!(seeded["people"], 7);
+
+    let admin = Some(("admin", guardia_api::DEMO_PASSWORD));
+    let listed = guardia_as(data, admin, &["--json", "user", "list"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let people: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let roles: Vec<(String, String)> = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["roles"][0]["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(roles.len(), 7);
+    let mut held: Vec<&str> = roles.iter().map(|(_, role)| role.as_str()).collect();
+    held.sort_unstable();
+    assert_eq!(
+        held,
+        [
+            "admin",
+            "auditor",
+            "operator",
+            "pm",
+            "requester",
+            "security_officer",
+            "team_lead"
+        ]
+    );
+    // Every one signs in with the documented password, and only holds their role.
+    let auditor = guardia_as(
+        data,
+        Some(("park.auditor", guardia_api::DEMO_PASSWORD)),
+        &["--json", "audit", "status"],
+    );
+    assert!(auditor.status.success(), "{}", stderr(&auditor));
+    let refused = guardia_as(
+        data,
+        Some(("park.auditor", guardia_api::DEMO_PASSWORD)),
+        &[
+            "task",
+            "create",
+            "--title",
+            "x",
+            "--category",
+            "DATA",
+            "--system",
+            "db",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("write_tasks"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let again = guardia_as(data, admin, &["--json", "demo", "--people"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["people"], 0);
+}
