@@ -221,7 +221,15 @@ fn demo_people_are_one_per_role_with_the_documented_password_and_only_in_set_up(
         stderr(&refused)
     );
 
-    let again = guardia_as(data, admin, &["--json", "demo", "--people"]);
+    // Seeding demo data writes tasks: an admin may not, a requester may — and adds nobody.
+    let by_admin = guardia_as(data, admin, &["demo", "--people"]);
+    assert!(
+        stderr(&by_admin).contains("write_tasks"),
+        "{}",
+        stderr(&by_admin)
+    );
+    let requester = Some(("kim.minji", guardia_api::DEMO_PASSWORD));
+    let again = guardia_as(data, requester, &["--json", "demo", "--people"]);
     assert!(again.status.success(), "{}", stderr(&again));
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["people"], 0);
