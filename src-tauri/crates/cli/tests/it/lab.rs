@@ -47,10 +47,36 @@ fn lab_leftovers(root: &Path, ssh_port: u64) -> Vec<String> {
     left
 }
 
+/// Takes the lab down if the test panics before its own `lab down`, so a failure leaves no
+/// sshd, health endpoint or 200 site apps running for the rest of the run.
+struct DownOnPanic<'a> {
+    data: &'a Path,
+    root: &'a Path,
+}
+
+impl Drop for DownOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let root = self.root.display().to_string();
+            let down = guardia(self.data, &["lab", "down", "--root", &root]);
+            if !down.status.success() {
+                eprintln!(
+                    "lab down after a failure: {}",
+                    String::from_utf8_lossy(&down.stderr)
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn lab_up_200_sites_then_down_leaves_no_process_behind() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("lab");
+    let _down = DownOnPanic {
+        data: dir.path(),
+        root: &root,
+    };
     let up = guardia(
         dir.path(),
         &[
@@ -164,8 +190,12 @@ fn hardening_09_15_17_remote_output_is_escaped_signals_are_named_and_a_flood_sto
     // The data directory is owner-only (0700), so the lab, whose sshd reads its files as the
     // lab user, lives beside it rather than inside.
     let (dir, lab_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let root = lab_dir.path().join("lab");
-    let root = root.to_str().unwrap();
+    let root_path = lab_dir.path().join("lab");
+    let _down = DownOnPanic {
+        data: dir.path(),
+        root: &root_path,
+    };
+    let root = root_path.to_str().unwrap();
     let up = guardia(dir.path(), &["lab", "up", "--sites", "1", "--root", root]);
     assert!(
         up.status.success(),
