@@ -972,6 +972,14 @@ mod tests {
             DenyRule::Unreadable
         );
         allowed("cat <<EOF > /tmp/x\nhello\nEOF");
+        // A here-document that never ends, or has no delimiter, is refused unread: brush-parser
+        // 0.4.0 exhausted 2 GiB on the first (the `command` fuzz target, a third time).
+        assert_eq!(refused("c<< '')  | '') "), DenyRule::Unreadable);
+        assert_eq!(refused("cat <<EOF > /tmp/x"), DenyRule::Unreadable);
+        assert_eq!(refused("cat << > /tmp/x"), DenyRule::Unreadable);
+        assert_eq!(refused("cat <<'EOF > /tmp/x\nEOF"), DenyRule::Unreadable);
+        allowed("cat <<-'EOF' > /tmp/x\n\thello\n\tEOF");
+        allowed("cat <<< hello");
         allowed("echo $(date) >> /tmp/log");
         // And brush-parser 0.4.0 panicked on this one (a file descriptor beyond i32).
         assert_eq!(

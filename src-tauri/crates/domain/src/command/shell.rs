@@ -101,6 +101,11 @@ pub(super) fn invocations(text: &str) -> Result<Vec<Invocation>, Refusal> {
             "a here-document together with a command substitution or `$[`",
         ));
     }
+    // …and on here-documents that never end (`c<< '')  | '')` exhausted 2 GiB: the fuzz
+    // target a third time). One that never ends has no body to run anyway.
+    if let Some(problem) = unended_heredoc(text) {
+        return Err(refuse(DenyRule::Unreadable, problem));
+    }
     let mut walker = Walker::default();
     walker.script(text)?;
     Ok(walker.found)
@@ -711,6 +716,73 @@ fn heredoc_with_substitution(text: &str) -> bool {
         .match_indices("<<")
         .any(|(i, _)| bytes.get(i + 2) != Some(&b'<') && (i == 0 || bytes[i - 1] != b'<'));
     heredoc && (text.contains("$(") || text.contains("$[") || text.contains('`'))
+}
+
+/// A here-document (`<<WORD` or `<<-WORD`, not the here-string `<<<` nor a shift inside
+/// `$((…))`) whose delimiter is empty or unclosed, or that no later line ends; `None` when
+/// every one ends. Read from the raw text, quotes included: a `<<` inside quotes is
+/// treated as a here-document too (refused as unreadable rather than guessed at).
+fn unended_heredoc(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = text[from..].find("<<") {
+        let at = from + offset;
+        from = at + 2;
+        if bytes.get(at + 2) == Some(&b'<') {
+            from = at + 3;
+            continue;
+        }
+        let before = &text[..at];
+        let in_arithmetic = before.matches("((").count() > before.matches("))").count();
+        if in_arithmetic || before.trim_end().ends_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        let rest = &text[at + 2..];
+        let strip_tabs = rest.starts_with('-');
+        let rest = rest
+            .strip_prefix('-')
+            .unwrap_or(rest)
+            .trim_start_matches([' ', '\t']);
+        let mut word = String::new();
+        let mut quote = None;
+        for c in rest.chars() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => word.push(c),
+                None => match c {
+                    '\'' | '"' => quote = Some(c),
+                    '\\' => {}
+                    ' ' | '\t' | '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')' => break,
+                    _ => word.push(c),
+                },
+            }
+        }
+        if quote.is_some() {
+            return Some("a here-document whose delimiter is not closed".to_owned());
+        }
+        if word.is_empty() {
+            return Some("a here-document without a delimiter".to_owned());
+        }
+        let body = match text[at..].find('\n') {
+            Some(newline) => &text[at + newline + 1..],
+            None => "",
+        };
+        let ends = body.lines().any(|line| {
+            let line = if strip_tabs {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
+            line == word
+        });
+        if !ends {
+            return Some(format!(
+                "a here-document that never ends (no line `{}` after it)",
+                crate::text::escape_invisible(&word, true)
+            ));
+        }
+    }
+    None
 }
 
 /// Whether unquoted text holds a glob (`*`, `?`, `[…]`) or a brace expansion (`{a,b}`).
