@@ -6,8 +6,10 @@
 # comes first (default 60; GUARDIA_FUZZ_SECONDS=0 for no time limit): a guard that keeps CI
 # bounded should a target slow down (figures: docs/architecture.md#fuzzing--퍼징). A panic, a failed assertion, a
 # hang (10 s) or 2 GiB of memory fails the run; the input that did it is kept under
-# ~/.cache/guardia/fuzz-target/artifacts/. Runs are reproducible: fixed seed, committed seed
-# corpus (fuzz/seeds/), and the corpus grown by earlier runs.
+# ~/.cache/guardia/fuzz-target/artifacts/. Campaigns grow a corpus kept between runs;
+# GUARDIA_FUZZ_FRESH=1 (what test.sh, so CI, uses) starts from the committed seeds only, so a
+# run is reproducible: the same code, seeds and fixed seed run the same inputs — a red CI run
+# is a change's doing, not the luck of a corpus another run grew.
 #
 # No cargo-fuzz and no nightly: the coverage instrumentation is stable rustc flags, and
 # libfuzzer-sys builds libFuzzer from its own sources with the machine's C++ compiler.
@@ -30,9 +32,15 @@ export RUSTFLAGS="-Cpasses=sancov-module \
   --cfg fuzzing"
 cargo build --quiet --release --locked --manifest-path fuzz/Cargo.toml --target "$triple" --bins
 
+fresh="$(mktemp -d -t guardia-fuzz-corpus.XXXXXX)"
+trap 'rm -rf "$fresh"' EXIT
 failed=0
 for t in "${targets[@]}"; do
-  corpus="$CARGO_TARGET_DIR/corpus/$t"
+  if [ "${GUARDIA_FUZZ_FRESH:-0}" = 1 ]; then
+    corpus="$fresh/$t"
+  else
+    corpus="$CARGO_TARGET_DIR/corpus/$t"
+  fi
   artifacts="$CARGO_TARGET_DIR/artifacts"
   mkdir -p "$corpus" "$artifacts"
   log="$CARGO_TARGET_DIR/$t.log"

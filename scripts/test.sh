@@ -43,8 +43,8 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
-step "fuzz every parser (libFuzzer, fixed seed; figures per target)"
-scripts/fuzz.sh
+step "fuzz every parser (libFuzzer, fixed seed, from the committed seeds; figures per target)"
+GUARDIA_FUZZ_FRESH=1 scripts/fuzz.sh
 
 step "run.sh stops everything it started when sent SIGTERM"
 scripts/tests/run-stops-everything.sh
