@@ -68,7 +68,10 @@ stop_all() {
     sleep 0.1
     tries=$((tries - 1))
   done
-  kill -TERM -- "-$child" 2>/dev/null || true
+  # The rest winds down by itself once the console is gone: demo-console.sh takes the lab
+  # down, the keyring and the bus end. A TERM now would kill that `lab down` half-way and
+  # leave the lab's sshd running, so TERM only what is still there after a while.
+  wait_group_gone 15 || kill -TERM -- "-$child" 2>/dev/null || true
   if ! wait_group_gone 20; then
     echo "[run] some processes did not stop within 20 s; killing them:" >&2
     ps -o pid=,args= -g "$child" >&2 || true
