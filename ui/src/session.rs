@@ -26,7 +26,7 @@ pub enum Phase {
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub state: RwSignal<Option<SessionState>>,
-    /// Bumped whenever the backend's answer arrives, so a failed fetch can be told apart.
+    /// Why the last session request failed, until one succeeds.
     pub error: RwSignal<Option<IpcError>>,
 }
 
@@ -224,6 +224,29 @@ pub fn SignInScreen() -> impl IntoView {
     }
 }
 
+/// Ends the session once `last_input` is the idle time old, unless another watch (`watch`
+/// moved on) or the component (disposed) took over.
+fn idle_timer(auth: Auth, last_input: StoredValue<f64>, watch: StoredValue<u32>, mine: u32) {
+    if watch.try_get_value() != Some(mine) {
+        return;
+    }
+    let Some(SessionState::SignedIn(view)) = auth.state.get_untracked() else {
+        return;
+    };
+    let Some(last) = last_input.try_get_value() else {
+        return;
+    };
+    let left_ms = f64::from(view.idle_lock_minutes) * 60_000.0 - (js_sys::Date::now() - last);
+    if left_ms <= 0.0 {
+        auth.end(EndSession::Idle);
+        return;
+    }
+    set_timeout(
+        move || idle_timer(auth, last_input, watch, mine),
+        std::time::Duration::from_millis(left_ms.ceil() as u64),
+    );
+}
+
 /// The top bar's session corner: who is signed in and the sign-out button (Ctrl+Shift+L),
 /// or that the console is still in set-up. While signed in it also watches for input and
 /// locks the session after the idle time.
@@ -242,25 +265,19 @@ pub fn SessionCorner() -> impl IntoView {
         }
     });
     let pointer = window_event_listener(ev::pointerdown, move |_| touch());
-    // The idle check reads only the local clock; it asks the backend nothing until it ends
-    // the session.
-    let idle_check = set_interval_with_handle(
-        move || {
-            if let Some(SessionState::SignedIn(view)) = auth.state.get_untracked() {
-                let idle_ms = f64::from(view.idle_lock_minutes) * 60_000.0;
-                if js_sys::Date::now() - last_input.get_value() >= idle_ms {
-                    auth.end(EndSession::Idle);
-                }
-            }
-        },
-        std::time::Duration::from_secs(15),
-    );
+    // One timer per signed-in session, set for exactly the idle time still left: it wakes
+    // when the session may have run idle (re-arming itself if input came meanwhile), never
+    // on a schedule, and asks the backend nothing until it ends the session.
+    let watch = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        if matches!(auth.state.get(), Some(SessionState::SignedIn(_))) {
+            watch.update_value(|w| *w += 1);
+            idle_timer(auth, last_input, watch, watch.get_value());
+        }
+    });
     on_cleanup(move || {
         keys.remove();
         pointer.remove();
-        if let Ok(handle) = idle_check {
-            handle.clear();
-        }
     });
 
     move || {

@@ -387,7 +387,13 @@ impl People<'_> {
                 .append_audit(&[audit_entries::sign_in_unknown(workstation, now)])
                 .await?;
             // Spend the time a real check takes, so timing does not tell who exists.
-            let _ = tokio::task::spawn_blocking(move || hash_password(&password)).await;
+            let decoy = tokio::task::spawn_blocking(move || hash_password(&password).map(drop))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|hashed| hashed.map_err(|e| e.to_string()));
+            if let Err(e) = decoy {
+                tracing::debug!("the decoy password hash did not run: {e}");
+            }
             return Err(SignInRefused::WrongNameOrPassword.into());
         };
         // Refused before the password is checked: locked by an admin, or locked out.

@@ -94,35 +94,49 @@ enum Command {
     User(people::UserCommand),
 }
 
-/// The permission a command needs: the same as its IPC command's row in the operation
-/// table, so the CLI refuses exactly what the window refuses. `user` commands check their
+/// The permission a command needs: read from its IPC command's row in the operation table,
+/// so the CLI refuses exactly what the window refuses. `user` commands check their
 /// own (set-up lets the OS account add the first admin).
 fn required(command: &Command) -> Option<Permission> {
     use fleet::{BundleCommand as B, CredentialCommand as C, HostsCommand as H};
     use fleet::{InventoryCommand as I, SshCommand as S};
+    use guardia_ipc as ipc;
+    /// The permission the operation table binds to IPC command `$c`.
+    macro_rules! of {
+        ($c:ident) => {
+            <ipc::$c as guardia_api::Operation>::PERMISSION
+        };
+    }
     Some(match command {
-        Command::Task(TaskCommand::Create(_)) | Command::Demo { .. } => Permission::WriteTasks,
-        Command::Task(TaskCommand::List(_) | TaskCommand::Show { .. }) => Permission::ReadTasks,
+        Command::Task(TaskCommand::Create(_)) | Command::Demo { .. } => of!(TaskCreate),
+        Command::Task(TaskCommand::List(_)) => of!(TaskList),
+        Command::Task(TaskCommand::Show { .. }) => of!(TaskGet),
         Command::Audit(audit) => match audit {
-            AuditCommand::Verify { .. }
-            | AuditCommand::Checkpoint
-            | AuditCommand::Import { .. } => Permission::SignAudit,
-            AuditCommand::Proof { .. } | AuditCommand::Status | AuditCommand::List { .. } => {
-                Permission::ReadAudit
-            }
-            AuditCommand::Export { .. } | AuditCommand::Report { .. } => Permission::ExportAudit,
-            AuditCommand::Acknowledge { .. } => Permission::AcknowledgeAudit,
+            AuditCommand::Verify { .. } => of!(AuditVerify),
+            AuditCommand::Checkpoint => of!(AuditCheckpoint),
+            AuditCommand::Import { .. } => of!(AuditCheckpointImport),
+            AuditCommand::Status => of!(AuditStatusGet),
+            // A proof only reads the log, as the activity list does.
+            AuditCommand::Proof { .. } | AuditCommand::List { .. } => of!(AuditList),
+            AuditCommand::Export { .. } => of!(AuditCheckpointExport),
+            AuditCommand::Report { .. } => of!(AuditReportExport),
+            AuditCommand::Acknowledge { .. } => of!(AuditAcknowledge),
         },
-        Command::Inventory(I::Import { .. } | I::CommandMode { .. }) => Permission::EditInventory,
-        Command::Inventory(I::Export { .. } | I::List { .. }) => Permission::ReadInventory,
-        Command::Credential(C::Set { .. } | C::Delete { .. }) => Permission::ManageCredentials,
-        Command::Credential(C::List) => Permission::ReadInventory,
-        Command::Hosts(H::Fetch { .. } | H::Trust { .. } | H::Import { .. } | H::Forget { .. }) => {
-            Permission::TrustHostKeys
-        }
-        Command::Ssh(S::Check { .. } | S::Run { .. }) => Permission::RunRemote,
+        Command::Inventory(I::Import { .. }) => of!(InventoryImport),
+        Command::Inventory(I::CommandMode { .. }) => of!(SystemCommandModeSet),
+        Command::Inventory(I::Export { .. }) => of!(InventoryExport),
+        Command::Inventory(I::List { .. }) => of!(ServerList),
+        Command::Credential(C::Set { .. }) => of!(CredentialSet),
+        Command::Credential(C::Delete { .. }) => of!(CredentialDelete),
+        Command::Credential(C::List) => of!(CredentialList),
+        Command::Hosts(H::Fetch { .. }) => of!(HostKeyFetch),
+        // Importing known_hosts pins keys, as trusting one does.
+        Command::Hosts(H::Trust { .. } | H::Import { .. }) => of!(HostKeyTrust),
+        Command::Hosts(H::Forget { .. }) => of!(HostKeyForget),
+        Command::Ssh(S::Check { .. }) => of!(SshCheck),
+        Command::Ssh(S::Run { .. }) => of!(SshRun),
         // A bundle carries secrets out, and brings servers and secrets in.
-        Command::Bundle(B::Export { .. } | B::Import { .. }) => Permission::ManageCredentials,
+        Command::Bundle(B::Export { .. } | B::Import { .. }) => of!(CredentialSet),
         Command::Lab(_) | Command::User(_) => return None,
     })
 }

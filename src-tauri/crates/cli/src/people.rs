@@ -8,8 +8,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Subcommand;
-use guardia_api::{Api, ApiError, Caller, PeopleError, Permission, SignInRefused};
+use guardia_api::{Api, ApiError, Caller, Operation, PeopleError, Permission, SignInRefused};
 use guardia_domain::governance::{Role, RoleGrant, Scope};
+use guardia_ipc as ipc;
 use guardia_ipc::{AccountLock, PersonInput, PersonView, RolesChange, SignInRequest};
 
 use crate::{Done, Output};
@@ -44,6 +45,12 @@ pub enum UserCommand {
     },
     /// Unlock an account (also clears a lockout after failed sign-ins)
     Unlock { name: String },
+}
+
+/// The permission the operation table binds to the window's command `C`: `user` checks
+/// exactly what the window's people commands check.
+fn permission_of<C: Operation>() -> Permission {
+    C::PERMISSION
 }
 
 /// `role` or `role@scope`.
@@ -175,7 +182,7 @@ pub async fn run(
         } => {
             let in_set_up = people.in_set_up().await?;
             if !in_set_up {
-                caller.require(Permission::ManagePeople)?;
+                caller.require(permission_of::<ipc::PersonAdd>())?;
             }
             let password = password(
                 "GUARDIA_NEW_PASSWORD",
@@ -197,12 +204,12 @@ pub async fn run(
             })?;
         }
         UserCommand::List => {
-            caller.require(Permission::ManagePeople)?;
+            caller.require(permission_of::<ipc::PersonList>())?;
             let list = people.list().await?;
             out.print(&list, |l| people_table(l))?;
         }
         UserCommand::Roles { name, roles } => {
-            caller.require(Permission::ManagePeople)?;
+            caller.require(permission_of::<ipc::PersonRolesSet>())?;
             let changed = people
                 .set_roles(caller, RolesChange { name, roles })
                 .await?;
@@ -224,7 +231,7 @@ async fn lock(
     name: String,
     reason: Option<String>,
 ) -> Result<(), ApiError> {
-    caller.require(Permission::ManagePeople)?;
+    caller.require(permission_of::<ipc::PersonLockSet>())?;
     let locked = reason.is_some();
     let person = api
         .people()

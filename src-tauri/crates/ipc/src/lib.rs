@@ -176,31 +176,26 @@ for_each_command!(declare_commands);
 pub mod session {
     use super::{Command, EndSession, SessionState, SessionView, SignInRequest};
 
-    /// Whether someone is signed in (or the console is still in set-up).
-    #[derive(Debug, Clone, Copy)]
-    pub struct SessionGet;
-    impl Command for SessionGet {
-        const NAME: &'static str = "session_get";
-        type Args = ();
-        type Output = SessionState;
+    macro_rules! session_commands {
+        ($( $(#[$doc:meta])* $ty:ident = $name:literal : $args:ty => $output:ty; )*) => {$(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $ty;
+            impl Command for $ty {
+                const NAME: &'static str = $name;
+                type Args = $args;
+                type Output = $output;
+            }
+        )*};
     }
 
-    /// Signs a person in at this window (lockout and audit as everywhere else).
-    #[derive(Debug, Clone, Copy)]
-    pub struct SignIn;
-    impl Command for SignIn {
-        const NAME: &'static str = "sign_in";
-        type Args = SignInRequest;
-        type Output = SessionView;
-    }
-
-    /// Ends the session: signed out, or locked after idle time (audited either way).
-    #[derive(Debug, Clone, Copy)]
-    pub struct SessionEndCmd;
-    impl Command for SessionEndCmd {
-        const NAME: &'static str = "session_end";
-        type Args = EndSession;
-        type Output = SessionState;
+    session_commands! {
+        /// Whether someone is signed in (or the console is still in set-up).
+        SessionGet = "session_get": () => SessionState;
+        /// Signs a person in at this window (lockout and audit as everywhere else).
+        SignIn = "sign_in": SignInRequest => SessionView;
+        /// Ends the session: signed out, or locked after idle time (audited either way).
+        SessionEndCmd = "session_end": EndSession => SessionState;
     }
 
     /// Every session command name.
