@@ -87,6 +87,8 @@ pub enum ApiError {
     Task(#[from] crate::TaskError),
     #[error(transparent)]
     People(#[from] crate::PeopleError),
+    #[error(transparent)]
+    Approval(#[from] crate::ApprovalError),
     /// A file given as input cannot be used (missing, unreadable, not what it should be).
     #[error("{path}: {reason}")]
     BadFile { path: String, reason: String },
@@ -154,6 +156,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::Task(task) => task.code(),
             ApiError::People(people) => people.code(),
+            ApiError::Approval(approval) => approval.code(),
             ApiError::Cancelled => ErrorCode::Cancelled,
             ApiError::IntegrityBlocked { .. } => ErrorCode::IntegrityBlocked,
             ApiError::ProofFailed { .. } => ErrorCode::Storage,

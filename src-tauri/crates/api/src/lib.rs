@@ -10,6 +10,8 @@
 //! here, the clock is read here (through [`Clock`], so tests pin time), and failures become
 //! an [`ApiError`] with a stable code. Permission checks land here when people and roles do.
 
+mod approval_entries;
+mod approvals;
 mod audit;
 mod audit_entries;
 mod audit_export;
@@ -28,6 +30,7 @@ mod remote;
 mod session;
 mod tasks;
 
+pub use approvals::{ApprovalError, Approvals, CONFIRM_EVERY, SLA_DEADLINE, SLA_SWEEP};
 pub use audit::{
     CheckpointReason, DAILY, InclusionProof, KEY_SERVICE, VerifyOptions, VerifyTrigger,
     verification_due,

@@ -92,6 +92,7 @@ impl Api {
                     }
                 }
             });
+        crate::approvals::Approvals::schedule(self);
         let api = self.clone();
         let who = caller.clone();
         self.runtime.scheduler().every(
@@ -146,12 +147,19 @@ impl Api {
                     Topic::ALL.to_vec()
                 }
             };
+            let tasks_changed = topics.contains(&Topic::Tasks);
             self.runtime.feed().publish(FeedEvent::Changed {
                 after: cursor,
                 upto,
                 topics,
             });
             cursor = upto;
+            if tasks_changed {
+                // A chain may have a new deadline (this process's or another's write).
+                self.runtime
+                    .scheduler()
+                    .due_by(crate::SLA_DEADLINE, self.clock.now());
+            }
             self.after_commit(caller).await;
         }
     }

@@ -129,6 +129,18 @@ operations! {
         Ok(api.people().set_roles(caller, change).await?)
     };
     PersonLockSet: ManagePeople => |api, caller, lock| Ok(api.people().lock(caller, lock).await?);
+    TaskSubmit: WriteTasks => |api, caller, task| Ok(api.approvals().submit(caller, task).await?);
+    TaskDecide: DecideApprovals => |api, caller, decision| {
+        Ok(api.approvals().decide(caller, decision).await?)
+    };
+    InboxGet: ReadInbox => |api, caller, ()| Ok(api.approvals().inbox(caller).await?);
+    SystemRulesList: ReadTasks => |api, caller, ()| Ok(api.approvals().rules_list().await?);
+    SystemRulesSet: EditGovernance => |api, caller, change| {
+        Ok(api.approvals().set_rules(caller, change).await?)
+    };
+    SystemRouteSet: RouteOwnSystems => |api, caller, change| {
+        Ok(api.approvals().set_route(caller, change).await?)
+    };
 }
 
 impl Api {

@@ -80,7 +80,11 @@ impl Tasks<'_> {
             .await?;
         tracing::info!(id = %task.id, category = %task.category, "task registered");
         let timeline = self.api.store.timeline(task.id).await?;
-        Ok(TaskDetail { task, timeline })
+        Ok(TaskDetail {
+            task,
+            timeline,
+            approvals: Vec::new(),
+        })
     }
 
     /// Tasks matching `query`, newest first.
@@ -108,6 +112,18 @@ impl Tasks<'_> {
             .await?
             .ok_or(TaskError::NotFound(id))?;
         let timeline = self.api.store.timeline(id).await?;
-        Ok(TaskDetail { task, timeline })
+        let approvals = self
+            .api
+            .store
+            .chains(id)
+            .await?
+            .into_iter()
+            .map(|stored| stored.chain)
+            .collect();
+        Ok(TaskDetail {
+            task,
+            timeline,
+            approvals,
+        })
     }
 }

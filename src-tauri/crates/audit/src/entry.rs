@@ -107,10 +107,22 @@ pub enum EntryKind {
     SessionLocked,
     #[serde(rename = "session.signed_out")]
     SignedOut,
+    #[serde(rename = "approval.submitted")]
+    ApprovalSubmitted,
+    #[serde(rename = "approval.returned")]
+    ApprovalReturned,
+    #[serde(rename = "approval.escalated")]
+    ApprovalEscalated,
+    #[serde(rename = "approval.security_check")]
+    ApprovalSecurityCheck,
+    #[serde(rename = "governance.system")]
+    GovernanceSystemChanged,
+    #[serde(rename = "governance.policy")]
+    GovernancePolicyChanged,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 40] = [
+    pub const ALL: [EntryKind; 46] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -151,6 +163,12 @@ impl EntryKind {
         Self::SignInLockedOut,
         Self::SessionLocked,
         Self::SignedOut,
+        Self::ApprovalSubmitted,
+        Self::ApprovalReturned,
+        Self::ApprovalEscalated,
+        Self::ApprovalSecurityCheck,
+        Self::GovernanceSystemChanged,
+        Self::GovernancePolicyChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -195,6 +213,12 @@ impl EntryKind {
             Self::SignInLockedOut => "signin.locked_out",
             Self::SessionLocked => "session.locked",
             Self::SignedOut => "session.signed_out",
+            Self::ApprovalSubmitted => "approval.submitted",
+            Self::ApprovalReturned => "approval.returned",
+            Self::ApprovalEscalated => "approval.escalated",
+            Self::ApprovalSecurityCheck => "approval.security_check",
+            Self::GovernanceSystemChanged => "governance.system",
+            Self::GovernancePolicyChanged => "governance.policy",
         }
     }
 

@@ -17,6 +17,7 @@ use guardia_api::{
     Api, ApiError, Caller, CheckpointReason, DataDir, Permission, VerifyOptions, VerifyTrigger,
 };
 use guardia_audit::{VerifierKey, hex_lower};
+use guardia_domain::governance::Verdict;
 use guardia_domain::{Category, TaskStatus, TimelineKind};
 use guardia_ipc::{
     Acknowledgement, AuditQuery, AuditStatus, CheckpointExport, CheckpointFormat, CheckpointImport,
@@ -24,6 +25,7 @@ use guardia_ipc::{
 };
 use serde::Serialize;
 
+mod approvals;
 mod fleet;
 mod lab;
 mod people;
@@ -92,6 +94,11 @@ enum Command {
     /// People who sign in: add, list, roles, lock, unlock
     #[command(subcommand)]
     User(people::UserCommand),
+    /// What waits for your decision (urgent first)
+    Inbox,
+    /// Approval routing per system: owner, deputy, supervisor, away, SLA, windows
+    #[command(subcommand)]
+    System(approvals::SystemCommand),
 }
 
 /// The permission a command needs: read from its IPC command's row in the operation table,
@@ -111,6 +118,18 @@ fn required(command: &Command) -> Option<Permission> {
         Command::Task(TaskCommand::Create(_)) | Command::Demo { .. } => of!(TaskCreate),
         Command::Task(TaskCommand::List(_)) => of!(TaskList),
         Command::Task(TaskCommand::Show { .. }) => of!(TaskGet),
+        Command::Task(TaskCommand::Submit { .. }) => of!(TaskSubmit),
+        Command::Task(
+            TaskCommand::Approve { .. } | TaskCommand::Reject { .. } | TaskCommand::Return { .. },
+        ) => of!(TaskDecide),
+        Command::Inbox => of!(InboxGet),
+        Command::System(approvals::SystemCommand::List) => of!(SystemRulesList),
+        Command::System(
+            approvals::SystemCommand::Deputy { .. }
+            | approvals::SystemCommand::Away { .. }
+            | approvals::SystemCommand::Confirm { .. },
+        ) => of!(SystemRouteSet),
+        Command::System(_) => of!(SystemRulesSet),
         Command::Audit(audit) => match audit {
             AuditCommand::Verify { .. } => of!(AuditVerify),
             AuditCommand::Checkpoint => of!(AuditCheckpoint),
@@ -239,10 +258,30 @@ enum TaskCommand {
     Create(CreateArgs),
     /// List tasks, newest first
     List(ListArgs),
-    /// Show one task with its timeline
+    /// Show one task with its timeline and approval chain
     Show {
         /// Task id, e.g. OPS-20261121-001
         id: String,
+    },
+    /// Send your task (new, or returned and edited) to its approval chain
+    Submit { id: String },
+    /// Approve the step you hold
+    Approve {
+        id: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Reject the request (the chain ends)
+    Reject {
+        id: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Return the request to its requester for more information
+    Return {
+        id: String,
+        #[arg(long)]
+        comment: String,
     },
 }
 
@@ -446,6 +485,30 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         Command::User(command) => {
             return signed(api, caller, people::run(api, caller, &out, command).await).await;
         }
+        Command::Inbox => return approvals::inbox(api, caller, &out).await,
+        Command::System(command) => {
+            return signed(
+                api,
+                caller,
+                approvals::system(api, caller, &out, command).await,
+            )
+            .await;
+        }
+        Command::Task(TaskCommand::Submit { id }) => {
+            return signed(api, caller, approvals::submit(api, caller, &out, id).await).await;
+        }
+        Command::Task(TaskCommand::Approve { id, comment }) => {
+            let done = approvals::decide(api, caller, &out, id, Verdict::Approve, comment).await;
+            return signed(api, caller, done).await;
+        }
+        Command::Task(TaskCommand::Reject { id, comment }) => {
+            let done = approvals::decide(api, caller, &out, id, Verdict::Reject, comment).await;
+            return signed(api, caller, done).await;
+        }
+        Command::Task(TaskCommand::Return { id, comment }) => {
+            let done = approvals::decide(api, caller, &out, id, Verdict::Return, comment).await;
+            return signed(api, caller, done).await;
+        }
         other => other,
     };
     match done {
@@ -516,7 +579,15 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         | Command::Hosts(_)
         | Command::Ssh(_)
         | Command::Bundle(_)
-        | Command::User(_) => Ok(()),
+        | Command::User(_)
+        | Command::Inbox
+        | Command::System(_)
+        | Command::Task(
+            TaskCommand::Submit { .. }
+            | TaskCommand::Approve { .. }
+            | TaskCommand::Reject { .. }
+            | TaskCommand::Return { .. },
+        ) => Ok(()),
     }?;
     if changes {
         // The CLI's "shutdown": sign what this run appended. The change is committed either
@@ -908,6 +979,10 @@ fn task_text(detail: &TaskDetail) -> String {
     if !t.request.as_str().is_empty() {
         lines.push(String::new());
         lines.push(t.request.as_str().to_owned());
+    }
+    if !detail.approvals.is_empty() {
+        lines.push(String::new());
+        lines.extend(approvals::chain_lines(&detail.approvals));
     }
     lines.push(String::new());
     lines.push("timeline".to_owned());

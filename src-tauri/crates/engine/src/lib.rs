@@ -315,6 +315,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_deadline_brought_forward_runs_then_falls_back_to_its_period() {
+        let (clock, runtime) = manual();
+        runtime
+            .scheduler()
+            .every("sla", Span::hours(1), Span::hours(1), || async {});
+        // A new SLA deadline in 5 minutes; a later one does not push it back.
+        runtime
+            .scheduler()
+            .due_by("sla", clock.now() + Span::minutes(5));
+        runtime
+            .scheduler()
+            .due_by("sla", clock.now() + Span::minutes(30));
+        runtime.scheduler().due_by("unknown", clock.now());
+        assert_eq!(
+            runtime.scheduler().next_due(),
+            Some(clock.now() + Span::minutes(5))
+        );
+        clock.advance(Span::minutes(5));
+        assert_eq!(runtime.scheduler().run_due().await, ["sla"]);
+        assert_eq!(
+            runtime.scheduler().next_due(),
+            Some(clock.now() + Span::hours(1))
+        );
+    }
+
+    #[tokio::test]
     async fn the_driver_wakes_when_the_manual_clock_reaches_a_deadline() {
         let (clock, runtime) = manual();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

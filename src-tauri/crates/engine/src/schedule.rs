@@ -69,6 +69,21 @@ impl Scheduler {
         self.changed.notify_one();
     }
 
+    /// Brings entry `name` forward to `at` if it is due later than that (a new SLA
+    /// deadline, or a change that may have made one); does nothing for an unknown name.
+    /// After it runs, the entry falls back to its period.
+    pub fn due_by(&self, name: &str, at: DateTime<FixedOffset>) {
+        let moved = self
+            .entries()
+            .iter_mut()
+            .filter(|entry| entry.name == name && at < entry.next)
+            .map(|entry| entry.next = at)
+            .count();
+        if moved > 0 {
+            self.changed.notify_one();
+        }
+    }
+
     /// The earliest deadline, if any.
     pub fn next_due(&self) -> Option<DateTime<FixedOffset>> {
         self.entries().iter().map(|e| e.next).min()

@@ -2,6 +2,7 @@
 //! text) are reused as they are: they serialise as plain strings and re-validate when read.
 
 use chrono::{DateTime, Utc};
+use guardia_domain::governance::Chain;
 use guardia_domain::{
     Category, PersonName, SubType, SystemName, Task, TaskId, TaskStatus, TimelineEntry, Title,
 };
@@ -61,6 +62,9 @@ impl From<&Task> for TaskSummary {
 pub struct TaskDetail {
     pub task: Task,
     pub timeline: Vec<TimelineEntry>,
+    /// Every round of its approval chain, oldest first (empty until it is submitted).
+    #[serde(default)]
+    pub approvals: Vec<Chain>,
 }
 
 /// UI language.

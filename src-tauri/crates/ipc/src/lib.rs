@@ -11,6 +11,7 @@
 //!
 //! The crate is serde-only and compiles to wasm: no IO, no Tauri, no database.
 
+mod approvals;
 mod audit;
 mod dto;
 mod error;
@@ -18,6 +19,10 @@ mod inventory;
 mod live;
 mod people;
 
+pub use approvals::{
+    FreezeInput, InboxItem, RouteChange, RulesChange, SystemRouteChange, SystemRulesChange,
+    SystemRulesView, TaskDecision,
+};
 pub use audit::{
     Acknowledgement, AuditEntryView, AuditPage, AuditQuery, AuditStatus, CheckpointExport,
     CheckpointFormat, CheckpointImport, CheckpointView, ExportedFile, ReportExport, ReportKind,
@@ -144,6 +149,12 @@ macro_rules! for_each_command {
             PersonRolesSet = person_roles_set: RolesChange => PersonView;
             /// Locks an account (with a reason) or unlocks it (also clearing a lockout).
             PersonLockSet = person_lock_set: AccountLock => PersonView;
+            TaskSubmit = task_submit: TaskRef => TaskDetail;
+            TaskDecide = task_decide: TaskDecision => TaskDetail;
+            InboxGet = inbox_get: () => Vec<InboxItem>;
+            SystemRulesList = system_rules_list: () => Vec<SystemRulesView>;
+            SystemRulesSet = system_rules_set: SystemRulesChange => SystemRulesView;
+            SystemRouteSet = system_route_set: SystemRouteChange => SystemRulesView;
         }
     };
 }
@@ -257,6 +268,12 @@ mod tests {
                 PersonAdd::NAME,
                 PersonRolesSet::NAME,
                 PersonLockSet::NAME,
+                TaskSubmit::NAME,
+                TaskDecide::NAME,
+                InboxGet::NAME,
+                SystemRulesList::NAME,
+                SystemRulesSet::NAME,
+                SystemRouteSet::NAME,
             ]
         );
     }

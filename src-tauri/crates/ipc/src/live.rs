@@ -43,7 +43,7 @@ impl Topic {
     pub fn of_kind(kind: &str) -> Topic {
         let family = kind.split('.').next().unwrap_or_default();
         match family {
-            "task" | "approval" | "package" => Topic::Tasks,
+            "task" | "approval" | "package" | "governance" => Topic::Tasks,
             "audit" => Topic::Audit,
             "inventory" | "bundle" => Topic::Inventory,
             "credential" => Topic::Credentials,

@@ -23,6 +23,11 @@ pub enum StoreError {
         expected: TaskStatus,
         actual: TaskStatus,
     },
+    /// Someone else decided or escalated the chain since it was read; nothing was changed.
+    #[error(
+        "the approval chain of task {0} changed meanwhile; nothing was changed — reload and try again"
+    )]
+    ChainChanged(TaskId),
     #[error("there is no server named `{0}`")]
     ServerNotFound(String),
     #[error("there is no system `{0}` (institution/system) in the inventory")]

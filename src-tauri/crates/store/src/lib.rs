@@ -19,15 +19,18 @@
 //!   entry cannot be written, the change is not made (fail closed). Entry indexes come from
 //!   the log's own recorded size, never from a sequence, so there are no gaps.
 
+mod approvals;
 mod audit;
 mod error;
 mod inventory;
 mod people;
 mod sqlite;
+mod sqlite_approvals;
 mod sqlite_audit;
 mod sqlite_inventory;
 mod sqlite_people;
 
+pub use approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules, TaskMove};
 pub use audit::{
     AuditFilter, AuditFor, AuditHead, AuditStore, Change, ExternalCheckpoint, NewVerification,
     StoredCheckpoint, StoredEntry, VerificationRecord,
@@ -136,7 +139,9 @@ pub trait PreferenceStore: Send + Sync {
 }
 
 /// Everything GUARDiA stores. Callers hold an `Arc<dyn Store>`.
-pub trait Store: TaskStore + PreferenceStore + AuditStore + InventoryStore + PeopleStore {
+pub trait Store:
+    TaskStore + PreferenceStore + AuditStore + InventoryStore + PeopleStore + ApprovalStore
+{
     /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
     fn describe(&self) -> String;
 }

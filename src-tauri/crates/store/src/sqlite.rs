@@ -225,7 +225,10 @@ fn timeline_entry_from_row(id: TaskId, row: &SqliteRow) -> Result<TimelineEntry,
     })
 }
 
-async fn task_in(conn: &mut SqliteConnection, id: TaskId) -> Result<Option<Task>, StoreError> {
+pub(crate) async fn task_in(
+    conn: &mut SqliteConnection,
+    id: TaskId,
+) -> Result<Option<Task>, StoreError> {
     let row = sqlx::query(concat!(
         "SELECT ",
         task_columns!(),
@@ -238,6 +241,54 @@ async fn task_in(conn: &mut SqliteConnection, id: TaskId) -> Result<Option<Task>
 }
 
 /// Escapes `%`, `_` and `\` so a search for `50%` finds "50%" and not everything.
+/// Moves a task along a checked transition if it is still in `transition.from`, with its
+/// timeline entry; the caller's transaction appends the audit entry and commits.
+pub(crate) async fn move_task_in(
+    conn: &mut SqliteConnection,
+    id: TaskId,
+    transition: Transition,
+    actor: &PersonName,
+    note: &str,
+    at: DateTime<Utc>,
+) -> Result<Task, StoreError> {
+    let moved =
+        sqlx::query("UPDATE tasks SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4")
+            .bind(transition.to.code())
+            .bind(at)
+            .bind(id.to_string())
+            .bind(transition.from.code())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    if moved == 0 {
+        return Err(match task_in(conn, id).await? {
+            None => StoreError::TaskNotFound(id),
+            Some(task) => StoreError::Conflict {
+                id,
+                expected: transition.from,
+                actual: task.status,
+            },
+        });
+    }
+    sqlx::query(
+        "INSERT INTO task_events (task_id, at, actor, kind, from_status, to_status, event, note) \
+         VALUES (?1, ?2, ?3, 'transition', ?4, ?5, ?6, ?7)",
+    )
+    .bind(id.to_string())
+    .bind(at)
+    .bind(actor.as_str().to_owned())
+    .bind(transition.from.code())
+    .bind(transition.to.code())
+    .bind(transition.event.code())
+    .bind(note.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    let task = task_in(conn, id)
+        .await?
+        .ok_or(StoreError::TaskNotFound(id))?;
+    Ok(task)
+}
+
 pub(crate) fn like_pattern(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
@@ -364,42 +415,7 @@ impl TaskStore for SqliteStore {
         audit: AuditFor<'_, Task>,
     ) -> Result<Task, StoreError> {
         let mut tx = self.begin_write().await?;
-        let moved = sqlx::query(
-            "UPDATE tasks SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status = ?4",
-        )
-        .bind(transition.to.code())
-        .bind(at)
-        .bind(id.to_string())
-        .bind(transition.from.code())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if moved == 0 {
-            return Err(match task_in(&mut tx, id).await? {
-                None => StoreError::TaskNotFound(id),
-                Some(task) => StoreError::Conflict {
-                    id,
-                    expected: transition.from,
-                    actual: task.status,
-                },
-            });
-        }
-        sqlx::query(
-            "INSERT INTO task_events (task_id, at, actor, kind, from_status, to_status, event, note) \
-             VALUES (?1, ?2, ?3, 'transition', ?4, ?5, ?6, ?7)",
-        )
-        .bind(id.to_string())
-        .bind(at)
-        .bind(actor.as_str().to_owned())
-        .bind(transition.from.code())
-        .bind(transition.to.code())
-        .bind(transition.event.code())
-        .bind(note.to_owned())
-        .execute(&mut *tx)
-        .await?;
-        let task = task_in(&mut tx, id)
-            .await?
-            .ok_or(StoreError::TaskNotFound(id))?;
+        let task = move_task_in(&mut tx, id, transition, actor, note, at).await?;
         let head = append_in(&mut tx, &[audit(&task)]).await?;
         self.commit(tx, head).await?;
         Ok(task)

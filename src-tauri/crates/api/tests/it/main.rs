@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
 mod api;
+mod approvals;
 mod audit;
 mod fleet;
 mod hardening;
