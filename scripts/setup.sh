@@ -18,13 +18,14 @@ as_root() {
 # npm's binaryen; gnome-keyring (the Secret Service the audit signing key lives in) and
 # libdbus headers for the keyring client; Python with Ed25519 for the independent audit
 # verifier in docs/tools (tested); OpenSSH's sshd, sftp-server and ssh-keygen for the lab
-# fleet the SSH tests and demo run against, procps for `ps` checks on lab sites.
+# fleet the SSH tests and demo run against, procps for `ps` checks on lab sites; dunst, a
+# notification daemon the e2e test reads the console's desktop notifications back from.
 # (PostgreSQL joins with its issue.)
 packages=(
   build-essential pkg-config libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver
-  gnome-keyring libsecret-tools libglib2.0-bin
+  gnome-keyring libsecret-tools libglib2.0-bin dunst
   python3 python3-cryptography
   openssh-server openssh-sftp-server openssh-client procps
   fonts-noto-cjk imagemagick

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use guardia_api::{Api, Caller, DataDir, Operation, Session};
+use guardia_api::{Api, Caller, DataDir, NoticeMemory, Operation, Session};
 use guardia_ipc::{
     EndSession, FEED_EVENT, FeedEvent, IpcError, SessionState, SessionView, SignInRequest, Topic,
 };
@@ -132,6 +132,61 @@ async fn forward_feed(api: Arc<Api>, app: tauri::AppHandle) {
     }
 }
 
+/// Tells the person at this window, with a desktop notification, when a step starts waiting
+/// for them, reaches them by escalation (URGENT), or their request is decided — whoever made
+/// the change (this window, the CLI, another console). Nothing is shown while signed out.
+async fn notify_desktop(opened: Opened) {
+    let mut feed = opened.api.runtime().feed().subscribe();
+    let mut memory = NoticeMemory::default();
+    // What waits at start is on the screen already: remember it silently.
+    if let Ok(caller) = opened.session.caller(&opened.api).await
+        && let Err(e) = opened.api.approvals().notices(&caller, &mut memory).await
+    {
+        tracing::warn!(error = %e, "cannot read what waits for the person at this window");
+    }
+    loop {
+        match feed.recv().await {
+            Ok(FeedEvent::Changed { topics, .. }) if topics.contains(&Topic::Tasks) => {}
+            Ok(_) => continue,
+            Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
+        }
+        let Ok(caller) = opened.session.caller(&opened.api).await else {
+            continue;
+        };
+        let notices = match opened.api.approvals().notices(&caller, &mut memory).await {
+            Ok(notices) => notices,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot work out what to notify");
+                continue;
+            }
+        };
+        for notice in notices {
+            let shown = tauri::async_runtime::spawn_blocking(move || {
+                let urgency = if notice.urgent {
+                    notify_rust::Urgency::Critical
+                } else {
+                    notify_rust::Urgency::Normal
+                };
+                notify_rust::Notification::new()
+                    .appname("GUARDiA")
+                    .summary(&notice.summary)
+                    .body(&notice.body)
+                    .urgency(urgency)
+                    .show()
+                    .map(|_| ())
+            })
+            .await;
+            match shown {
+                Ok(Ok(())) => tracing::info!("desktop notification shown"),
+                // No notification daemon (a bare X server): the inbox still shows it.
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot show a desktop notification"),
+                Err(e) => tracing::warn!(error = %e, "the notification task failed"),
+            }
+        }
+    }
+}
+
 /// A service manager (or `run.sh`, or `timeout`) stops the console with SIGTERM: leave the
 /// way closing the window does, so the stop is recorded and the log signed. The handler is
 /// installed before the window is built, so a TERM during start-up is not lost either.
@@ -176,6 +231,10 @@ pub fn main() -> ExitCode {
                     .api
                     .runtime()
                     .spawn("window-feed", forward_feed(api, handle));
+                opened
+                    .api
+                    .runtime()
+                    .spawn("desktop-notices", notify_desktop(opened.clone()));
                 #[cfg(unix)]
                 if let Some(term) = sigterm {
                     opened

@@ -256,6 +256,7 @@ fn Started() -> impl IntoView {
 fn Shell() -> impl IntoView {
     let ui = expect_context::<Ui>();
     crate::live::provide();
+    crate::approvals::provide();
     let page = RwSignal::new(Page::Tasks);
 
     let keys = window_event_listener(ev::keydown, move |ev| {
@@ -291,6 +292,7 @@ fn Shell() -> impl IntoView {
                         on:click=move |_| page.set(p)
                     >
                         <span>{move || ui.t(p.label())}</span>
+                        {(p == Page::Tasks).then(|| view! { <crate::approvals::InboxBadge /> })}
                         <kbd>{format!("Alt+{}", i + 1)}</kbd>
                     </button>
                 </Show>

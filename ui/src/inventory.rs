@@ -718,6 +718,8 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
             institution: institution.get_untracked(),
             system: system.get_untracked(),
             default_user: user.get_untracked(),
+            credential: String::new(),
+            map: Vec::new(),
         };
         async move { ipc::call::<InventoryImport>(file).await }
     });

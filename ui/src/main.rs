@@ -7,6 +7,7 @@
 //! you type (the backend validates again).
 
 mod app;
+mod approvals;
 mod audit;
 mod i18n;
 mod inventory;

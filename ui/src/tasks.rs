@@ -10,6 +10,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::app::Ui;
+use crate::approvals::{ApprovalActions, ChainPanel, Inbox};
 use crate::i18n::{
     Key, category_label, event_label, problem_text, status_label, sub_type_label, task_count,
 };
@@ -28,6 +29,9 @@ pub fn TasksPage() -> impl IntoView {
     let status = RwSignal::new(None::<TaskStatus>);
     let selected = RwSignal::new(None::<TaskId>);
     let form_open = RwSignal::new(false);
+    // Only what waits for me (the "Needs me" tile, key I).
+    let mine = RwSignal::new(false);
+    let inbox = expect_context::<Inbox>();
     let search_box = NodeRef::<html::Input>::new();
 
     let live = expect_context::<Live>();
@@ -49,8 +53,20 @@ pub fn TasksPage() -> impl IntoView {
             || status.get_untracked().is_some()
     };
 
+    // The list as shown: everything, or only what waits for me (urgent first).
+    let shown_tasks = move || -> Option<Result<Vec<TaskSummary>, IpcError>> {
+        let tasks = list.get()?;
+        if !mine.get() {
+            return Some(tasks);
+        }
+        Some(match inbox.items.get() {
+            Some(Ok(items)) => Ok(items.into_iter().map(|i| i.task).collect()),
+            Some(Err(e)) => Err(e),
+            None => Ok(Vec::new()),
+        })
+    };
     let loaded_ids = move || -> Vec<TaskId> {
-        match list.get() {
+        match shown_tasks() {
             Some(Ok(tasks)) => tasks.iter().map(|t| t.id).collect(),
             _ => Vec::new(),
         }
@@ -83,6 +99,7 @@ pub fn TasksPage() -> impl IntoView {
                 }
             }
             "r" | "R" => list.refetch(),
+            "i" | "I" => mine.update(|m| *m = !*m),
             "ArrowDown" | "ArrowUp" => {
                 ev.prevent_default();
                 let ids = loaded_ids();
@@ -177,9 +194,10 @@ pub fn TasksPage() -> impl IntoView {
                     }}
                 </span>
             </div>
+            <CountTiles list=list mine=mine />
             <div class="split">
                 <div class="list-pane">
-                    {move || match list.get() {
+                    {move || match shown_tasks() {
                         None => view! { <p class="loading" data-test="tasks-loading">{ui.t(Key::Loading)}</p> }.into_any(),
                         Some(Err(error)) => view! {
                             <ErrorPanel
@@ -187,6 +205,12 @@ pub fn TasksPage() -> impl IntoView {
                                 error=error
                                 retry=Callback::new(move |()| list.refetch())
                             />
+                        }
+                        .into_any(),
+                        Some(Ok(tasks)) if tasks.is_empty() && mine.get() => view! {
+                            <div class="empty" data-test="inbox-empty">
+                                <h2>{move || ui.t(Key::InboxEmpty)}</h2>
+                            </div>
                         }
                         .into_any(),
                         Some(Ok(tasks)) if tasks.is_empty() => {
@@ -214,6 +238,7 @@ pub fn TasksPage() -> impl IntoView {
 #[component]
 fn TaskTable(tasks: Vec<TaskSummary>, selected: RwSignal<Option<TaskId>>) -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let inbox = expect_context::<Inbox>();
     let rows = tasks
         .into_iter()
         .map(|task| {
@@ -234,7 +259,20 @@ fn TaskTable(tasks: Vec<TaskSummary>, selected: RwSignal<Option<TaskId>>) -> imp
                     <td class="title">{shown(&task.title.to_string())}</td>
                     <td>{move || category_label(ui.lang.get(), task.category)}</td>
                     <td>{task.system.to_string()}</td>
-                    <td><StatusBadge status=task.status /></td>
+                    <td>
+                        <StatusBadge status=task.status />
+                        {move || inbox.holds(id).map(|item| view! {
+                            <span
+                                class="badge"
+                                class:tone-alarm=item.urgent
+                                class:tone-waiting=!item.urgent
+                                data-test="row-needs-me"
+                                data-urgent=item.urgent.to_string()
+                            >
+                                {move || ui.t(if item.urgent { Key::Urgent } else { Key::TileNeedsMe })}
+                            </span>
+                        })}
+                    </td>
                     <td>{shown(&task.requester.to_string())}</td>
                     <td class="mono muted">{local_time(task.created_at)}</td>
                 </tr>
@@ -294,6 +332,8 @@ fn TaskDetailPane(id: TaskId, selected: RwSignal<Option<TaskId>>) -> impl IntoVi
 #[component]
 fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let actions = detail.clone();
+    let rounds = detail.approvals;
     let task = detail.task;
     let sub_type = task.sub_type.map(|s| s.to_string());
     let request = task.request.as_str().to_owned();
@@ -351,8 +391,79 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
         } else {
             view! { <p class="request" data-test="detail-request">{shown(&request)}</p> }.into_any()
         }}
+        <div class="approval-actions">
+            <ApprovalActions detail=actions />
+        </div>
+        {(!rounds.is_empty()).then(|| view! {
+            <h3>{move || ui.t(Key::ApprovalChain)}</h3>
+            <div data-test="approval-chain"><ChainPanel rounds=rounds /></div>
+        })}
         <h3>{move || ui.t(Key::Timeline)}</h3>
         <ol class="timeline" data-test="timeline">{timeline}</ol>
+    }
+}
+
+/// Waiting / in progress / done / needs me, over the tasks loaded; "needs me" filters the
+/// list to the inbox (key I).
+#[component]
+fn CountTiles(
+    list: LocalResource<Result<Vec<TaskSummary>, IpcError>>,
+    mine: RwSignal<bool>,
+) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let inbox = expect_context::<Inbox>();
+    let counts = move || {
+        let tasks = match list.get() {
+            Some(Ok(tasks)) => tasks,
+            _ => Vec::new(),
+        };
+        let count = |f: fn(TaskStatus) -> bool| tasks.iter().filter(|t| f(t.status)).count();
+        (
+            count(|s| {
+                matches!(
+                    s,
+                    TaskStatus::Received | TaskStatus::PendingApproval | TaskStatus::Returned
+                )
+            }),
+            count(|s| {
+                matches!(
+                    s,
+                    TaskStatus::Approved
+                        | TaskStatus::InProgress
+                        | TaskStatus::PendingReview
+                        | TaskStatus::ReadyToRollOut
+                        | TaskStatus::RollingOut
+                )
+            }),
+            count(|s| s.is_terminal()),
+        )
+    };
+    let tile = move |key: Key, value: Signal<usize>, test: &'static str| {
+        view! {
+            <div class="tile" data-test=test>
+                <span class="tile-value">{move || value.get().to_string()}</span>
+                <span class="tile-label">{move || ui.t(key)}</span>
+            </div>
+        }
+    };
+    view! {
+        <div class="tiles">
+            {tile(Key::TileWaiting, Signal::derive(move || counts().0), "tile-waiting")}
+            {tile(Key::TileInProgress, Signal::derive(move || counts().1), "tile-in-progress")}
+            {tile(Key::TileDone, Signal::derive(move || counts().2), "tile-done")}
+            <button
+                class="tile"
+                class:active=move || mine.get()
+                class:urgent={move || inbox.count().1 > 0}
+                data-test="tile-needs-me"
+                title=move || ui.t(Key::InboxTitle)
+                aria-pressed=move || mine.get().to_string()
+                on:click=move |_| mine.update(|m| *m = !*m)
+            >
+                <span class="tile-value">{move || inbox.count().0.to_string()}</span>
+                <span class="tile-label">{move || ui.t(Key::TileNeedsMe)}<kbd>"I"</kbd></span>
+            </button>
+        </div>
     }
 }
 

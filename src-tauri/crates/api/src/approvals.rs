@@ -41,7 +41,7 @@ const POLICY_KEY: &str = "chain_policy";
 /// The approvals of one console: `api.approvals()`.
 #[derive(Clone, Copy)]
 pub struct Approvals<'a> {
-    api: &'a Api,
+    pub(crate) api: &'a Api,
 }
 
 /// Why an approval operation failed. Nothing was changed.
@@ -257,9 +257,13 @@ impl Approvals<'_> {
                 system: task.system.to_string(),
             });
         }
+        let previous = self.api.store.chains(task.id).await?;
         let event = match task.status {
-            TaskStatus::Received => TaskEvent::Submitted,
-            TaskStatus::Returned => TaskEvent::Resubmitted,
+            TaskStatus::Received => Some(TaskEvent::Submitted),
+            TaskStatus::Returned => Some(TaskEvent::Resubmitted),
+            // Moved to PENDING_APPROVAL before chains existed (older data, the demo): the
+            // requester opens its chain without moving it again.
+            TaskStatus::PendingApproval if previous.is_empty() => None,
             status => {
                 return Err(ApprovalError::WrongStatus {
                     task: task.id,
@@ -268,7 +272,6 @@ impl Approvals<'_> {
                 });
             }
         };
-        let previous = self.api.store.chains(task.id).await?;
         let round = previous.last().map_or(1, |stored| stored.chain.round + 1);
         let rules = self.rules(task.system.as_str()).await?;
         let policy = self.policy().await?;
@@ -284,7 +287,7 @@ impl Approvals<'_> {
         let effects = chain.start(now, &rules.routing);
         let mut settled = Settled {
             entries: vec![entries::approval_submitted(&task, &chain, caller, now)],
-            moves: vec![(event, String::new())],
+            moves: event.map(|e| (e, String::new())).into_iter().collect(),
             notices: Vec::new(),
         };
         self.settle(&task, &mut chain, &rules, effects, now, &mut settled)
@@ -306,7 +309,7 @@ impl Approvals<'_> {
             return Err(ApprovalError::WrongStatus {
                 task: task.id,
                 status: task.status,
-                what: "it has not been submitted for approval",
+                what: "it has no approval chain yet; its requester submits it (guardia task submit)",
             });
         };
         let place = self.place(task.system.as_str()).await?;
@@ -733,6 +736,23 @@ impl Approvals<'_> {
             .await
     }
 
+    /// The demo people's routing: the demo team lead owns every demo system.
+    pub(crate) async fn seed_demo_rules(&self, caller: &Caller) -> Result<(), ApprovalError> {
+        for system in crate::demo::SYSTEMS {
+            self.set_rules(
+                caller,
+                SystemRulesChange {
+                    system: (*system).to_owned(),
+                    change: RulesChange::Owner {
+                        person: Some("lee.teamlead".to_owned()),
+                    },
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// The owner marks themselves away (an admin may too), names or clears their deputy
     /// (only the owner), or confirms the mapping.
     pub async fn set_route(
@@ -937,8 +957,9 @@ fn closed_text(closed: &guardia_domain::governance::Closed, windows: &DeployWind
     use guardia_domain::governance::Closed;
     let next = match closed.next_open() {
         Some(at) => {
+            use chrono::Offset;
             let offset = chrono::FixedOffset::east_opt(windows.utc_offset_minutes * 60)
-                .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("UTC"));
+                .unwrap_or_else(|| Utc.fix());
             format!(
                 "the next window opens {}",
                 at.with_timezone(&offset).format("%Y-%m-%d %H:%M %:z")

@@ -34,6 +34,18 @@ const HAPPY_PATH: [TaskEvent; 7] = [
     E::RolloutCompleted,
 ];
 
+/// The systems the demo tasks name (the demo people's routing covers them).
+pub(crate) const SYSTEMS: &[&str] = &[
+    "minwon-portal",
+    "hr-portal",
+    "e-approval",
+    "emr-gateway",
+    "plant-notice",
+    "payroll",
+    "library-search",
+    "hospital-booking",
+];
+
 const DEMO: &[DemoTask] = &[
     DemoTask {
         hours_ago: 1,
@@ -230,4 +242,19 @@ pub(crate) async fn seed(store: &dyn Store, now: DateTime<FixedOffset>) -> Resul
     }
     tracing::info!(tasks = DEMO.len(), "demo data seeded");
     Ok(DEMO.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_routing_covers_exactly_the_systems_the_demo_tasks_name() {
+        let mut named: Vec<&str> = DEMO.iter().map(|d| d.system).collect();
+        named.sort_unstable();
+        named.dedup();
+        let mut routed = SYSTEMS.to_vec();
+        routed.sort_unstable();
+        assert_eq!(named, routed);
+    }
 }

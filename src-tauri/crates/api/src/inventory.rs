@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::inventory::{self, ServerRecord, Tier, ansible::AnsibleOptions};
 use guardia_ipc::{
-    CommandModeChange, CredentialInput, CredentialKindView, CredentialView, HostKeyView,
+    BulkEdit, CommandModeChange, CredentialInput, CredentialKindView, CredentialView, HostKeyView,
     ImportReport, InventoryFile, InventoryFormat, PresentedHostKey, ServerDraft, ServerQuery,
     ServerView, TrustHostKey,
 };
@@ -200,11 +200,28 @@ impl Api {
                 Vec::new(),
             ),
             InventoryFormat::AnsibleIni => {
+                let credential = import.credential.trim().to_owned();
+                let credential_auth = if credential.is_empty() {
+                    String::new()
+                } else {
+                    match self.store.credential(&credential).await? {
+                        Some(meta) => meta.kind.code().to_owned(),
+                        None => {
+                            return Err(ApiError::ImportRejected(format!(
+                                "--credential {credential}: there is no credential of that name; \
+                                 add it first (guardia credential set {credential} --kind key)"
+                            )));
+                        }
+                    }
+                };
                 let options = AnsibleOptions {
                     institution: import.institution.clone(),
                     system: import.system.clone(),
                     default_user: import.default_user.clone(),
                     max_hosts: inventory::MAX_SERVERS,
+                    credential,
+                    credential_auth,
+                    map: parse_map(&import.map)?,
                 };
                 let parsed = inventory::ansible::parse(&import.text, &options)
                     .map_err(|p| ApiError::ImportRejected(problems_text(&p)))?;
@@ -246,6 +263,184 @@ impl Api {
                 })
                 .collect(),
             warnings: warnings.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// One change over many servers (a filter and/or names): credential, tier, tags. All or
+    /// nothing, in one transaction, recorded as one audit entry listing what changed.
+    pub async fn server_bulk_edit(
+        &self,
+        caller: &Caller,
+        edit: BulkEdit,
+    ) -> Result<ImportReport, ApiError> {
+        if edit.credential.is_none()
+            && edit.tier.is_none()
+            && edit.add_tags.is_empty()
+            && edit.remove_tags.is_empty()
+        {
+            return Err(ApiError::InvalidRequest(
+                "nothing to change: give a credential, a tier, or tags to add or remove".into(),
+            ));
+        }
+        let credential = match edit.credential.as_deref().map(str::trim) {
+            None => None,
+            Some(name) => {
+                let meta = self.store.credential(name).await?.ok_or_else(|| {
+                    ApiError::InvalidRequest(format!(
+                        "there is no credential named `{name}`; add it first (guardia credential set)"
+                    ))
+                })?;
+                Some(meta)
+            }
+        };
+        let tier = match edit.tier {
+            None => None,
+            Some(n) => Some(Tier::from_number(n).ok_or_else(|| {
+                ApiError::InvalidRequest(format!("tier must be 1, 2 or 3, not {n}"))
+            })?),
+        };
+        let filter = ServerFilter {
+            text: edit.filter.text.clone(),
+            tier: match edit.filter.tier {
+                None => None,
+                Some(n) => Some(Tier::from_number(n).ok_or_else(|| {
+                    ApiError::InvalidRequest(format!("tier must be 1, 2 or 3, not {n}"))
+                })?),
+            },
+            limit: ServerFilter::MAX_LIMIT,
+        };
+        let mut selected = self.store.servers(&filter).await?;
+        if !edit.servers.is_empty() {
+            for name in &edit.servers {
+                if !selected.iter().any(|s| &s.record.server == name) {
+                    return Err(ApiError::NoSuchServer(name.clone()));
+                }
+            }
+            selected.retain(|s| edit.servers.contains(&s.record.server));
+        }
+        if selected.is_empty() {
+            return Err(ApiError::InvalidRequest(
+                "no server matches the selection; nothing was changed".into(),
+            ));
+        }
+        let mut rows = Vec::with_capacity(selected.len());
+        let mut problems = Vec::new();
+        for (i, stored) in selected.iter().enumerate() {
+            let mut draft = stored.record.to_draft();
+            let mut given = ["institution", "system", "site", "server"]
+                .into_iter()
+                .fold(inventory::Given::default(), inventory::Given::with);
+            if let Some(meta) = &credential {
+                draft.credential = meta.name.clone();
+                draft.auth = meta.kind.code().to_owned();
+                given = given.with("credential").with("auth");
+            }
+            if let Some(tier) = tier {
+                draft.tier = tier.number().to_string();
+                given = given.with("tier");
+            }
+            if !edit.add_tags.is_empty() || !edit.remove_tags.is_empty() {
+                let mut tags: Vec<String> = stored
+                    .record
+                    .tags
+                    .iter()
+                    .filter(|t| !edit.remove_tags.contains(t))
+                    .cloned()
+                    .collect();
+                for tag in &edit.add_tags {
+                    if !tags.contains(tag) {
+                        tags.push(tag.clone());
+                    }
+                }
+                draft.tags = tags.join(";");
+                given = given.with("tags");
+            }
+            match draft.validate() {
+                Ok(record) => rows.push(inventory::ImportRow {
+                    line: i + 1,
+                    record,
+                    given,
+                }),
+                Err(fields) => problems.push(format!(
+                    "{}: {}",
+                    stored.record.server,
+                    fields
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::ImportRejected(problems.join("\n")));
+        }
+        if edit.dry_run {
+            let changes = rows
+                .iter()
+                .zip(&selected)
+                .filter_map(|(row, stored)| {
+                    let fields = row.record.changed_columns(&stored.record);
+                    (!fields.is_empty()).then(|| guardia_ipc::ServerChangeView {
+                        server: row.record.server.clone(),
+                        fields: fields.into_iter().map(str::to_owned).collect(),
+                    })
+                })
+                .collect::<Vec<_>>();
+            return Ok(ImportReport {
+                created: 0,
+                updated: u32::try_from(changes.len()).unwrap_or(u32::MAX),
+                unchanged: u32::try_from(rows.len() - changes.len()).unwrap_or(u32::MAX),
+                pins_dropped: 0,
+                changes,
+                warnings: vec!["dry run: nothing was changed".into()],
+            });
+        }
+        let at = self.clock.now().with_timezone(&Utc);
+        let actor = caller.name().to_owned();
+        let selection = serde_json::json!({
+            "text": edit.filter.text,
+            "tier": edit.filter.tier,
+            "servers": edit.servers,
+        });
+        let set = serde_json::json!({
+            "credential": edit.credential,
+            "tier": edit.tier,
+            "add_tags": edit.add_tags,
+            "remove_tags": edit.remove_tags,
+        });
+        let outcome = self
+            .store
+            .import_servers(&rows, at, &|o| {
+                EntryDraft::new(
+                    at,
+                    EntryKind::InventoryBulkEdited,
+                    actor.clone(),
+                    "inventory",
+                )
+                .with("selection", selection.clone())
+                .with("set", set.clone())
+                .with("servers", rows.len() as u64)
+                .with("updated", u64::from(o.updated))
+                .with("unchanged", u64::from(o.unchanged))
+                .with("changed", changes_value(&o.changes))
+                .with("workstation", caller.workstation.as_str())
+            })
+            .await?;
+        Ok(ImportReport {
+            created: outcome.created,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+            pins_dropped: outcome.pins_dropped,
+            changes: outcome
+                .changes
+                .into_iter()
+                .map(|c| guardia_ipc::ServerChangeView {
+                    server: c.server,
+                    fields: c.fields.into_iter().map(str::to_owned).collect(),
+                })
+                .collect(),
+            warnings: Vec::new(),
         })
     }
 
@@ -778,4 +973,27 @@ impl Api {
             tracing::error!("could not record a host key refusal for {server}: {e}");
         }
     }
+}
+
+/// `variable=column` pairs of an Ansible import's `--map`.
+fn parse_map(raw: &[String]) -> Result<Vec<(String, String)>, ApiError> {
+    raw.iter()
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| {
+            let (var, column) = m.split_once('=').ok_or_else(|| {
+                ApiError::ImportRejected(format!(
+                    "--map `{m}`: write VARIABLE=COLUMN, e.g. app_dir=app_path"
+                ))
+            })?;
+            let (var, column) = (var.trim(), column.trim());
+            if var.is_empty() || !inventory::ansible::mappable(column) {
+                return Err(ApiError::ImportRejected(format!(
+                    "--map `{m}`: `{column}` is not an inventory column a variable may fill \
+                     (e.g. site, tier, credential, os, app_path, deploy_path, service_port, \
+                     health_http_url; see docs/inventory.md)"
+                )));
+            }
+            Ok((var.to_owned(), column.to_owned()))
+        })
+        .collect()
 }

@@ -141,6 +141,7 @@ operations! {
     SystemRouteSet: RouteOwnSystems => |api, caller, change| {
         Ok(api.approvals().set_route(caller, change).await?)
     };
+    ServerBulkEdit: EditInventory => |api, caller, edit| api.server_bulk_edit(caller, edit).await;
 }
 
 impl Api {

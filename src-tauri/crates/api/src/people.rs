@@ -278,6 +278,12 @@ impl People<'_> {
             }
             added += 1;
         }
+        // The demo systems belong to the demo team lead, so the inbox and escalation work.
+        self.api
+            .approvals()
+            .seed_demo_rules(caller)
+            .await
+            .map_err(|e| PeopleError::Internal(e.to_string()))?;
         Ok(added)
     }
 

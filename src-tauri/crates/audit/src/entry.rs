@@ -119,10 +119,12 @@ pub enum EntryKind {
     GovernanceSystemChanged,
     #[serde(rename = "governance.policy")]
     GovernancePolicyChanged,
+    #[serde(rename = "inventory.bulk_edit")]
+    InventoryBulkEdited,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 46] = [
+    pub const ALL: [EntryKind; 47] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -169,6 +171,7 @@ impl EntryKind {
         Self::ApprovalSecurityCheck,
         Self::GovernanceSystemChanged,
         Self::GovernancePolicyChanged,
+        Self::InventoryBulkEdited,
     ];
 
     pub fn code(self) -> &'static str {
@@ -219,6 +222,7 @@ impl EntryKind {
             Self::ApprovalSecurityCheck => "approval.security_check",
             Self::GovernanceSystemChanged => "governance.system",
             Self::GovernancePolicyChanged => "governance.policy",
+            Self::InventoryBulkEdited => "inventory.bulk_edit",
         }
     }
 

@@ -36,6 +36,42 @@ pub enum InventoryCommand {
         /// Ansible: the login user, unless `ansible_user` says otherwise
         #[arg(long, default_value = "")]
         default_user: String,
+        /// Ansible: the credential (from `guardia credential set`) of every host the file
+        /// gives none (`guardia_credential`); its kind becomes the login method
+        #[arg(long, default_value = "")]
+        credential: String,
+        /// Ansible: read a host variable as an inventory column, repeatable:
+        /// --map app_dir=app_path --map svc_port=service_port
+        #[arg(long = "map", value_name = "VARIABLE=COLUMN")]
+        map: Vec<String>,
+    },
+    /// Change many servers at once — those matching --search/--tier and/or named with
+    /// --server — as one audited change: credential, tier, tags
+    Bulk {
+        /// Servers whose name, address, site, system or tags contain this text
+        #[arg(long, default_value = "")]
+        search: String,
+        /// Only servers of this tier
+        #[arg(long)]
+        filter_tier: Option<u8>,
+        /// These servers (repeatable); with --search too, a server must match both
+        #[arg(long = "server")]
+        servers: Vec<String>,
+        /// Set this credential (and its kind as the login method)
+        #[arg(long)]
+        credential: Option<String>,
+        /// Set this tier (1, 2 or 3)
+        #[arg(long)]
+        tier: Option<u8>,
+        /// Add a tag (repeatable)
+        #[arg(long = "add-tag")]
+        add_tags: Vec<String>,
+        /// Remove a tag (repeatable)
+        #[arg(long = "remove-tag")]
+        remove_tags: Vec<String>,
+        /// Only say what would change
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Write the whole inventory as CSV
     Export {
@@ -170,12 +206,59 @@ pub async fn inventory(
     command: InventoryCommand,
 ) -> Result<Done, ApiError> {
     match command {
+        InventoryCommand::Bulk {
+            search,
+            filter_tier,
+            servers,
+            credential,
+            tier,
+            add_tags,
+            remove_tags,
+            dry_run,
+        } => {
+            let report = api
+                .server_bulk_edit(
+                    caller,
+                    guardia_ipc::BulkEdit {
+                        filter: guardia_ipc::ServerQuery {
+                            text: search,
+                            tier: filter_tier,
+                            limit: None,
+                        },
+                        servers,
+                        credential,
+                        tier,
+                        add_tags,
+                        remove_tags,
+                        dry_run,
+                    },
+                )
+                .await?;
+            out.print(&report, |r| {
+                let mut s = format!(
+                    "{}{} servers changed, {} already so",
+                    if dry_run { "dry run: " } else { "" },
+                    r.updated,
+                    r.unchanged
+                );
+                for change in &r.changes {
+                    s.push_str(&format!(
+                        "\n  {}: {}",
+                        change.server,
+                        change.fields.join(", ")
+                    ));
+                }
+                s
+            })?;
+        }
         InventoryCommand::Import {
             file,
             format,
             institution,
             system,
             default_user,
+            credential,
+            map,
         } => {
             let text = read(&file)?;
             let name = file.display().to_string().to_ascii_lowercase();
@@ -199,6 +282,8 @@ pub async fn inventory(
                         institution,
                         system,
                         default_user,
+                        credential,
+                        map,
                     },
                 )
                 .await?;

@@ -251,6 +251,8 @@ async fn adopt(
                 institution: String::new(),
                 system: String::new(),
                 default_user: String::new(),
+                credential: String::new(),
+                map: Vec::new(),
             },
         )
         .await

@@ -142,6 +142,7 @@ fn required(command: &Command) -> Option<Permission> {
             AuditCommand::Acknowledge { .. } => of!(AuditAcknowledge),
         },
         Command::Inventory(I::Import { .. }) => of!(InventoryImport),
+        Command::Inventory(I::Bulk { .. }) => of!(ServerBulkEdit),
         Command::Inventory(I::CommandMode { .. }) => of!(SystemCommandModeSet),
         Command::Inventory(I::Export { .. }) => of!(InventoryExport),
         Command::Inventory(I::List { .. }) => of!(ServerList),

@@ -72,6 +72,36 @@ pub struct InventoryFile {
     pub system: String,
     #[serde(default)]
     pub default_user: String,
+    /// For Ansible: the credential of every host no `guardia_credential` names (its kind
+    /// becomes the login method); empty for none.
+    #[serde(default)]
+    pub credential: String,
+    /// For Ansible: host variables read as inventory columns, `variable=column`
+    /// (e.g. `app_dir=app_path`).
+    #[serde(default)]
+    pub map: Vec<String>,
+}
+
+/// One change over many servers: those matching `filter` (or named in `servers`), each
+/// given field set. Applied in one transaction and audited as one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BulkEdit {
+    #[serde(default)]
+    pub filter: ServerQuery,
+    /// Explicit server names; with a filter too, a server must match both.
+    #[serde(default)]
+    pub servers: Vec<String>,
+    #[serde(default)]
+    pub credential: Option<String>,
+    #[serde(default)]
+    pub tier: Option<u8>,
+    #[serde(default)]
+    pub add_tags: Vec<String>,
+    #[serde(default)]
+    pub remove_tags: Vec<String>,
+    /// Whether to change nothing and only say what would change.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

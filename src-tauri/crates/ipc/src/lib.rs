@@ -32,7 +32,7 @@ pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSu
 pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
 pub use inventory::{
-    CheckReport, CheckState, CheckStep, CommandMode, CommandModeChange, CommandOutcome,
+    BulkEdit, CheckReport, CheckState, CheckStep, CommandMode, CommandModeChange, CommandOutcome,
     CommandReport, CredentialInput, CredentialKindView, CredentialRef, CredentialView, HostKeyView,
     ImportReport, InventoryFile, InventoryFormat, PresentedHostKey, RunCommand, ServerChangeView,
     ServerDraft, ServerQuery, ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
@@ -155,6 +155,7 @@ macro_rules! for_each_command {
             SystemRulesList = system_rules_list: () => Vec<SystemRulesView>;
             SystemRulesSet = system_rules_set: SystemRulesChange => SystemRulesView;
             SystemRouteSet = system_route_set: SystemRouteChange => SystemRulesView;
+            ServerBulkEdit = server_bulk_edit: BulkEdit => ImportReport;
         }
     };
 }
@@ -274,6 +275,7 @@ mod tests {
                 SystemRulesList::NAME,
                 SystemRulesSet::NAME,
                 SystemRouteSet::NAME,
+                ServerBulkEdit::NAME,
             ]
         );
     }

@@ -209,6 +209,8 @@ async fn the_fleet_story_and_no_planted_secret_is_found_anywhere() {
                 institution: String::new(),
                 system: String::new(),
                 default_user: String::new(),
+                credential: String::new(),
+                map: Vec::new(),
             },
         )
         .await

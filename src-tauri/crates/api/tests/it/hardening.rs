@@ -156,6 +156,8 @@ async fn hardening_18_a_bundle_that_would_replace_something_is_listed_and_refuse
         institution: String::new(),
         system: String::new(),
         default_user: String::new(),
+        credential: String::new(),
+        map: Vec::new(),
     };
     a.inventory_import(&who(), csv(INVENTORY)).await.unwrap();
     a.credential_set(&who(), password("hr-pw", "from-a"))
@@ -244,6 +246,8 @@ async fn hardening_10_a_playbook_only_system_refuses_ad_hoc_commands_before_conn
             institution: String::new(),
             system: String::new(),
             default_user: String::new(),
+            credential: String::new(),
+            map: Vec::new(),
         },
     )
     .await

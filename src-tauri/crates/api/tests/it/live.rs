@@ -128,6 +128,8 @@ async fn three_hundred_inventory_and_ssh_entries_get_a_checkpoint_at_256() {
                 institution: String::new(),
                 system: String::new(),
                 default_user: String::new(),
+                credential: String::new(),
+                map: Vec::new(),
             },
         )
         .await

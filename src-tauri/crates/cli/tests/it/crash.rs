@@ -53,6 +53,8 @@ async fn bundle(dir: &Path, generation: &str) -> std::path::PathBuf {
             institution: String::new(),
             system: String::new(),
             default_user: String::new(),
+            credential: String::new(),
+            map: Vec::new(),
         },
     )
     .await

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the report
 
+mod ansible;
 mod approvals;
 mod audit;
 mod cli;

@@ -1,12 +1,15 @@
 //! Import of Ansible INI inventories — what operators already have (docs/inventory.md).
 //!
-//! Mapping: each host becomes a server named by its inventory alias; its **site** is the
-//! first group it appears under; every group it belongs to (directly or through
-//! `:children`) becomes a tag. `ansible_host`, `ansible_port`, `ansible_user` (and their
-//! `ansible_ssh_*` spellings) fill address, port and user. Variables named `guardia_<column>`
-//! fill the inventory column of that name (`guardia_tier=1`, `guardia_system=hr-portal`,
-//! `guardia_credential=hr-key`, `guardia_health_http_url=…`). Variables apply from
-//! `[all:vars]`, then parent groups, then the host's own groups, then the host line.
+//! Mapping: each host becomes a server named by its inventory alias, and **its own site**
+//! (a rollout treats sites one at a time) unless `guardia_site` groups several hosts into one;
+//! every group it belongs to (directly or through `:children`) becomes a tag. `ansible_host`,
+//! `ansible_port`, `ansible_user` (and their `ansible_ssh_*` spellings) fill address, port
+//! and user. Variables named `guardia_<column>` fill the inventory column of that name
+//! (`guardia_tier=1`, `guardia_system=hr-portal`, `guardia_credential=hr-key`,
+//! `guardia_health_http_url=…`), and so does any variable the import maps to a column
+//! (`--map app_dir=app_path`). Variables apply from `[all:vars]`, then parent groups, then
+//! the host's own groups, then the host line. `--credential NAME` gives every host without a
+//! `guardia_credential` that credential (and its kind as the login method).
 //!
 //! Passwords in the file (`ansible_password`, `ansible_ssh_pass`, `ansible_become_pass`) are
 //! **not** imported: secrets belong in the OS keyring. They make the server a password
@@ -28,6 +31,19 @@ pub struct AnsibleOptions {
     /// At most this many hosts per file, ranges included (never more than [`MAX_SERVERS`],
     /// which is what imports use; the fuzz target uses fewer to keep each run fast).
     pub max_hosts: usize,
+    /// The credential of hosts no `guardia_credential` names, with its kind (`key` or
+    /// `password`) as their login method; empty for none.
+    pub credential: String,
+    pub credential_auth: String,
+    /// Host variables to read as inventory columns: (variable, column), e.g.
+    /// (`app_dir`, `app_path`).
+    pub map: Vec<(String, String)>,
+}
+
+/// The columns a `--map` may fill (what the file names itself is not remapped).
+pub fn mappable(column: &str) -> bool {
+    !matches!(column, "server" | "address" | "port" | "user" | "tags")
+        && ServerDraft::default().field_mut(column).is_some()
 }
 
 /// A successful import: the servers, and what was ignored on the way.
@@ -46,7 +62,6 @@ struct Group {
 #[derive(Debug)]
 struct Host {
     line: usize,
-    first_group: String,
     vars: Vec<(String, String)>,
 }
 
@@ -324,7 +339,6 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                         host_order.push(name.clone());
                         Host {
                             line,
-                            first_group: group.clone(),
                             vars: Vec::new(),
                         }
                     });
@@ -426,7 +440,8 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
         let mut draft = ServerDraft {
             institution: options.institution.clone(),
             system: options.system.clone(),
-            site: host.first_group.clone(),
+            // Its own site: one host, one step of a rollout (guardia_site groups them).
+            site: name.clone(),
             server: name.clone(),
             address: name.clone(),
             user: options.default_user.clone(),
@@ -452,6 +467,12 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
         .fold(Given::default(), Given::with);
         let mut ignored = Vec::new();
         for (k, v) in vars {
+            let mapped = options
+                .map
+                .iter()
+                .find(|(var, _)| *var == k)
+                .map(|(_, column)| format!("guardia_{column}"));
+            let k = mapped.unwrap_or(k);
             match k.as_str() {
                 "ansible_host" | "ansible_ssh_host" => draft.address = v,
                 "ansible_port" | "ansible_ssh_port" => {
@@ -488,6 +509,14 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                 },
             }
         }
+        if !given.has("credential") && !options.credential.is_empty() {
+            draft.credential = options.credential.clone();
+            given = given.with("credential");
+            if !options.credential_auth.is_empty() {
+                draft.auth = options.credential_auth.clone();
+                given = given.with("auth");
+            }
+        }
         if !ignored.is_empty() {
             ignored.sort();
             ignored.dedup();
@@ -508,7 +537,14 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
                     "{name}: {}",
                     fields
                         .iter()
-                        .map(ToString::to_string)
+                        .map(|f| match f.field {
+                            // What a plain Ansible file never says: name the way to say it.
+                            "institution" | "system" if f.message == "is required" => format!(
+                                "{f} — pass --{col} NAME (or set guardia_{col} in the file)",
+                                col = f.field
+                            ),
+                            _ => f.to_string(),
+                        })
                         .collect::<Vec<_>>()
                         .join("; ")
                 ),
@@ -540,6 +576,7 @@ mod tests {
             system: "hr-portal".into(),
             default_user: "ops".into(),
             max_hosts: MAX_SERVERS,
+            ..AnsibleOptions::default()
         }
     }
 
@@ -580,12 +617,12 @@ ansible_port=22
         let bastion = by_name["bastion"];
         assert_eq!(
             (bastion.site.as_str(), bastion.user.as_str()),
-            ("ungrouped", "ops")
+            ("bastion", "ops")
         );
         let web02 = by_name["web02"];
         assert_eq!(web02.address, "web02");
         assert_eq!(web02.user, "deploy");
-        assert_eq!(web02.site, "web");
+        assert_eq!(web02.site, "web02", "each host is its own site");
         assert_eq!(web02.credential.as_deref(), Some("web-key"));
         assert_eq!(
             web02.health.http_url.as_deref(),
@@ -707,5 +744,62 @@ ansible_port=22
             assert!(!all.contains("hunter5"), "{all}");
             assert_eq!(all.contains("ansible_password"), named, "{all}");
         }
+    }
+
+    /// Issue 10: a plain `hosts.ini` as operators have it — one group, custom host
+    /// variables, no guardia_ variables.
+    const PLAIN: &str = "\
+[was]
+was[01:20] ansible_host=10.1.0.1 app_dir=/srv/app java_home=/opt/jdk
+";
+
+    #[test]
+    fn a_plain_group_becomes_one_site_per_host_tagged_with_the_group_and_mapped_vars() {
+        let options = AnsibleOptions {
+            credential: "was-key".into(),
+            credential_auth: "key".into(),
+            map: vec![("app_dir".into(), "app_path".into())],
+            ..options()
+        };
+        let import = parse(PLAIN, &options).unwrap_or_else(|p| panic!("{p:#?}"));
+        assert_eq!(import.rows.len(), 20);
+        let sites: std::collections::BTreeSet<&str> =
+            import.rows.iter().map(|r| r.record.site.as_str()).collect();
+        assert_eq!(sites.len(), 20, "one site per host");
+        let was07 = &import.rows[6].record;
+        assert_eq!(was07.server, "was07");
+        assert_eq!(was07.tags, vec!["was"]);
+        assert_eq!(was07.credential.as_deref(), Some("was-key"));
+        assert_eq!(was07.auth, AuthKind::Key);
+        assert_eq!(was07.app_path.as_deref(), Some("/srv/app"));
+        // What was not mapped is reported, not silently dropped.
+        assert!(
+            import
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("java_home") && !w.message.contains("app_dir"))
+        );
+        // guardia_site still groups hosts, and a file's own credential wins.
+        let text =
+            "[was]\nw1 guardia_site=seoul-1\nw2 guardia_site=seoul-1 guardia_credential=own\n";
+        let import = parse(text, &options).unwrap_or_else(|p| panic!("{p:#?}"));
+        assert!(import.rows.iter().all(|r| r.record.site == "seoul-1"));
+        assert_eq!(import.rows[1].record.credential.as_deref(), Some("own"));
+    }
+
+    #[test]
+    fn a_file_that_names_no_institution_or_system_is_refused_naming_the_flags() {
+        let bare = AnsibleOptions {
+            max_hosts: MAX_SERVERS,
+            default_user: "ops".into(),
+            ..AnsibleOptions::default()
+        };
+        let problems = parse(PLAIN, &bare).unwrap_err();
+        assert_eq!(problems.len(), 20);
+        let first = &problems[0].message;
+        assert!(
+            first.contains("--institution NAME") && first.contains("--system NAME"),
+            "{first}"
+        );
     }
 }
