@@ -74,6 +74,10 @@ fuzz_target!(|data: &[u8]| {
         system: "hr".into(),
         default_user: "deploy".into(),
         max_hosts: MAX_HOSTS,
+        // The import's own credential and a variable mapping, so those paths are fuzzed too.
+        credential: "fuzz-key".into(),
+        credential_auth: "key".into(),
+        map: vec![("app_dir".into(), "app_path".into())],
     };
     let lines = text.lines().count().max(1);
     let parsed = ansible::parse(text, &options);

@@ -124,6 +124,8 @@ async fn requester_submits_team_lead_approves_and_an_unanswered_step_escalates_t
     let driver = Driver::start();
     let ui = driver.launch(d).await;
     ui.click("[data-test=signin-lang-en]").await;
+    // The screen re-renders in English; type only into what stays.
+    ui.wait_for_text("[data-test=signin] h1", "Sign in").await;
 
     // The requester registers and submits.
     sign_in(&ui, "kim.minji").await;

@@ -7,6 +7,7 @@
 mod approvals;
 mod audit;
 mod console;
+mod governance;
 mod inventory;
 mod live;
 mod signin;

@@ -3,11 +3,12 @@
 //! secrets inward only; it never receives one back.
 
 use guardia_ipc::{
-    CheckReport, CheckState, CommandMode, CommandModeChange, CredentialDelete, CredentialInput,
-    CredentialKindView, CredentialList, CredentialRef, CredentialSet, HostKeyFetch, HostKeyForget,
-    HostKeyTrust, ImportReport, InventoryExport, InventoryFile, InventoryFormat, InventoryImport,
-    PresentedHostKey, ServerDraft, ServerGet, ServerList, ServerQuery, ServerRef, ServerSave,
-    ServerSaveCmd, ServerView, SshCheck, SystemCommandModeSet, TrustHostKey,
+    BulkEdit, CheckReport, CheckState, CommandMode, CommandModeChange, CredentialDelete,
+    CredentialInput, CredentialKindView, CredentialList, CredentialRef, CredentialSet,
+    HostKeyFetch, HostKeyForget, HostKeyTrust, ImportReport, InventoryExport, InventoryFile,
+    InventoryFormat, InventoryImport, PresentedHostKey, ServerBulkEdit, ServerDraft, ServerGet,
+    ServerList, ServerQuery, ServerRef, ServerSave, ServerSaveCmd, ServerView, SshCheck,
+    SystemCommandModeSet, TrustHostKey,
 };
 use guardia_ipc::{JobCancel, JobId, JobOutcome, JobRef, JobState, Topic};
 use leptos::ev;
@@ -25,6 +26,7 @@ enum Side {
     Server,
     Import,
     Credentials,
+    Bulk,
 }
 
 #[component]
@@ -115,6 +117,9 @@ pub fn InventoryPage() -> impl IntoView {
                 >
                     {move || ui.t(Key::CredentialsButton)}
                 </button>
+                <button data-test="open-bulk" on:click=move |_| side.set(Some(Side::Bulk))>
+                    {move || ui.t(Key::BulkEdit)}
+                </button>
             </div>
             <div class="split">
                 <div class="list">
@@ -146,6 +151,10 @@ pub fn InventoryPage() -> impl IntoView {
                     (Some(Side::Import), _) => view! { <ImportPanel on_changed=changed /> }.into_any(),
                     (Some(Side::Credentials), _) => view! {
                         <CredentialsPanel on_changed=changed />
+                    }
+                    .into_any(),
+                    (Some(Side::Bulk), _) => view! {
+                        <BulkPanel text=text tier=tier on_changed=changed />
                     }
                     .into_any(),
                     _ => ().into_any(),
@@ -710,6 +719,8 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
     let institution = RwSignal::new(String::new());
     let system = RwSignal::new(String::new());
     let user = RwSignal::new(String::new());
+    let credential = RwSignal::new(String::new());
+    let map = RwSignal::new(String::new());
     let result = RwSignal::new(None::<Result<ImportReport, String>>);
     let run = Action::new_local(move |(): &()| {
         let file = InventoryFile {
@@ -718,8 +729,12 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
             institution: institution.get_untracked(),
             system: system.get_untracked(),
             default_user: user.get_untracked(),
-            credential: String::new(),
-            map: Vec::new(),
+            credential: credential.get_untracked(),
+            map: map
+                .get_untracked()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
         };
         async move { ipc::call::<InventoryImport>(file).await }
     });
@@ -755,6 +770,12 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
                     </label>
                     <label class="field"><span>{ui.t(Key::DefaultUserLabel)}</span>
                         <input data-test="import-user" on:input=move |ev| user.set(event_target_value(&ev)) />
+                    </label>
+                    <label class="field"><span>{ui.t(Key::CredentialCol)}</span>
+                        <input data-test="import-credential" on:input=move |ev| credential.set(event_target_value(&ev)) />
+                    </label>
+                    <label class="field"><span>{ui.t(Key::MapLabel)}</span>
+                        <input data-test="import-map" placeholder="app_dir=app_path" on:input=move |ev| map.set(event_target_value(&ev)) />
                     </label>
                 </div>
             })}
@@ -800,6 +821,102 @@ fn ImportPanel(on_changed: Callback<()>) -> impl IntoView {
                 }
                 .into_any(),
                 Err(message) => view! { <pre class="alarm" data-test="import-error">{message}</pre> }.into_any(),
+            })}
+        </aside>
+    }
+}
+
+/// One change over every server the list's filter shows: credential, tier, tags. Preview
+/// first (nothing changes), then apply — one transaction, one audit entry.
+#[component]
+fn BulkPanel(
+    text: RwSignal<String>,
+    tier: RwSignal<Option<u8>>,
+    on_changed: Callback<()>,
+) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let credential = RwSignal::new(String::new());
+    let new_tier = RwSignal::new(None::<u8>);
+    let add_tags = RwSignal::new(String::new());
+    let remove_tags = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<ImportReport, String>>);
+    let words = |s: String| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let run = Action::new_local(move |dry_run: &bool| {
+        let edit = BulkEdit {
+            filter: ServerQuery {
+                text: text.get_untracked(),
+                tier: tier.get_untracked(),
+                limit: None,
+            },
+            servers: Vec::new(),
+            credential: Some(credential.get_untracked().trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            tier: new_tier.get_untracked(),
+            add_tags: words(add_tags.get_untracked()),
+            remove_tags: words(remove_tags.get_untracked()),
+            dry_run: *dry_run,
+        };
+        async move { ipc::call::<ServerBulkEdit>(edit).await }
+    });
+    Effect::new(move |_| match run.value().get() {
+        Some(Ok(report)) => {
+            let applied = report.warnings.is_empty();
+            result.set(Some(Ok(report)));
+            if applied {
+                on_changed.run(());
+            }
+        }
+        Some(Err(error)) => result.set(Some(Err(shown(&error.message)))),
+        None => {}
+    });
+    view! {
+        <aside class="detail import-panel" data-test="bulk-panel">
+            <h2>{move || ui.t(Key::BulkEdit)}</h2>
+            <p class="muted">{move || ui.t(Key::BulkHint)}</p>
+            <div class="grid">
+                <label class="field"><span>{move || ui.t(Key::CredentialCol)}</span>
+                    <input data-test="bulk-credential" on:input=move |ev| credential.set(event_target_value(&ev)) />
+                </label>
+                <label class="field"><span>{move || ui.t(Key::BulkTier)}</span>
+                    <select data-test="bulk-tier" on:change=move |ev| new_tier.set(event_target_value(&ev).parse().ok())>
+                        <option value="">"—"</option>
+                        <option value="1">"1"</option>
+                        <option value="2">"2"</option>
+                        <option value="3">"3"</option>
+                    </select>
+                </label>
+                <label class="field"><span>{move || ui.t(Key::BulkAddTags)}</span>
+                    <input data-test="bulk-add-tags" on:input=move |ev| add_tags.set(event_target_value(&ev)) />
+                </label>
+                <label class="field"><span>{move || ui.t(Key::BulkRemoveTags)}</span>
+                    <input data-test="bulk-remove-tags" on:input=move |ev| remove_tags.set(event_target_value(&ev)) />
+                </label>
+            </div>
+            <div class="actions">
+                <button data-test="bulk-preview" disabled=move || run.pending().get() on:click=move |_| { run.dispatch(true); }>
+                    {move || ui.t(Key::BulkPreview)}
+                </button>
+                <button class="primary" data-test="bulk-apply" disabled=move || run.pending().get() on:click=move |_| { run.dispatch(false); }>
+                    {move || ui.t(Key::BulkApply)}
+                </button>
+            </div>
+            {move || result.get().map(|r| match r {
+                Ok(report) => {
+                    let changes = report
+                        .changes
+                        .iter()
+                        .map(|c| shown(&format!("{}: {}", c.server, c.fields.join(", "))))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    view! {
+                        <p class="ok" data-test="bulk-result" data-updated=report.updated.to_string()>
+                            {format!("~{} ={} {}", report.updated, report.unchanged, report.warnings.join(" "))}
+                        </p>
+                        <pre class="small mono">{changes}</pre>
+                    }
+                    .into_any()
+                }
+                Err(message) => view! { <pre class="alarm" data-test="bulk-error">{message}</pre> }.into_any(),
             })}
         </aside>
     }

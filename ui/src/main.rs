@@ -9,6 +9,7 @@
 mod app;
 mod approvals;
 mod audit;
+mod governance;
 mod i18n;
 mod inventory;
 mod ipc;

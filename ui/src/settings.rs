@@ -1,6 +1,9 @@
 //! Settings: language, where the data lives, and the keyboard map.
 
-use guardia_ipc::Lang;
+use guardia_domain::governance::Permission;
+use guardia_ipc::{Lang, SessionState};
+
+use crate::governance::{PasswordPanel, PeoplePanel, PolicyPanel, RoutingPanel};
 use leptos::prelude::*;
 
 use crate::app::{LangSwitch, Ui};
@@ -9,6 +12,7 @@ use crate::i18n::Key;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let auth = expect_context::<crate::session::Auth>();
     let info = move || ui.info.get();
     let fact = move |label: Key, value: fn(&guardia_ipc::AppInfo) -> String, test: &'static str| {
         view! {
@@ -19,6 +23,8 @@ pub fn SettingsPage() -> impl IntoView {
     let shortcuts = [
         ("Alt+1 … Alt+6", Key::ShortcutNav),
         ("N", Key::ShortcutNew),
+        ("I", Key::ShortcutNeedsMe),
+        ("S A B X", Key::ShortcutDecide),
         ("/", Key::ShortcutSearch),
         ("↑ ↓", Key::ShortcutMove),
         ("R", Key::ShortcutRefresh),
@@ -46,6 +52,18 @@ pub fn SettingsPage() -> impl IntoView {
                 {fact(Key::DataDir, |i| i.data_dir.clone(), "info-data-dir")}
                 {fact(Key::Database, |i| i.database.clone(), "info-database")}
             </dl>
+            <Show when=move || matches!(auth.state.get(), Some(SessionState::SignedIn(_)))>
+                <h2>{move || ui.t(Key::SettingsPassword)}</h2>
+                <PasswordPanel />
+            </Show>
+            <h2>{move || ui.t(Key::SettingsRouting)}</h2>
+            <RoutingPanel />
+            <h2>{move || ui.t(Key::SettingsPolicy)}</h2>
+            <PolicyPanel />
+            <Show when=move || auth.may(Permission::ManagePeople)>
+                <h2>{move || ui.t(Key::SettingsPeople)}</h2>
+                <PeoplePanel />
+            </Show>
             <h2>{move || ui.t(Key::SettingsShortcuts)}</h2>
             <table class="shortcuts">{shortcuts}</table>
         </section>

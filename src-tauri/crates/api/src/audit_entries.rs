@@ -175,6 +175,51 @@ pub(crate) fn person_lock_changed(
         .with("workstation", caller.workstation.as_str())
 }
 
+/// A password changed: by its owner, or reset by an admin. Never the password or its hash.
+pub(crate) fn person_password_changed(
+    person: &StoredPerson,
+    caller: &Caller,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    let how = if caller.person == person.name {
+        "changed_by_self"
+    } else {
+        "reset_by_admin"
+    };
+    EntryDraft::new(
+        at,
+        EntryKind::PersonPasswordChanged,
+        caller.name(),
+        person_subject(&person.name),
+    )
+    .with("how", how)
+    .with("workstation", caller.workstation.as_str())
+}
+
+/// The sign-in policy changed (lockout, idle lock).
+pub(crate) fn signin_policy_changed(
+    before: &guardia_domain::governance::SignInPolicy,
+    after: &guardia_domain::governance::SignInPolicy,
+    caller: &Caller,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    let text = |p: &guardia_domain::governance::SignInPolicy| {
+        format!(
+            "max_failures={} lockout_minutes={} idle_lock_minutes={}",
+            p.max_failures, p.lockout_minutes, p.idle_lock_minutes
+        )
+    };
+    EntryDraft::new(
+        at,
+        EntryKind::GovernancePolicyChanged,
+        caller.name(),
+        "governance:signin_policy",
+    )
+    .with("before", text(before))
+    .with("after", text(after))
+    .with("workstation", caller.workstation.as_str())
+}
+
 pub(crate) fn signed_in(person: &StoredPerson, workstation: &str, at: DateTime<Utc>) -> EntryDraft {
     EntryDraft::new(
         at,

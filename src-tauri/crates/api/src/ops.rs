@@ -142,6 +142,16 @@ operations! {
         Ok(api.approvals().set_route(caller, change).await?)
     };
     ServerBulkEdit: EditInventory => |api, caller, edit| api.server_bulk_edit(caller, edit).await;
+    PasswordChangeCmd: OwnPreferences => |api, caller, change| {
+        Ok(api.people().change_password(caller, change).await?)
+    };
+    PersonPasswordReset: ManagePeople => |api, caller, reset| {
+        Ok(api.people().reset_password(caller, reset).await?)
+    };
+    SignInPolicyGet: ReadTasks => |api, caller, ()| Ok(api.people().policy().await?);
+    SignInPolicySet: ManagePeople => |api, caller, policy| {
+        Ok(api.people().set_policy(caller, policy).await?)
+    };
 }
 
 impl Api {

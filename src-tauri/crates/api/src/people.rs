@@ -16,8 +16,8 @@ use guardia_domain::governance::{
     Failure, PasswordProblem, RoleGrant, Scope, SignInPolicy, check_new_password,
 };
 use guardia_ipc::{
-    AccountLock, ErrorCode, IpcError, PersonInput, PersonView, RolesChange, SessionView,
-    SignInRequest,
+    AccountLock, ErrorCode, IpcError, PasswordChange, PasswordReset, PersonInput, PersonView,
+    RolesChange, SessionView, SignInRequest,
 };
 use guardia_secrets::Sensitive;
 use guardia_secrets::password::{PasswordError, hash_password, verify_password};
@@ -96,6 +96,9 @@ impl From<PeopleError> for IpcError {
 /// The password of every demo person (README, "Demo people"). Demo data only: a console
 /// with real people never gets these accounts.
 pub const DEMO_PASSWORD: &str = "guardia-demo";
+
+/// Where the sign-in policy is kept among the governance settings.
+const POLICY_KEY: &str = "signin_policy";
 
 /// The demo people, one per role, named as the demo tasks' timelines name them.
 const DEMO_PEOPLE: [(&str, &str, crate::Role); 7] = [
@@ -191,9 +194,113 @@ impl Api {
 }
 
 impl People<'_> {
-    /// The sign-in rules in force.
-    pub fn policy(&self) -> SignInPolicy {
-        SignInPolicy::default()
+    /// The sign-in rules in force: what an admin set, else the defaults (5 failures lock
+    /// for 15 minutes; 15 idle minutes lock a session).
+    pub async fn policy(&self) -> Result<SignInPolicy, PeopleError> {
+        match self.api.store.governance_setting(POLICY_KEY).await? {
+            None => Ok(SignInPolicy::default()),
+            Some(json) => serde_json::from_str(&json).map_err(|e| {
+                StoreError::Corrupt {
+                    what: "sign-in policy".into(),
+                    reason: e.to_string(),
+                }
+                .into()
+            }),
+        }
+    }
+
+    /// An admin changes the lockout and idle-lock rules (new sessions follow them).
+    pub async fn set_policy(
+        &self,
+        caller: &Caller,
+        policy: SignInPolicy,
+    ) -> Result<SignInPolicy, PeopleError> {
+        let within = |value: u32, low: u32, high: u32, what: &str| {
+            if (low..=high).contains(&value) {
+                Ok(())
+            } else {
+                Err(PeopleError::Invalid(format!(
+                    "{what} must be {low} to {high}, not {value}"
+                )))
+            }
+        };
+        within(policy.max_failures, 1, 20, "failures before a lockout")?;
+        within(policy.lockout_minutes, 1, 24 * 60, "lockout minutes")?;
+        within(
+            policy.idle_lock_minutes,
+            1,
+            8 * 60,
+            "idle minutes before the session locks",
+        )?;
+        let before = self.policy().await?;
+        if before == policy {
+            return Ok(policy);
+        }
+        let json = serde_json::to_string(&policy)
+            .map_err(|e| PeopleError::Internal(format!("policy: {e}")))?;
+        let entry = audit_entries::signin_policy_changed(&before, &policy, caller, self.api.now());
+        self.api
+            .store
+            .set_governance_setting(POLICY_KEY, &json, entry)
+            .await?;
+        Ok(policy)
+    }
+
+    /// A signed-in person changes their own password, proving it with the current one.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        change: PasswordChange,
+    ) -> Result<(), PeopleError> {
+        let current = Sensitive::new(change.current);
+        let Some(person) = self.api.store.person(caller.name()).await? else {
+            return Err(PeopleError::Invalid(
+                "only a person added to this console has a password (set-up has none)".into(),
+            ));
+        };
+        let stored_hash = person.password_hash.clone();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&stored_hash, &current))
+            .await
+            .map_err(|e| PeopleError::Internal(format!("password check: {e}")))??;
+        if !matches {
+            return Err(PeopleError::Invalid(
+                "the current password is wrong; nothing was changed".into(),
+            ));
+        }
+        let hash = self.hashed(change.new).await?;
+        let now = self.api.now();
+        self.api
+            .store
+            .change_person(
+                person.name.as_str(),
+                PersonChange::Password(hash),
+                now,
+                &|(_, after)| audit_entries::person_password_changed(after, caller, now),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An admin sets a new password for someone (who should change it at once).
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        reset: PasswordReset,
+    ) -> Result<PersonView, PeopleError> {
+        let name = parse_name(&reset.name)?;
+        let hash = self.hashed(reset.new).await?;
+        let now = self.api.now();
+        let stored = self
+            .api
+            .store
+            .change_person(
+                name.as_str(),
+                PersonChange::Password(hash),
+                now,
+                &|(_, after)| audit_entries::person_password_changed(after, caller, now),
+            )
+            .await?;
+        Ok(view(&stored))
     }
 
     /// Whether the console is still in set-up (nobody to sign in as).
@@ -380,7 +487,7 @@ impl People<'_> {
     ) -> Result<(Caller, SessionView), PeopleError> {
         let password = Sensitive::new(request.password);
         let now = self.api.now();
-        let policy = self.policy();
+        let policy = self.policy().await?;
         let typed = request.name.trim().to_owned();
         let known = match parse_name(&typed) {
             Ok(name) => self.api.store.person(name.as_str()).await?,

@@ -11,7 +11,9 @@ use clap::Subcommand;
 use guardia_api::{Api, ApiError, Caller, Operation, PeopleError, Permission, SignInRefused};
 use guardia_domain::governance::{Role, RoleGrant, Scope};
 use guardia_ipc as ipc;
-use guardia_ipc::{AccountLock, PersonInput, PersonView, RolesChange, SignInRequest};
+use guardia_ipc::{
+    AccountLock, PasswordChange, PasswordReset, PersonInput, PersonView, RolesChange, SignInRequest,
+};
 
 use crate::{Done, Output};
 
@@ -45,6 +47,19 @@ pub enum UserCommand {
     },
     /// Unlock an account (also clears a lockout after failed sign-ins)
     Unlock { name: String },
+    /// Change your own password (current: GUARDIA_PASSWORD or the sign-in prompt; new:
+    /// GUARDIA_NEW_PASSWORD or a prompt); with NAME, an admin resets someone else's
+    Password { name: Option<String> },
+    /// Show or change the sign-in policy: failures before a lockout, lockout and idle-lock
+    /// minutes (changing it is an admin's)
+    Policy {
+        #[arg(long)]
+        max_failures: Option<u32>,
+        #[arg(long)]
+        lockout_minutes: Option<u32>,
+        #[arg(long)]
+        idle_minutes: Option<u32>,
+    },
 }
 
 /// The permission the operation table binds to the window's command `C`: `user` checks
@@ -215,6 +230,55 @@ pub async fn run(
                 .await?;
             out.print(&changed, |p| {
                 format!("{}: {}", p.name, roles_text(&p.roles))
+            })?;
+        }
+        UserCommand::Password { name: Some(name) } => {
+            caller.require(permission_of::<ipc::PersonPasswordReset>())?;
+            let new = password(
+                "GUARDIA_NEW_PASSWORD",
+                &format!("new password for {name}: "),
+            )?;
+            let person = people
+                .reset_password(caller, PasswordReset { name, new })
+                .await?;
+            out.print(&person, |p| {
+                format!(
+                    "{}: password reset; ask them to change it when they next sign in",
+                    p.name
+                )
+            })?;
+        }
+        UserCommand::Password { name: None } => {
+            caller.require(permission_of::<ipc::PasswordChangeCmd>())?;
+            let current = password("GUARDIA_PASSWORD", "current password: ")?;
+            let new = password("GUARDIA_NEW_PASSWORD", "new password: ")?;
+            people
+                .change_password(caller, PasswordChange { current, new })
+                .await?;
+            out.print(&serde_json::json!({ "changed": true }), |_| {
+                "password changed".to_owned()
+            })?;
+        }
+        UserCommand::Policy {
+            max_failures,
+            lockout_minutes,
+            idle_minutes,
+        } => {
+            let mut policy = people.policy().await?;
+            let changing =
+                max_failures.is_some() || lockout_minutes.is_some() || idle_minutes.is_some();
+            if changing {
+                caller.require(permission_of::<ipc::SignInPolicySet>())?;
+                policy.max_failures = max_failures.unwrap_or(policy.max_failures);
+                policy.lockout_minutes = lockout_minutes.unwrap_or(policy.lockout_minutes);
+                policy.idle_lock_minutes = idle_minutes.unwrap_or(policy.idle_lock_minutes);
+                policy = people.set_policy(caller, policy).await?;
+            }
+            out.print(&policy, |p| {
+                format!(
+                    "{} failed sign-ins lock an account for {} minutes; a session locks after {} idle minutes",
+                    p.max_failures, p.lockout_minutes, p.idle_lock_minutes
+                )
             })?;
         }
         UserCommand::Lock { name, reason } => lock(api, caller, out, name, Some(reason)).await?,

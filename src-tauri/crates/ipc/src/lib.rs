@@ -31,6 +31,7 @@ pub use audit::{
 pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSummary};
 pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
+pub use guardia_domain::governance::SignInPolicy;
 pub use inventory::{
     BulkEdit, CheckReport, CheckState, CheckStep, CommandMode, CommandModeChange, CommandOutcome,
     CommandReport, CredentialInput, CredentialKindView, CredentialRef, CredentialView, HostKeyView,
@@ -38,8 +39,8 @@ pub use inventory::{
     ServerDraft, ServerQuery, ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
 };
 pub use people::{
-    AccountLock, EndSession, PersonInput, PersonView, RolesChange, SessionEnd, SessionState,
-    SessionView, SignInRequest,
+    AccountLock, EndSession, PasswordChange, PasswordReset, PersonInput, PersonView, RolesChange,
+    SessionEnd, SessionState, SessionView, SignInRequest,
 };
 
 pub use live::{
@@ -156,6 +157,10 @@ macro_rules! for_each_command {
             SystemRulesSet = system_rules_set: SystemRulesChange => SystemRulesView;
             SystemRouteSet = system_route_set: SystemRouteChange => SystemRulesView;
             ServerBulkEdit = server_bulk_edit: BulkEdit => ImportReport;
+            PasswordChangeCmd = password_change: PasswordChange => ();
+            PersonPasswordReset = person_password_reset: PasswordReset => PersonView;
+            SignInPolicyGet = signin_policy_get: () => SignInPolicy;
+            SignInPolicySet = signin_policy_set: SignInPolicy => SignInPolicy;
         }
     };
 }
@@ -276,6 +281,10 @@ mod tests {
                 SystemRulesSet::NAME,
                 SystemRouteSet::NAME,
                 ServerBulkEdit::NAME,
+                PasswordChangeCmd::NAME,
+                PersonPasswordReset::NAME,
+                SignInPolicyGet::NAME,
+                SignInPolicySet::NAME,
             ]
         );
     }

@@ -118,3 +118,32 @@ pub enum EndSession {
     /// The person chose to sign out.
     SignOut,
 }
+
+/// A person changes their own password; the current one proves it is them.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { current: <redacted>, new: <redacted> }")
+    }
+}
+
+/// An admin sets a new password for someone who lost theirs.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub name: String,
+    pub new: String,
+}
+
+impl std::fmt::Debug for PasswordReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordReset")
+            .field("name", &self.name)
+            .field("new", &"<redacted>")
+            .finish()
+    }
+}

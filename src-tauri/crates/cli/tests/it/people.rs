@@ -234,3 +234,154 @@ fn demo_people_are_one_per_role_with_the_documented_password_and_only_in_set_up(
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["people"], 0);
 }
+
+fn with_new_password(data: &Path, user: (&str, &str), new: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guardia"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .args(["--user", user.0])
+        .env_remove("GUARDIA_DATA_DIR")
+        .env_remove("GUARDIA_USER")
+        .env("GUARDIA_PASSWORD", user.1)
+        .env("GUARDIA_NEW_PASSWORD", new)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn people_change_their_password_admins_reset_one_and_set_the_lockout_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(
+        add(data, None, "admin", ADMIN_PW, &["admin"])
+            .status
+            .success()
+    );
+    let admin = Some(("admin", ADMIN_PW));
+    assert!(
+        add(data, admin, "lee", LEE_PW, &["requester"])
+            .status
+            .success()
+    );
+
+    // Lee changes their own password (the sign-in password is the current one).
+    let new_pw = "lee's brand new password";
+    let changed = with_new_password(data, ("lee", LEE_PW), new_pw, &["user", "password"]);
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    let old = guardia_as(data, Some(("lee", LEE_PW)), &["task", "list"]);
+    assert_eq!(
+        old.status.code(),
+        Some(1),
+        "the old password no longer signs in"
+    );
+    assert!(
+        guardia_as(data, Some(("lee", new_pw)), &["task", "list"])
+            .status
+            .success()
+    );
+    // A too-short new password is refused and changes nothing.
+    let short = with_new_password(data, ("lee", new_pw), "short", &["user", "password"]);
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        guardia_as(data, Some(("lee", new_pw)), &["task", "list"])
+            .status
+            .success()
+    );
+
+    // Only an admin resets someone else's password, or changes the policy.
+    let by_lee = with_new_password(
+        data,
+        ("lee", new_pw),
+        "x".repeat(12).as_str(),
+        &["user", "password", "admin"],
+    );
+    assert_eq!(by_lee.status.code(), Some(1));
+    assert!(
+        stderr(&by_lee).contains("manage_people"),
+        "{}",
+        stderr(&by_lee)
+    );
+    let reset_pw = "reset by the admin 42";
+    let reset = with_new_password(
+        data,
+        ("admin", ADMIN_PW),
+        reset_pw,
+        &["user", "password", "lee"],
+    );
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    assert!(
+        guardia_as(data, Some(("lee", reset_pw)), &["task", "list"])
+            .status
+            .success()
+    );
+
+    let policy = guardia_as(
+        data,
+        Some(("lee", reset_pw)),
+        &["user", "policy", "--max-failures", "2"],
+    );
+    assert_eq!(policy.status.code(), Some(1));
+    let shown = guardia_as(data, Some(("lee", reset_pw)), &["user", "policy"]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("5 failed sign-ins"));
+    let set = guardia_as(
+        data,
+        admin,
+        &[
+            "user",
+            "policy",
+            "--max-failures",
+            "2",
+            "--lockout-minutes",
+            "30",
+        ],
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(
+        String::from_utf8_lossy(&set.stdout)
+            .contains("2 failed sign-ins lock an account for 30 minutes")
+    );
+    let bad = guardia_as(data, admin, &["user", "policy", "--idle-minutes", "0"]);
+    assert_eq!(bad.status.code(), Some(1));
+    // Two wrong passwords now lock lee out.
+    for _ in 0..2 {
+        assert_eq!(
+            guardia_as(data, Some(("lee", "wrong password!!")), &["task", "list"])
+                .status
+                .code(),
+            Some(1)
+        );
+    }
+    let locked = guardia_as(data, Some(("lee", reset_pw)), &["task", "list"]);
+    assert!(
+        stderr(&locked).contains("locked until"),
+        "{}",
+        stderr(&locked)
+    );
+
+    // Each change is in the log, never with a password.
+    let log = guardia_as(
+        data,
+        admin,
+        &["--json", "audit", "list", "--kind", "person.password"],
+    );
+    let log: Value = serde_json::from_slice(&log.stdout).unwrap();
+    let hows: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let details = e["details"].as_str().unwrap_or("");
+            if details.contains("how=reset_by_admin") {
+                "reset_by_admin"
+            } else if details.contains("how=changed_by_self") {
+                "changed_by_self"
+            } else {
+                "?"
+            }
+        })
+        .collect();
+    assert_eq!(hows, ["reset_by_admin", "changed_by_self"]);
+    let text = serde_json::to_string(&log).unwrap();
+    assert!(!text.contains(new_pw) && !text.contains(reset_pw));
+}
