@@ -2,7 +2,7 @@
 //! translation does not compile. Domain codes (statuses, categories, problems, error codes)
 //! are translated here too; the UI never shows a backend message as the headline.
 
-use guardia_domain::{Category, Problem, TaskEvent, TaskStatus};
+use guardia_domain::{Category, Priority, Problem, TaskEvent, TaskStatus};
 use guardia_ipc::{ErrorCode, Lang};
 
 macro_rules! texts {
@@ -23,6 +23,9 @@ macro_rules! texts {
 texts! {
     Tagline => "관제 콘솔", "Control-room console";
     SettingsPassword => "내 비밀번호", "My password";
+    FieldPriority => "우선순위", "Priority";
+    SitesWord => "사이트", "sites";
+    ServersWord => "서버", "servers";
     ShortcutNeedsMe => "내 결재만 보기 (작업)", "Only what waits for me (Tasks)";
     ShortcutDecide => "결재 요청 / 승인 / 보완 요청 / 반려 (열린 작업)", "Submit / approve / return / reject (open task)";
     MapLabel => "변수 → 열 (공백으로 구분)", "Variable → column (space-separated)";
@@ -342,6 +345,16 @@ pub fn status_label(lang: Lang, status: TaskStatus) -> &'static str {
     pick(lang, ko, en)
 }
 
+pub fn priority_label(lang: Lang, priority: Priority) -> &'static str {
+    let (ko, en) = match priority {
+        Priority::Urgent => ("긴급", "Urgent"),
+        Priority::High => ("높음", "High"),
+        Priority::Normal => ("보통", "Normal"),
+        Priority::Low => ("낮음", "Low"),
+    };
+    pick(lang, ko, en)
+}
+
 pub fn category_label(lang: Lang, category: Category) -> &'static str {
     let (ko, en) = match category {
         Category::Deploy => ("배포", "Deploy"),
@@ -416,6 +429,12 @@ pub fn problem_text(lang: Lang, problem: Problem) -> String {
         }
         (Problem::NotASlug, Lang::En) => {
             "Lowercase letters, digits and dashes (e.g. service-restart).".to_owned()
+        }
+        (Problem::NotInInventory, Lang::Ko) => {
+            "자산 목록에 없는 시스템입니다. 목록에서 고르거나 먼저 가져오세요.".to_owned()
+        }
+        (Problem::NotInInventory, Lang::En) => {
+            "Not a system of the inventory: pick one, or import it first.".to_owned()
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The Tasks screen: register, filter, and inspect ops tasks.
 
-use guardia_domain::{Category, Field, TaskDraft, TaskId, TaskStatus, TimelineKind};
+use guardia_domain::{Category, Field, Priority, TaskDraft, TaskId, TaskStatus, TimelineKind};
 use guardia_ipc::Topic;
 use guardia_ipc::{
-    IpcError, TaskCreate, TaskDetail, TaskGet, TaskList, TaskQuery, TaskRef, TaskSummary,
+    IpcError, SystemChoices, TaskCreate, TaskDetail, TaskGet, TaskList, TaskQuery, TaskRef,
+    TaskSummary,
 };
 use leptos::ev;
 use leptos::html;
@@ -12,7 +13,8 @@ use leptos::prelude::*;
 use crate::app::Ui;
 use crate::approvals::{ApprovalActions, ChainPanel, Inbox};
 use crate::i18n::{
-    Key, category_label, event_label, problem_text, status_label, sub_type_label, task_count,
+    Key, category_label, event_label, priority_label, problem_text, status_label, sub_type_label,
+    task_count,
 };
 use crate::ipc;
 use crate::live::Live;
@@ -256,7 +258,21 @@ fn TaskTable(tasks: Vec<TaskSummary>, selected: RwSignal<Option<TaskId>>) -> imp
                             {id.to_string()}
                         </button>
                     </td>
-                    <td class="title">{shown(&task.title.to_string())}</td>
+                    <td class="title">
+                        {(task.priority <= Priority::High).then(|| view! {
+                            <span
+                                class="badge"
+                                class:tone-alarm={task.priority == Priority::Urgent}
+                                class:tone-active={task.priority == Priority::High}
+                                data-test="row-priority"
+                                data-priority=task.priority.code()
+                            >
+                                {move || priority_label(ui.lang.get(), task.priority)}
+                            </span>
+                            " "
+                        })}
+                        {shown(&task.title.to_string())}
+                    </td>
                     <td>{move || category_label(ui.lang.get(), task.category)}</td>
                     <td>{task.system.to_string()}</td>
                     <td>
@@ -378,6 +394,8 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
             </dd>
             <dt>{move || ui.t(Key::FieldSystem)}</dt>
             <dd>{shown(&task.system.to_string())}</dd>
+            <dt>{move || ui.t(Key::FieldPriority)}</dt>
+            <dd data-test="detail-priority">{move || priority_label(ui.lang.get(), task.priority)}</dd>
             <dt>{move || ui.t(Key::FieldRequester)}</dt>
             <dd>{shown(&task.requester.to_string())}</dd>
             <dt>{move || ui.t(Key::Created)}</dt>
@@ -481,6 +499,17 @@ fn TaskForm(on_close: Callback<()>, on_created: Callback<TaskDetail>) -> impl In
             .unwrap_or_default(),
     );
     let request = RwSignal::new(String::new());
+    let priority = RwSignal::new(Priority::Normal);
+    // The systems of the inventory: the target is picked from them (free text only while the
+    // inventory is empty).
+    let choices =
+        LocalResource::new(|| async { ipc::call::<SystemChoices>(()).await.unwrap_or_default() });
+    let chosen = move || {
+        let name = system.get();
+        choices
+            .get()
+            .and_then(|all| all.into_iter().find(|c| c.system == name.trim()))
+    };
     // Errors appear after the first attempt to submit, then follow every keystroke.
     let attempted = RwSignal::new(false);
     let server_error = RwSignal::new(None::<IpcError>);
@@ -493,6 +522,7 @@ fn TaskForm(on_close: Callback<()>, on_created: Callback<TaskDetail>) -> impl In
         system: system.get(),
         request: request.get(),
         requester: requester.get(),
+        priority: Some(priority.get()),
     };
     let client_errors = Memo::new(move |_| draft().validate().err().unwrap_or_default());
     let field_error = move |field: Field| {
@@ -631,11 +661,30 @@ fn TaskForm(on_close: Callback<()>, on_created: Callback<TaskDetail>) -> impl In
                             <span>{move || ui.t(Key::FieldSystem)}" *"</span>
                             <input
                                 data-test="field-system"
+                                list="system-choices"
+                                autocomplete="off"
                                 placeholder=move || ui.t(Key::SystemPlaceholder)
                                 class:invalid=move || field_error(Field::System).is_some()
                                 prop:value=move || system.get()
                                 on:input=move |ev| system.set(event_target_value(&ev))
                             />
+                            <datalist id="system-choices">
+                                {move || choices.get().unwrap_or_default().into_iter().map(|c| view! {
+                                    <option value=c.system.clone()>{format!("{} · {}", c.institution, c.system)}</option>
+                                }).collect_view()}
+                            </datalist>
+                            <span class="hint" data-test="system-facts">
+                                {move || chosen().map(|c| format!(
+                                    "{} · {} {} · {} {} · {} {}",
+                                    c.institution,
+                                    c.sites,
+                                    ui.t(Key::SitesWord),
+                                    c.servers,
+                                    ui.t(Key::ServersWord),
+                                    ui.t(Key::Owner),
+                                    c.owner.unwrap_or_else(|| "—".into()),
+                                ))}
+                            </span>
                         </label>
                         <label>
                             <span>{move || ui.t(Key::FieldRequester)}" *"</span>
@@ -647,6 +696,22 @@ fn TaskForm(on_close: Callback<()>, on_created: Callback<TaskDetail>) -> impl In
                             />
                         </label>
                     </div>
+                    <label>
+                        <span>{move || ui.t(Key::FieldPriority)}</span>
+                        <select
+                            data-test="field-priority"
+                            prop:value=move || priority.get().code()
+                            on:change=move |ev| {
+                                if let Some(p) = Priority::parse(&event_target_value(&ev)) {
+                                    priority.set(p);
+                                }
+                            }
+                        >
+                            {Priority::ALL
+                                .map(|p| view! { <option value=p.code()>{move || priority_label(ui.lang.get(), p)}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
                     {error_line(Field::System, "error-system")}
                     {error_line(Field::Requester, "error-requester")}
                     <label>

@@ -228,6 +228,7 @@ mod golden {
             system: SystemName::parse("hr-portal").unwrap(),
             request: RequestText::parse("hangs every night").unwrap(),
             requester: p("kim.minji"),
+            priority: guardia_domain::Priority::High,
             status: TaskStatus::PendingApproval,
             created_at: at(0),
             updated_at: at(0),

@@ -21,8 +21,8 @@ use guardia_domain::governance::{
 };
 use guardia_domain::{PersonName, SystemName, Task, TaskEvent, TaskId, TaskIdError, TaskStatus};
 use guardia_ipc::{
-    ErrorCode, InboxItem, IpcError, RouteChange, RulesChange, SystemRouteChange, SystemRulesChange,
-    SystemRulesView, TaskDecision, TaskDetail, TaskRef, TaskSummary,
+    ErrorCode, InboxItem, IpcError, RouteChange, RulesChange, SystemChoice, SystemRouteChange,
+    SystemRulesChange, SystemRulesView, TaskDecision, TaskDetail, TaskRef, TaskSummary,
 };
 use guardia_store::{ChainWrite, StoreError, SystemRules, TaskMove};
 
@@ -273,6 +273,19 @@ impl Approvals<'_> {
             }
         };
         let round = previous.last().map_or(1, |stored| stored.chain.round + 1);
+        let task = self.open_round(caller, &task, round, event).await?;
+        self.detail(task).await
+    }
+
+    /// Opens round `round` of the task's chain for `caller` (its requester), moving the task
+    /// by `event` if given, and carries out what the first step asks.
+    async fn open_round(
+        &self,
+        caller: &Caller,
+        task: &Task,
+        round: u32,
+        event: Option<TaskEvent>,
+    ) -> Result<Task, ApprovalError> {
         let rules = self.rules(task.system.as_str()).await?;
         let policy = self.policy().await?;
         let now = self.now();
@@ -286,16 +299,40 @@ impl Approvals<'_> {
         );
         let effects = chain.start(now, &rules.routing);
         let mut settled = Settled {
-            entries: vec![entries::approval_submitted(&task, &chain, caller, now)],
+            entries: vec![entries::approval_submitted(task, &chain, caller, now)],
             moves: event.map(|e| (e, String::new())).into_iter().collect(),
             notices: Vec::new(),
         };
-        self.settle(&task, &mut chain, &rules, effects, now, &mut settled)
+        self.settle(task, &mut chain, &rules, effects, now, &mut settled)
             .await?;
-        let task = self
-            .write(caller, &task, &chain, None, settled, now)
-            .await?;
-        self.detail(task).await
+        self.write(caller, task, &chain, None, settled, now).await
+    }
+
+    /// The demo's tasks that wait for approval get their chains (the demo walked them to
+    /// PENDING_APPROVAL before any chain existed), so a newcomer signed in as the demo team
+    /// lead finds them in the inbox. Returns how many were opened.
+    pub(crate) async fn open_demo_chains(&self, workstation: &str) -> Result<usize, ApprovalError> {
+        let filter = guardia_store::TaskFilter {
+            status: Some(TaskStatus::PendingApproval),
+            limit: guardia_store::TaskFilter::MAX_LIMIT,
+            ..guardia_store::TaskFilter::default()
+        };
+        let mut opened = 0;
+        for task in self.api.store.list_tasks(&filter).await? {
+            if !self.api.store.chains(task.id).await?.is_empty() {
+                continue;
+            }
+            let requester = Caller {
+                person: task.requester.clone(),
+                workstation: workstation.to_owned(),
+                grants: vec![guardia_domain::governance::RoleGrant::everywhere(
+                    Role::Requester,
+                )],
+            };
+            self.open_round(&requester, &task, 1, None).await?;
+            opened += 1;
+        }
+        Ok(opened)
     }
 
     /// `caller` decides the step they hold: approve, reject or return, with a comment.
@@ -552,7 +589,7 @@ impl Approvals<'_> {
         Ok(CheckResult { failures, checked })
     }
 
-    /// What waits for `caller`: urgent first, then the oldest deadline.
+    /// What waits for `caller`: escalated first, then by priority, then the nearest deadline.
     pub async fn inbox(&self, caller: &Caller) -> Result<Vec<InboxItem>, ApprovalError> {
         let mut places: HashMap<String, Place> = HashMap::new();
         let mut items = Vec::new();
@@ -592,9 +629,11 @@ impl Approvals<'_> {
                 original_owner: step.original_owner.as_ref().map(|p| p.to_string()),
             });
         }
+        // Escalated first, then by the task's priority, then the nearest deadline.
         items.sort_by(|a, b| {
             b.urgent
                 .cmp(&a.urgent)
+                .then(a.task.priority.cmp(&b.task.priority))
                 .then(a.due.cmp(&b.due))
                 .then(a.task.id.to_string().cmp(&b.task.id.to_string()))
         });
@@ -650,6 +689,36 @@ impl Approvals<'_> {
             }
         }
         Ok(next)
+    }
+
+    /// The systems a task may target: the inventory's, with who owns their approvals.
+    pub async fn system_choices(&self) -> Result<Vec<SystemChoice>, ApprovalError> {
+        let rules: HashMap<String, SystemRules> = self
+            .api
+            .store
+            .all_system_rules()
+            .await?
+            .into_iter()
+            .map(|r| (r.system.to_string(), r))
+            .collect();
+        Ok(self
+            .api
+            .store
+            .system_summaries()
+            .await?
+            .into_iter()
+            .map(|s| {
+                let rule = rules.get(&s.system);
+                SystemChoice {
+                    owner: rule.and_then(|r| r.routing.owner.as_ref().map(ToString::to_string)),
+                    sensitive: rule.is_some_and(|r| r.sensitive),
+                    institution: s.institution,
+                    system: s.system,
+                    sites: s.sites,
+                    servers: s.servers,
+                }
+            })
+            .collect())
     }
 
     /// Every system with rules, and for an admin the ones whose mapping needs confirming.
@@ -750,6 +819,7 @@ impl Approvals<'_> {
             )
             .await?;
         }
+        self.open_demo_chains(&caller.workstation).await?;
         Ok(())
     }
 

@@ -31,6 +31,7 @@ pub(crate) fn task_created(task: &Task, actor: &PersonName) -> EntryDraft {
     )
     .with("system", task.system.as_str())
     .with("requester", task.requester.as_str())
+    .with("priority", task.priority.code())
     .with("status", task.status.code())
     .with_digest("request", task.request.as_str().as_bytes())
 }
@@ -332,6 +333,7 @@ mod golden {
             system: SystemName::parse("hr-portal").unwrap(),
             request: RequestText::parse("expires on Friday").unwrap(),
             requester: PersonName::parse("lee").unwrap(),
+            priority: guardia_domain::Priority::Urgent,
             status: TaskStatus::Received,
             created_at: at(),
             updated_at: at(),

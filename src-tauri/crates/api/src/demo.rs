@@ -201,6 +201,17 @@ fn actor_for(event: TaskEvent, requester: &'static str) -> &'static str {
     }
 }
 
+/// A restart when memory runs out is urgent, a deploy high, inspections low; the rest normal.
+fn demo_priority(demo: &DemoTask) -> guardia_domain::Priority {
+    use guardia_domain::Priority;
+    match (demo.category, demo.sub_type) {
+        (Category::InfraControl, "service-restart") => Priority::Urgent,
+        (Category::Deploy, _) => Priority::High,
+        (Category::Inspection, _) => Priority::Low,
+        _ => Priority::Normal,
+    }
+}
+
 /// Minutes between two steps of a demo timeline.
 const STEP: Duration = Duration::minutes(9);
 
@@ -216,6 +227,7 @@ pub(crate) async fn seed(store: &dyn Store, now: DateTime<FixedOffset>) -> Resul
             system: demo.system.into(),
             request: demo.request.into(),
             requester: demo.requester.into(),
+            priority: Some(demo_priority(demo)),
         }
         .validate()
         .map_err(ApiError::Invalid)?;

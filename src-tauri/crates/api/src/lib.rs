@@ -168,7 +168,16 @@ impl Api {
         if self.store.count_tasks().await? > 0 {
             return Ok(0);
         }
-        demo::seed(self.store.as_ref(), self.clock.now()).await
+        let added = demo::seed(self.store.as_ref(), self.clock.now()).await?;
+        // With the demo people there, the demo's waiting tasks get their approval chains.
+        if self.store.count_people().await? > 0 {
+            let workstation = whoami::hostname().unwrap_or_else(|_| "localhost".to_owned());
+            self.approvals()
+                .open_demo_chains(&workstation)
+                .await
+                .map_err(|e| ApiError::Internal(format!("demo approval chains: {e}")))?;
+        }
+        Ok(added)
     }
 }
 

@@ -152,6 +152,7 @@ operations! {
     SignInPolicySet: ManagePeople => |api, caller, policy| {
         Ok(api.people().set_policy(caller, policy).await?)
     };
+    SystemChoices: ReadTasks => |api, caller, ()| Ok(api.approvals().system_choices().await?);
 }
 
 impl Api {

@@ -66,6 +66,15 @@ impl Tasks<'_> {
     /// is stored.
     pub async fn create(&self, caller: &Caller, draft: TaskDraft) -> Result<TaskDetail, TaskError> {
         let new = draft.validate().map_err(TaskError::Invalid)?;
+        // The target is a system of the inventory once it has any (an empty console still
+        // takes free text: nothing to pick from yet).
+        let systems = self.api.store.system_summaries().await?;
+        if !systems.is_empty() && !systems.iter().any(|s| s.system == new.system.as_str()) {
+            return Err(TaskError::Invalid(vec![FieldError {
+                field: guardia_domain::Field::System,
+                problem: guardia_domain::Problem::NotInInventory,
+            }]));
+        }
         let now = self.api.clock.now();
         let task = self
             .api

@@ -18,7 +18,7 @@ use guardia_api::{
 };
 use guardia_audit::{VerifierKey, hex_lower};
 use guardia_domain::governance::Verdict;
-use guardia_domain::{Category, TaskStatus, TimelineKind};
+use guardia_domain::{Category, Priority, TaskStatus, TimelineKind};
 use guardia_ipc::{
     Acknowledgement, AuditQuery, AuditStatus, CheckpointExport, CheckpointFormat, CheckpointImport,
     IpcError, ReportExport, ReportKind, TaskDetail, TaskDraft, TaskQuery, TaskRef, TaskSummary,
@@ -306,6 +306,9 @@ struct CreateArgs {
     /// Who asks for it [default: you]
     #[arg(long)]
     requester: Option<String>,
+    /// urgent, high, normal or low (긴급/높음/보통/낮음); orders inboxes
+    #[arg(long, value_parser = parse_priority, default_value = "normal")]
+    priority: Priority,
 }
 
 #[derive(Debug, Args)]
@@ -322,6 +325,10 @@ struct ListArgs {
     /// At most this many tasks
     #[arg(long)]
     limit: Option<u32>,
+}
+
+fn parse_priority(raw: &str) -> Result<Priority, String> {
+    Priority::parse(raw).ok_or_else(|| format!("`{raw}`: urgent, high, normal or low"))
 }
 
 fn parse_category(raw: &str) -> Result<Category, String> {
@@ -526,6 +533,7 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
                         system: args.system,
                         request: args.request,
                         requester,
+                        priority: Some(args.priority),
                     },
                 )
                 .await?;
@@ -942,14 +950,15 @@ fn task_table(tasks: &[TaskSummary]) -> String {
         return "no tasks".to_owned();
     }
     let mut lines = vec![format!(
-        "{:<18} {:<18} {:<14} {:<16} {:<16} TITLE",
-        "ID", "STATUS", "CATEGORY", "SYSTEM", "CREATED"
+        "{:<18} {:<18} {:<8} {:<14} {:<16} {:<16} TITLE",
+        "ID", "STATUS", "PRIORITY", "CATEGORY", "SYSTEM", "CREATED"
     )];
     lines.extend(tasks.iter().map(|t| {
         format!(
-            "{:<18} {:<18} {:<14} {:<16} {:<16} {}",
+            "{:<18} {:<18} {:<8} {:<14} {:<16} {:<16} {}",
             t.id.to_string(),
             t.status.code(),
+            t.priority.code(),
             t.category.code(),
             t.system.as_str(),
             local(t.created_at),
@@ -973,6 +982,7 @@ fn task_text(detail: &TaskDetail) -> String {
                 .unwrap_or_default()
         ),
         format!("system     {}", t.system),
+        format!("priority   {}", t.priority),
         format!("requester  {}", t.requester),
         format!("created    {}", local(t.created_at)),
         format!("updated    {}", local(t.updated_at)),

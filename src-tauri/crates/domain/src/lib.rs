@@ -21,7 +21,7 @@ pub mod task;
 pub mod text;
 
 pub use task::{
-    Category, Field, FieldError, NewTask, PersonName, Problem, RequestText, SubType, SystemName,
-    Task, TaskDraft, TaskEvent, TaskId, TaskIdError, TaskStatus, TimelineEntry, TimelineKind,
-    Title, Transition, TransitionRefused, UnknownCategory,
+    Category, Field, FieldError, NewTask, PersonName, Priority, Problem, RequestText, SubType,
+    SystemName, Task, TaskDraft, TaskEvent, TaskId, TaskIdError, TaskStatus, TimelineEntry,
+    TimelineKind, Title, Transition, TransitionRefused, UnknownCategory,
 };

@@ -113,3 +113,14 @@ pub enum RouteChange {
     /// The owner confirms the owner/deputy mapping is still right.
     Confirm,
 }
+
+/// A system a task can target: from the inventory, with who owns its approvals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemChoice {
+    pub institution: String,
+    pub system: String,
+    pub sites: u32,
+    pub servers: u32,
+    pub owner: Option<String>,
+    pub sensitive: bool,
+}

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use guardia_domain::governance::Chain;
 use guardia_domain::{
-    Category, PersonName, SubType, SystemName, Task, TaskId, TaskStatus, TimelineEntry, Title,
+    Category, PersonName, Priority, SubType, SystemName, Task, TaskId, TaskStatus, TimelineEntry,
+    Title,
 };
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,8 @@ pub struct TaskSummary {
     pub sub_type: Option<SubType>,
     pub system: SystemName,
     pub requester: PersonName,
+    #[serde(default)]
+    pub priority: Priority,
     pub status: TaskStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -50,6 +53,7 @@ impl From<&Task> for TaskSummary {
             sub_type: task.sub_type.clone(),
             system: task.system.clone(),
             requester: task.requester.clone(),
+            priority: task.priority,
             status: task.status,
             created_at: task.created_at,
             updated_at: task.updated_at,

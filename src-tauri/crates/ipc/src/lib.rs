@@ -20,8 +20,8 @@ mod live;
 mod people;
 
 pub use approvals::{
-    FreezeInput, InboxItem, RouteChange, RulesChange, SystemRouteChange, SystemRulesChange,
-    SystemRulesView, TaskDecision,
+    FreezeInput, InboxItem, RouteChange, RulesChange, SystemChoice, SystemRouteChange,
+    SystemRulesChange, SystemRulesView, TaskDecision,
 };
 pub use audit::{
     Acknowledgement, AuditEntryView, AuditPage, AuditQuery, AuditStatus, CheckpointExport,
@@ -161,6 +161,7 @@ macro_rules! for_each_command {
             PersonPasswordReset = person_password_reset: PasswordReset => PersonView;
             SignInPolicyGet = signin_policy_get: () => SignInPolicy;
             SignInPolicySet = signin_policy_set: SignInPolicy => SignInPolicy;
+            SystemChoices = system_choices: () => Vec<SystemChoice>;
         }
     };
 }
@@ -285,6 +286,7 @@ mod tests {
                 PersonPasswordReset::NAME,
                 SignInPolicyGet::NAME,
                 SignInPolicySet::NAME,
+                SystemChoices::NAME,
             ]
         );
     }

@@ -75,6 +75,15 @@ pub struct ChainWrite<'a> {
     pub audit: Vec<EntryDraft>,
 }
 
+/// One system of the inventory, for pickers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemSummary {
+    pub institution: String,
+    pub system: String,
+    pub sites: u32,
+    pub servers: u32,
+}
+
 /// Approval chains, system rules and governance settings.
 #[async_trait]
 pub trait ApprovalStore: Send + Sync {
@@ -94,6 +103,9 @@ pub trait ApprovalStore: Send + Sync {
     /// The institutions that have a system of this name in the inventory (scopes are by
     /// institution and system).
     async fn institutions_of(&self, system: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Every system of the inventory with its institution and how many sites and servers.
+    async fn system_summaries(&self) -> Result<Vec<SystemSummary>, StoreError>;
 
     /// A console-wide governance setting.
     async fn governance_setting(&self, key: &str) -> Result<Option<String>, StoreError>;

@@ -30,7 +30,7 @@ mod sqlite_audit;
 mod sqlite_inventory;
 mod sqlite_people;
 
-pub use approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules, TaskMove};
+pub use approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules, SystemSummary, TaskMove};
 pub use audit::{
     AuditFilter, AuditFor, AuditHead, AuditStore, Change, ExternalCheckpoint, NewVerification,
     StoredCheckpoint, StoredEntry, VerificationRecord,

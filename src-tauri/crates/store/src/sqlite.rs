@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use guardia_domain::{
-    Category, NewTask, PersonName, RequestText, SubType, SystemName, Task, TaskEvent, TaskId,
-    TaskStatus, TimelineEntry, TimelineKind, Title, Transition,
+    Category, NewTask, PersonName, Priority, RequestText, SubType, SystemName, Task, TaskEvent,
+    TaskId, TaskStatus, TimelineEntry, TimelineKind, Title, Transition,
 };
 use sqlx::Row;
 use sqlx::migrate::Migrator;
@@ -31,7 +31,8 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(180);
 /// The columns of a task row, in the order [`task_from_row`] reads them by name.
 macro_rules! task_columns {
     () => {
-        "id, title, category, sub_type, system, request, requester, status, created_at, updated_at"
+        "id, title, category, sub_type, system, request, requester, priority, status, created_at, \
+         updated_at"
     };
 }
 
@@ -161,6 +162,8 @@ fn task_from_row(row: &SqliteRow) -> Result<Task, StoreError> {
     let requester = PersonName::parse(&text("requester")?)
         .map_err(|e| StoreError::corrupt(field("requester"), e))?;
     let status = parse_status(&text("status")?, || field("status"))?;
+    let priority = Priority::parse(&text("priority")?)
+        .ok_or_else(|| StoreError::corrupt(field("priority"), "unknown priority"))?;
     Ok(Task {
         id,
         title,
@@ -169,6 +172,7 @@ fn task_from_row(row: &SqliteRow) -> Result<Task, StoreError> {
         system,
         request,
         requester,
+        priority,
         status,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -332,8 +336,8 @@ impl TaskStore for SqliteStore {
 
         sqlx::query(
             "INSERT INTO tasks (id, day, seq, title, category, sub_type, system, request, \
-             requester, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+             requester, status, created_at, updated_at, priority) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
         )
         .bind(id.to_string())
         .bind(day_key(day))
@@ -346,6 +350,7 @@ impl TaskStore for SqliteStore {
         .bind(task.requester.as_str().to_owned())
         .bind(TaskStatus::Received.code())
         .bind(at)
+        .bind(task.priority.code())
         .execute(&mut *tx)
         .await?;
 

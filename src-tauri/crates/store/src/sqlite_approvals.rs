@@ -7,7 +7,7 @@ use guardia_domain::{PersonName, SystemName, Task, TaskId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules};
+use crate::approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules, SystemSummary};
 use crate::sqlite::{move_task_in, task_in};
 use crate::sqlite_audit::append_in;
 use crate::{SqliteStore, StoreError};
@@ -148,6 +148,33 @@ impl ApprovalStore for SqliteStore {
         .bind(system)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    async fn system_summaries(&self) -> Result<Vec<SystemSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.name AS institution, s.name AS system, \
+             COUNT(DISTINCT si.id) AS sites, COUNT(sv.id) AS servers \
+             FROM systems s JOIN institutions i ON i.id = s.institution_id \
+             LEFT JOIN sites si ON si.system_id = s.id \
+             LEFT JOIN servers sv ON sv.site_id = si.id \
+             GROUP BY s.id ORDER BY s.name, i.name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let count = |name: &str| -> Result<u32, StoreError> {
+                    let n: i64 = row.try_get(name)?;
+                    u32::try_from(n).map_err(|e| StoreError::corrupt("system summary", e))
+                };
+                Ok(SystemSummary {
+                    institution: row.try_get("institution")?,
+                    system: row.try_get("system")?,
+                    sites: count("sites")?,
+                    servers: count("servers")?,
+                })
+            })
+            .collect()
     }
 
     async fn governance_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -29,6 +29,7 @@ fn draft() -> TaskDraft {
         system: "hr-portal".into(),
         request: "야간에 재기동".into(),
         requester: "lee.jihoon".into(),
+        priority: None,
     }
 }
 
@@ -86,6 +87,7 @@ async fn an_invalid_draft_names_every_bad_field_and_stores_nothing() {
                 system: "x".repeat(81),
                 request: String::new(),
                 requester: "kim".into(),
+                priority: None,
             },
         )
         .await

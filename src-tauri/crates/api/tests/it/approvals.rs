@@ -119,6 +119,7 @@ async fn task(api: &Api, category: Category, sub_type: &str) -> String {
                 system: "hr-portal".into(),
                 request: "The December export misses overtime.".into(),
                 requester: "kim.minji".into(),
+                priority: None,
             },
         )
         .await
@@ -556,4 +557,117 @@ async fn roles_scoped_to_another_system_are_refused_by_the_backend() {
     assert_eq!(answer.code, ErrorCode::Forbidden);
     let lead = person("lee.teamlead", &[Role::TeamLead]);
     assert_eq!(inbox_of(&api, &lead).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_inbox_orders_by_priority_and_a_task_targets_a_system_of_the_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let api = api(dir.path(), &clock).await;
+    people(&api).await;
+    route(&api, 600).await;
+    let kim = person("kim.minji", &[Role::Requester]);
+    let mut ids = Vec::new();
+    for (title, priority) in [
+        ("low first", guardia_domain::Priority::Low),
+        ("urgent second", guardia_domain::Priority::Urgent),
+        ("normal third", guardia_domain::Priority::Normal),
+    ] {
+        let detail = api
+            .tasks()
+            .create(
+                &kim,
+                TaskDraft {
+                    title: title.into(),
+                    category: Some(Category::Inspection),
+                    sub_type: "log-review".into(),
+                    system: "hr-portal".into(),
+                    request: String::new(),
+                    requester: "kim.minji".into(),
+                    priority: Some(priority),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(detail.task.priority, priority);
+        let id = detail.task.id.to_string();
+        api.approvals()
+            .submit(&kim, TaskRef { id: id.clone() })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let order: Vec<String> = inbox_of(&api, &person("lee.teamlead", &[Role::TeamLead]))
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(order, [ids[1].clone(), ids[2].clone(), ids[0].clone()]);
+
+    // Once the inventory has systems, the target must be one of them.
+    let csv = "institution,system,site,tier,server,address,port,user,auth\n\
+               행정안전부,hr-portal,seoul-1,1,was-01,10.0.0.1,22,ops,key\n";
+    api.inventory_import(
+        &who(),
+        guardia_ipc::InventoryFile {
+            format: guardia_ipc::InventoryFormat::Csv,
+            text: csv.into(),
+            institution: String::new(),
+            system: String::new(),
+            default_user: String::new(),
+            credential: String::new(),
+            map: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let choices = api.approvals().system_choices().await.unwrap();
+    assert_eq!(choices.len(), 1);
+    assert_eq!(
+        (
+            choices[0].institution.as_str(),
+            choices[0].sites,
+            choices[0].servers,
+            choices[0].owner.as_deref()
+        ),
+        ("행정안전부", 1, 1, Some("lee.teamlead"))
+    );
+    let refused = api
+        .tasks()
+        .create(
+            &kim,
+            TaskDraft {
+                title: "somewhere else".into(),
+                category: Some(Category::Inspection),
+                sub_type: String::new(),
+                system: "not-in-inventory".into(),
+                request: String::new(),
+                requester: "kim.minji".into(),
+                priority: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("not a system of the inventory"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_people_find_the_demo_tasks_that_wait_for_approval_in_their_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let api = api(dir.path(), &clock).await;
+    api.people().seed_demo(&who()).await.unwrap();
+    assert!(api.seed_demo_if_empty().await.unwrap() > 0);
+    let lead = Caller::with_grants(
+        PersonName::parse("lee.teamlead").unwrap(),
+        vec![RoleGrant::everywhere(Role::TeamLead)],
+    );
+    let waiting = api.approvals().inbox(&lead).await.unwrap();
+    assert!(!waiting.is_empty(), "the demo team lead has work waiting");
+    assert!(waiting.iter().all(|i| i.held_as == "owner"));
 }

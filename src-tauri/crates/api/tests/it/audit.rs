@@ -40,6 +40,7 @@ fn draft(title: &str, request: &str) -> TaskDraft {
         system: "hr-portal".into(),
         request: request.into(),
         requester: "kim.requester".into(),
+        priority: None,
     }
 }
 

@@ -41,6 +41,7 @@ fn draft(title: &str) -> TaskDraft {
         system: "hr-portal".into(),
         request: String::new(),
         requester: "kim.requester".into(),
+        priority: None,
     }
 }
 

@@ -42,6 +42,7 @@ fn draft(i: usize) -> TaskDraft {
         system: "hr-portal".into(),
         request: format!("request {i}"),
         requester: "kim.requester".into(),
+        priority: None,
     }
 }
 

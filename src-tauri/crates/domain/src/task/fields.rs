@@ -53,6 +53,63 @@ impl fmt::Display for Category {
     }
 }
 
+/// How soon a task should be handled: orders inboxes and queues (urgent first).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// 긴급
+    Urgent,
+    /// 높음
+    High,
+    /// 보통
+    #[default]
+    Normal,
+    /// 낮음
+    Low,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Urgent,
+        Priority::High,
+        Priority::Normal,
+        Priority::Low,
+    ];
+
+    /// The wire and database spelling, e.g. `urgent`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    /// As stored, or as typed (`URGENT`, `긴급`).
+    pub fn parse(raw: &str) -> Option<Priority> {
+        let raw = raw.trim().to_ascii_lowercase();
+        Priority::ALL.into_iter().find(|p| {
+            p.code() == raw
+                || matches!(
+                    (p, raw.as_str()),
+                    (Priority::Urgent, "긴급")
+                        | (Priority::High, "높음")
+                        | (Priority::Normal, "보통")
+                        | (Priority::Low, "낮음")
+                )
+        })
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 /// Why a string is not a category.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown category `{0}`; expected DEPLOY, INFRA_CONTROL, DATA or INSPECTION")]
@@ -110,6 +167,8 @@ pub enum Problem {
     InvisibleCharacters,
     /// A sub-type is lowercase letters, digits and inner dashes, such as `service-restart`.
     NotASlug,
+    /// The target system is not one the inventory holds.
+    NotInInventory,
 }
 
 impl fmt::Display for Problem {
@@ -122,6 +181,9 @@ impl fmt::Display for Problem {
                 "contains an invisible or direction-changing character (such as U+202E)",
             ),
             Problem::NotASlug => f.write_str("must look like `service-restart`"),
+            Problem::NotInInventory => {
+                f.write_str("is not a system of the inventory (pick one, or import it first)")
+            }
         }
     }
 }
@@ -318,6 +380,8 @@ pub struct TaskDraft {
     pub system: String,
     pub request: String,
     pub requester: String,
+    /// `None`: normal.
+    pub priority: Option<Priority>,
 }
 
 /// A request that passed validation and may be stored.
@@ -329,6 +393,7 @@ pub struct NewTask {
     pub system: SystemName,
     pub request: RequestText,
     pub requester: PersonName,
+    pub priority: Priority,
 }
 
 impl TaskDraft {
@@ -371,6 +436,7 @@ impl TaskDraft {
                 system,
                 request,
                 requester,
+                priority: self.priority.unwrap_or_default(),
             }),
             _ => Err(errors),
         }
@@ -389,6 +455,7 @@ mod tests {
             system: "minwon-portal".into(),
             request: "메인 배너 이미지를 교체해 주세요.\r\n담당: 홍길동".into(),
             requester: "hong".into(),
+            priority: None,
         }
     }
 

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use fields::{
-    Category, Field, FieldError, NewTask, PersonName, Problem, RequestText, SubType, SystemName,
-    TaskDraft, Title, UnknownCategory,
+    Category, Field, FieldError, NewTask, PersonName, Priority, Problem, RequestText, SubType,
+    SystemName, TaskDraft, Title, UnknownCategory,
 };
 pub use id::{TaskId, TaskIdError};
 pub use status::{TaskEvent, TaskStatus, Transition, TransitionRefused};
@@ -24,6 +24,9 @@ pub struct Task {
     pub system: SystemName,
     pub request: RequestText,
     pub requester: PersonName,
+    /// Orders inboxes and queues; tasks from before priorities are `normal`.
+    #[serde(default)]
+    pub priority: Priority,
     pub status: TaskStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -59,6 +59,7 @@ pub fn new_task(title: &str, category: Category, system: &str) -> NewTask {
         system: system.into(),
         request: "요청 내용\nline two".into(),
         requester: "kim.requester".into(),
+        priority: None,
     }
     .validate()
     .unwrap()
