@@ -7,28 +7,12 @@
 
 use std::process::Command;
 
-use guardia_e2e::{Console, Driver, binary};
+use guardia_e2e::{Driver, cli_as};
 
 const PW: &str = "a long demo password 1";
 
 fn guardia(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> String {
-    let mut command = Command::new(binary("guardia"));
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("GUARDIA_USER")
-        .env("GUARDIA_NEW_PASSWORD", PW);
-    if let Some(user) = user {
-        command.args(["--user", user]).env("GUARDIA_PASSWORD", PW);
-    }
-    let out = command.output().expect("run guardia");
-    assert!(
-        out.status.success(),
-        "guardia {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    cli_as(data, user, PW, args)
 }
 
 /// A notification daemon for the test's session bus, stopped when dropped.
@@ -77,20 +61,6 @@ fn notification_containing(wanted: &str) -> Vec<(String, String)> {
     }
 }
 
-async fn sign_in(ui: &Console, name: &str) {
-    ui.find("[data-test=signin]").await;
-    ui.type_into("[data-test=signin-name]", name).await;
-    ui.type_into("[data-test=signin-password]", PW).await;
-    ui.click("[data-test=signin-submit]").await;
-    ui.wait_for_attr("[data-test=session]", "data-person", name)
-        .await;
-}
-
-async fn sign_out(ui: &Console) {
-    ui.click("[data-test=sign-out]").await;
-    ui.find("[data-test=signin]").await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requester_submits_team_lead_approves_and_an_unanswered_step_escalates_to_the_deputy() {
     let data = tempfile::tempdir().unwrap();
@@ -128,7 +98,7 @@ async fn requester_submits_team_lead_approves_and_an_unanswered_step_escalates_t
     ui.wait_for_text("[data-test=signin] h1", "Sign in").await;
 
     // The requester registers and submits.
-    sign_in(&ui, "kim.minji").await;
+    ui.sign_in("kim.minji", PW).await;
     ui.click("[data-test=new-task]").await;
     ui.type_into("[data-test=field-title]", "급여 로그 점검")
         .await;
@@ -153,10 +123,10 @@ async fn requester_submits_team_lead_approves_and_an_unanswered_step_escalates_t
         .await;
     ui.find("[data-test=chain-countdown]").await;
     assert!(ui.all("[data-test=inbox-count]").await.is_empty());
-    sign_out(&ui).await;
+    ui.sign_out().await;
 
     // The team lead sees it waiting and approves with a comment.
-    sign_in(&ui, "lee.teamlead").await;
+    ui.sign_in("lee.teamlead", PW).await;
     ui.wait_for_text("[data-test=inbox-count]", "1").await;
     ui.wait_for_text("[data-test=tile-needs-me] .tile-value", "1")
         .await;
@@ -183,10 +153,10 @@ async fn requester_submits_team_lead_approves_and_an_unanswered_step_escalates_t
     }
     ui.wait_gone("[data-test=inbox-count]").await;
     ui.screenshot("approval-approved").await;
-    sign_out(&ui).await;
+    ui.sign_out().await;
 
     // An unanswered step on a 3-second SLA: the console escalates it to the deputy.
-    sign_in(&ui, "choi.deputy").await;
+    ui.sign_in("choi.deputy", PW).await;
     let urgent_id = guardia(
         d,
         Some("kim.minji"),

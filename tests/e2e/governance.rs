@@ -3,39 +3,13 @@
 //! password and marks themselves away on the system they own — every change checked by the
 //! backend — and signs in again with the new password.
 
-use std::process::Command;
-
-use guardia_e2e::{Console, Driver, binary};
+use guardia_e2e::{Driver, cli_as};
 
 const PW: &str = "a long demo password 1";
 const NEW_PW: &str = "a brand new password 2";
 
-fn guardia(data: &std::path::Path, user: Option<&str>, args: &[&str]) {
-    let mut command = Command::new(binary("guardia"));
-    command
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("GUARDIA_USER")
-        .env("GUARDIA_NEW_PASSWORD", PW);
-    if let Some(user) = user {
-        command.args(["--user", user]).env("GUARDIA_PASSWORD", PW);
-    }
-    let out = command.output().expect("run guardia");
-    assert!(
-        out.status.success(),
-        "guardia {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-async fn sign_in(ui: &Console, name: &str, password: &str) {
-    ui.find("[data-test=signin]").await;
-    ui.type_into("[data-test=signin-name]", name).await;
-    ui.type_into("[data-test=signin-password]", password).await;
-    ui.click("[data-test=signin-submit]").await;
-    ui.wait_for_attr("[data-test=session]", "data-person", name)
-        .await;
+fn guardia(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> String {
+    cli_as(data, user, PW, args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +33,7 @@ async fn an_admin_adds_a_person_and_a_team_lead_changes_password_and_goes_away()
     ui.click("[data-test=signin-lang-en]").await;
     // The screen re-renders in English; type only into what stays.
     ui.wait_for_text("[data-test=signin] h1", "Sign in").await;
-    sign_in(&ui, "admin", PW).await;
+    ui.sign_in("admin", PW).await;
     ui.click("[data-test=nav-settings]").await;
     ui.find("[data-test=person-row][data-name=lee\\.teamlead]")
         .await;
@@ -85,7 +59,7 @@ async fn an_admin_adds_a_person_and_a_team_lead_changes_password_and_goes_away()
     ui.screenshot("settings-admin").await;
     ui.click("[data-test=sign-out]").await;
 
-    sign_in(&ui, "lee.teamlead", PW).await;
+    ui.sign_in("lee.teamlead", PW).await;
     ui.click("[data-test=nav-settings]").await;
     ui.find("[data-test=password-form]").await;
     assert!(ui.all("[data-test=people-panel]").await.is_empty());
@@ -108,6 +82,6 @@ async fn an_admin_adds_a_person_and_a_team_lead_changes_password_and_goes_away()
         .await;
     ui.screenshot("settings-team-lead").await;
     ui.click("[data-test=sign-out]").await;
-    sign_in(&ui, "lee.teamlead", NEW_PW).await;
+    ui.sign_in("lee.teamlead", NEW_PW).await;
     ui.quit().await;
 }

@@ -290,6 +290,23 @@ impl Console {
     }
 
     /// Ends the session, which closes the app.
+    /// Signs in at the sign-in screen and waits until the window is that person's.
+    pub async fn sign_in(&self, name: &str, password: &str) {
+        self.find("[data-test=signin]").await;
+        self.type_into("[data-test=signin-name]", name).await;
+        self.type_into("[data-test=signin-password]", password)
+            .await;
+        self.click("[data-test=signin-submit]").await;
+        self.wait_for_attr("[data-test=session]", "data-person", name)
+            .await;
+    }
+
+    /// Signs out and waits for the sign-in screen.
+    pub async fn sign_out(&self) {
+        self.click("[data-test=sign-out]").await;
+        self.find("[data-test=signin]").await;
+    }
+
     pub async fn quit(self) {
         self.client.close().await.expect("close the session");
     }
@@ -303,6 +320,31 @@ pub fn cli(data_dir: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("run guardia");
+    assert!(
+        output.status.success(),
+        "guardia {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// Runs `guardia` on `data_dir` as `user` (none: set-up), with `password` as both the
+/// sign-in password and the one `user add` gives; returns its stdout, failing the test with
+/// its stderr if it fails.
+pub fn cli_as(data_dir: &Path, user: Option<&str>, password: &str, args: &[&str]) -> String {
+    let mut command = Command::new(binary("guardia"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("GUARDIA_USER")
+        .env("GUARDIA_NEW_PASSWORD", password);
+    if let Some(user) = user {
+        command
+            .args(["--user", user])
+            .env("GUARDIA_PASSWORD", password);
+    }
+    let output = command.output().expect("run guardia");
     assert!(
         output.status.success(),
         "guardia {args:?} failed: {}",

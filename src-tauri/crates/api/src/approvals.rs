@@ -147,22 +147,23 @@ struct Place {
 }
 
 impl Place {
-    fn holds(&self, caller: &Caller, role: Role) -> bool {
+    /// Whether `test` holds for some institution that has the system (or, for a system
+    /// the inventory does not know, for no institution: only unscoped grants reach it).
+    fn for_some(&self, test: impl Fn(&str) -> bool) -> bool {
         if self.institutions.is_empty() {
-            return caller.holds_on(role, "", &self.system);
+            return test("");
         }
         self.institutions
             .iter()
-            .any(|institution| caller.holds_on(role, institution, &self.system))
+            .any(|institution| test(institution))
+    }
+
+    fn holds(&self, caller: &Caller, role: Role) -> bool {
+        self.for_some(|institution| caller.holds_on(role, institution, &self.system))
     }
 
     fn may(&self, caller: &Caller, permission: Permission) -> bool {
-        if self.institutions.is_empty() {
-            return caller.may_on(permission, "", &self.system);
-        }
-        self.institutions
-            .iter()
-            .any(|institution| caller.may_on(permission, institution, &self.system))
+        self.for_some(|institution| caller.may_on(permission, institution, &self.system))
     }
 }
 

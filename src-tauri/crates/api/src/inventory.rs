@@ -249,21 +249,10 @@ impl Api {
                     .with_digest("file", text)
             })
             .await?;
-        Ok(ImportReport {
-            created: outcome.created,
-            updated: outcome.updated,
-            unchanged: outcome.unchanged,
-            pins_dropped: outcome.pins_dropped,
-            changes: outcome
-                .changes
-                .into_iter()
-                .map(|c| guardia_ipc::ServerChangeView {
-                    server: c.server,
-                    fields: c.fields.into_iter().map(str::to_owned).collect(),
-                })
-                .collect(),
-            warnings: warnings.iter().map(ToString::to_string).collect(),
-        })
+        Ok(import_report(
+            outcome,
+            warnings.iter().map(ToString::to_string).collect(),
+        ))
     }
 
     /// One change over many servers (a filter and/or names): credential, tier, tags. All or
@@ -293,20 +282,10 @@ impl Api {
                 Some(meta)
             }
         };
-        let tier = match edit.tier {
-            None => None,
-            Some(n) => Some(Tier::from_number(n).ok_or_else(|| {
-                ApiError::InvalidRequest(format!("tier must be 1, 2 or 3, not {n}"))
-            })?),
-        };
+        let tier = tier_of(edit.tier)?;
         let filter = ServerFilter {
             text: edit.filter.text.clone(),
-            tier: match edit.filter.tier {
-                None => None,
-                Some(n) => Some(Tier::from_number(n).ok_or_else(|| {
-                    ApiError::InvalidRequest(format!("tier must be 1, 2 or 3, not {n}"))
-                })?),
-            },
+            tier: tier_of(edit.filter.tier)?,
             limit: ServerFilter::MAX_LIMIT,
         };
         let mut selected = self.store.servers(&filter).await?;
@@ -427,21 +406,7 @@ impl Api {
                 .with("workstation", caller.workstation.as_str())
             })
             .await?;
-        Ok(ImportReport {
-            created: outcome.created,
-            updated: outcome.updated,
-            unchanged: outcome.unchanged,
-            pins_dropped: outcome.pins_dropped,
-            changes: outcome
-                .changes
-                .into_iter()
-                .map(|c| guardia_ipc::ServerChangeView {
-                    server: c.server,
-                    fields: c.fields.into_iter().map(str::to_owned).collect(),
-                })
-                .collect(),
-            warnings: Vec::new(),
-        })
+        Ok(import_report(outcome, Vec::new()))
     }
 
     /// Every server's record, however many (exports and bundles are never cut).
@@ -501,15 +466,9 @@ impl Api {
     }
 
     pub async fn server_list(&self, query: ServerQuery) -> Result<Vec<ServerView>, ApiError> {
-        let tier = match query.tier {
-            None => None,
-            Some(n) => Some(Tier::from_number(n).ok_or_else(|| {
-                ApiError::InvalidRequest(format!("tier must be 1, 2 or 3, not {n}"))
-            })?),
-        };
         let filter = ServerFilter {
             text: query.text,
-            tier,
+            tier: tier_of(query.tier)?,
             limit: query.limit.unwrap_or(ServerFilter::MAX_LIMIT),
         };
         let credentials = self.credential_index().await?;
@@ -996,4 +955,33 @@ fn parse_map(raw: &[String]) -> Result<Vec<(String, String)>, ApiError> {
             Ok((var.to_owned(), column.to_owned()))
         })
         .collect()
+}
+
+/// A tier given as a number (1–3), or none.
+fn tier_of(number: Option<u8>) -> Result<Option<Tier>, ApiError> {
+    number
+        .map(|n| {
+            Tier::from_number(n)
+                .ok_or_else(|| ApiError::InvalidRequest(format!("tier must be 1, 2 or 3, not {n}")))
+        })
+        .transpose()
+}
+
+/// What an import (or a bulk edit) did, as the window and the CLI show it.
+fn import_report(outcome: guardia_store::ImportOutcome, warnings: Vec<String>) -> ImportReport {
+    ImportReport {
+        created: outcome.created,
+        updated: outcome.updated,
+        unchanged: outcome.unchanged,
+        pins_dropped: outcome.pins_dropped,
+        changes: outcome
+            .changes
+            .into_iter()
+            .map(|c| guardia_ipc::ServerChangeView {
+                server: c.server,
+                fields: c.fields.into_iter().map(str::to_owned).collect(),
+            })
+            .collect(),
+        warnings,
+    }
 }
