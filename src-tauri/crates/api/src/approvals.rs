@@ -133,6 +133,7 @@ impl Api {
 }
 
 /// What a chain operation leads to, gathered before anything is written.
+#[derive(Default)]
 struct Settled {
     entries: Vec<EntryDraft>,
     moves: Vec<(TaskEvent, String)>,
@@ -662,22 +663,8 @@ impl Approvals<'_> {
             };
             let rules = self.rules(task.system.as_str()).await?;
             let effects = stored.chain.tick(now, &rules.routing);
-            let mut settled = Settled {
-                entries: Vec::new(),
-                moves: Vec::new(),
-                notices: Vec::new(),
-            };
-            self.settle(&task, &mut stored.chain, &rules, effects, now, &mut settled)
-                .await?;
             match self
-                .write(
-                    &console,
-                    &task,
-                    &stored.chain,
-                    Some(stored.version),
-                    settled,
-                    now,
-                )
+                .console_change(&console, &task, &mut stored, &rules, effects, now)
                 .await
             {
                 Ok(_) => {}
@@ -926,6 +913,31 @@ impl Approvals<'_> {
         Ok(rules_view(&stored, now))
     }
 
+    /// Carries out what the console itself did to a stored chain (an escalation, a reroute)
+    /// and writes it as the console.
+    async fn console_change(
+        &self,
+        console: &Caller,
+        task: &Task,
+        stored: &mut guardia_store::StoredChain,
+        rules: &SystemRules,
+        effects: Vec<Effect>,
+        now: DateTime<Utc>,
+    ) -> Result<Task, ApprovalError> {
+        let mut settled = Settled::default();
+        self.settle(task, &mut stored.chain, rules, effects, now, &mut settled)
+            .await?;
+        self.write(
+            console,
+            task,
+            &stored.chain,
+            Some(stored.version),
+            settled,
+            now,
+        )
+        .await
+    }
+
     /// The routing of a system changed: open steps the away owner holds move to the deputy.
     async fn reroute(&self, rules: &SystemRules) -> Result<(), ApprovalError> {
         let console = console_caller()?;
@@ -941,22 +953,8 @@ impl Approvals<'_> {
             if effects.is_empty() {
                 continue;
             }
-            let mut settled = Settled {
-                entries: Vec::new(),
-                moves: Vec::new(),
-                notices: Vec::new(),
-            };
-            self.settle(&task, &mut stored.chain, rules, effects, now, &mut settled)
+            self.console_change(&console, &task, &mut stored, rules, effects, now)
                 .await?;
-            self.write(
-                &console,
-                &task,
-                &stored.chain,
-                Some(stored.version),
-                settled,
-                now,
-            )
-            .await?;
         }
         Ok(())
     }
