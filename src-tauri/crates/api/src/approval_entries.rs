@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use guardia_audit::{EntryDraft, EntryKind, Outcome};
 use guardia_domain::Task;
-use guardia_domain::governance::{Chain, CheckResult, Holder, Hop, Verdict};
+use guardia_domain::governance::{
+    Chain, ChainPolicy, CheckResult, Holder, Hop, RiskClass, Verdict,
+};
 
 use crate::Caller;
 use crate::audit_entries::task_subject;
@@ -192,12 +194,38 @@ pub(crate) fn system_rules_changed(
     .with("workstation", caller.workstation.as_str())
 }
 
+/// The chain policy changed: each risk class's steps before and after.
+pub(crate) fn chain_policy_changed(
+    before: &ChainPolicy,
+    after: &ChainPolicy,
+    caller: &Caller,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    let text = |policy: &ChainPolicy| {
+        RiskClass::ALL
+            .iter()
+            .map(|risk| {
+                let steps: Vec<&str> = policy.steps(*risk).iter().map(|s| s.code()).collect();
+                format!("{}={}", risk.code(), steps.join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    EntryDraft::new(
+        at,
+        EntryKind::GovernancePolicyChanged,
+        caller.name(),
+        "governance:chain_policy",
+    )
+    .with("before", text(before))
+    .with("after", text(after))
+    .with("workstation", caller.workstation.as_str())
+}
+
 #[cfg(test)]
 mod golden {
     use chrono::TimeZone;
-    use guardia_domain::governance::{
-        ChainPolicy, HopReason, RiskClass, RouteLevel, Routing, StepStatus,
-    };
+    use guardia_domain::governance::{HopReason, RouteLevel, Routing, StepStatus};
     use guardia_domain::{Category, PersonName, RequestText, SystemName, TaskStatus, Title};
 
     use super::*;
@@ -289,6 +317,16 @@ mod golden {
         assert_eq!(chain.steps[1].status, StepStatus::Failed);
         lines.push(approval_checked(&task, &chain, 1, &result, at(12)));
         lines.push(approval_overdue(&task, &chain, 0, at(30)));
+        let mut stricter = ChainPolicy::default();
+        stricter
+            .inspection
+            .push(guardia_domain::governance::StepKind::SecurityOfficer);
+        lines.push(chain_policy_changed(
+            &ChainPolicy::default(),
+            &stricter,
+            &caller("admin"),
+            at(35),
+        ));
         lines.push(system_rules_changed(
             "hr-portal",
             "deputy",

@@ -187,6 +187,30 @@ impl Approvals<'_> {
         }
     }
 
+    /// An admin changes which steps each risk class's chain has. Chains already open keep
+    /// theirs; new submissions follow the new policy.
+    pub async fn set_policy(
+        &self,
+        caller: &Caller,
+        policy: ChainPolicy,
+    ) -> Result<ChainPolicy, ApprovalError> {
+        policy
+            .check()
+            .map_err(|e| ApprovalError::Invalid(e.to_string()))?;
+        let before = self.policy().await?;
+        if before == policy {
+            return Ok(policy);
+        }
+        let json = serde_json::to_string(&policy)
+            .map_err(|e| ApprovalError::Invalid(format!("chain policy: {e}")))?;
+        let entry = entries::chain_policy_changed(&before, &policy, caller, self.now());
+        self.api
+            .store
+            .set_governance_setting(POLICY_KEY, &json, entry)
+            .await?;
+        Ok(policy)
+    }
+
     async fn rules(&self, system: &str) -> Result<SystemRules, ApprovalError> {
         match self.api.store.system_rules(system).await? {
             Some(rules) => Ok(rules),

@@ -298,6 +298,44 @@ pub(crate) fn session_ended(caller: &Caller, idle: bool, at: DateTime<Utc>) -> E
         .with("workstation", caller.workstation.as_str())
 }
 
+/// A bulk edit: what was selected, what was set, and every server that changed.
+pub(crate) fn inventory_bulk_edited(
+    caller: &Caller,
+    edit: &guardia_ipc::BulkEdit,
+    servers: usize,
+    outcome: &guardia_store::ImportOutcome,
+    at: DateTime<Utc>,
+) -> EntryDraft {
+    EntryDraft::new(
+        at,
+        EntryKind::InventoryBulkEdited,
+        caller.name(),
+        "inventory",
+    )
+    .with(
+        "selection",
+        serde_json::json!({
+            "text": edit.filter.text,
+            "tier": edit.filter.tier,
+            "servers": edit.servers,
+        }),
+    )
+    .with(
+        "set",
+        serde_json::json!({
+            "credential": edit.credential,
+            "tier": edit.tier,
+            "add_tags": edit.add_tags,
+            "remove_tags": edit.remove_tags,
+        }),
+    )
+    .with("servers", servers as u64)
+    .with("updated", u64::from(outcome.updated))
+    .with("unchanged", u64::from(outcome.unchanged))
+    .with("changed", crate::inventory::changes_value(&outcome.changes))
+    .with("workstation", caller.workstation.as_str())
+}
+
 #[cfg(test)]
 mod golden {
     //! One golden test per entry kind built here: the canonical bytes are what an auditor's
@@ -466,6 +504,48 @@ mod golden {
             actual.trim_end(),
             golden.trim_end(),
             "the canonical entry changed; if deliberate, the new golden text is:\n{actual}"
+        );
+    }
+
+    #[test]
+    fn password_policy_and_bulk_edit_entries() {
+        let p = person();
+        let policy = guardia_domain::governance::SignInPolicy::default();
+        let stricter = guardia_domain::governance::SignInPolicy {
+            max_failures: 3,
+            ..policy
+        };
+        let edit = guardia_ipc::BulkEdit {
+            filter: guardia_ipc::ServerQuery {
+                text: "was".into(),
+                tier: None,
+                limit: None,
+            },
+            credential: Some("was-key-2026".into()),
+            ..guardia_ipc::BulkEdit::default()
+        };
+        let outcome = guardia_store::ImportOutcome {
+            updated: 2,
+            changes: vec![guardia_store::ServerChange {
+                server: "was01".into(),
+                fields: vec!["credential"],
+            }],
+            ..guardia_store::ImportOutcome::default()
+        };
+        let entries = [
+            person_password_changed(&p, &caller(), at()),
+            signin_policy_changed(&policy, &stricter, &caller(), at()),
+            inventory_bulk_edited(&caller(), &edit, 2, &outcome, at()),
+        ];
+        let all: String = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| text(e, 700 + i as u64) + "\n")
+            .collect();
+        assert!(!all.contains("argon2"), "{all}");
+        insta_like(
+            &all,
+            include_str!("../tests/golden/password-policy-bulk.txt"),
         );
     }
 }

@@ -376,34 +376,10 @@ impl Api {
             });
         }
         let at = self.clock.now().with_timezone(&Utc);
-        let actor = caller.name().to_owned();
-        let selection = serde_json::json!({
-            "text": edit.filter.text,
-            "tier": edit.filter.tier,
-            "servers": edit.servers,
-        });
-        let set = serde_json::json!({
-            "credential": edit.credential,
-            "tier": edit.tier,
-            "add_tags": edit.add_tags,
-            "remove_tags": edit.remove_tags,
-        });
         let outcome = self
             .store
             .import_servers(&rows, at, &|o| {
-                EntryDraft::new(
-                    at,
-                    EntryKind::InventoryBulkEdited,
-                    actor.clone(),
-                    "inventory",
-                )
-                .with("selection", selection.clone())
-                .with("set", set.clone())
-                .with("servers", rows.len() as u64)
-                .with("updated", u64::from(o.updated))
-                .with("unchanged", u64::from(o.unchanged))
-                .with("changed", changes_value(&o.changes))
-                .with("workstation", caller.workstation.as_str())
+                audit_entries::inventory_bulk_edited(caller, &edit, rows.len(), o, at)
             })
             .await?;
         Ok(import_report(outcome, Vec::new()))

@@ -153,6 +153,10 @@ operations! {
         Ok(api.people().set_policy(caller, policy).await?)
     };
     SystemChoices: ReadTasks => |api, caller, ()| Ok(api.approvals().system_choices().await?);
+    ChainPolicyGet: ReadTasks => |api, caller, ()| Ok(api.approvals().policy().await?);
+    ChainPolicySet: EditGovernance => |api, caller, policy| {
+        Ok(api.approvals().set_policy(caller, policy).await?)
+    };
 }
 
 impl Api {

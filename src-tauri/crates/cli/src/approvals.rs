@@ -5,7 +5,7 @@
 use chrono::DateTime;
 use clap::Subcommand;
 use guardia_api::{Api, ApiError, Caller};
-use guardia_domain::governance::{Chain, Holder, StepStatus, Verdict};
+use guardia_domain::governance::{Chain, Holder, RiskClass, StepKind, StepStatus, Verdict};
 use guardia_ipc::{
     FreezeInput, InboxItem, RouteChange, RulesChange, SystemRouteChange, SystemRulesChange,
     SystemRulesView, TaskDecision, TaskRef,
@@ -66,6 +66,16 @@ pub enum SystemCommand {
     },
     /// Confirm the owner/deputy mapping is still right — the owner or an admin
     Confirm { system: String },
+    /// Show the approval chain each risk class gets, or set one — admin:
+    /// `guardia system policy --risk change --steps team_lead,pm`
+    Policy {
+        /// inspection, service_restart, change or infra_security
+        #[arg(long, requires = "steps")]
+        risk: Option<String>,
+        /// Steps in order: team_lead, security_check, pm, security_officer
+        #[arg(long, requires = "risk", value_delimiter = ',')]
+        steps: Vec<String>,
+    },
 }
 
 fn parse_on_off(raw: &str) -> Result<bool, String> {
@@ -195,6 +205,58 @@ pub async fn system(
         SystemCommand::List => {
             let all = approvals.rules_list().await?;
             out.print(&all, |all| rules_table(all))?;
+            return Ok(Done::Success);
+        }
+        SystemCommand::Policy { risk, steps } => {
+            let mut policy = approvals.policy().await?;
+            if let Some(risk) = risk {
+                caller
+                    .require(<guardia_ipc::ChainPolicySet as guardia_api::Operation>::PERMISSION)?;
+                let risk = RiskClass::ALL
+                    .into_iter()
+                    .find(|r| r.code() == risk.trim().replace('-', "_"))
+                    .ok_or_else(|| {
+                        ApiError::InvalidRequest(format!(
+                            "unknown risk `{risk}`: inspection, service_restart, change or infra_security"
+                        ))
+                    })?;
+                let steps = steps
+                    .iter()
+                    .map(|raw| {
+                        let code = raw.trim().replace('-', "_");
+                        [
+                            StepKind::TeamLead,
+                            StepKind::SecurityCheck,
+                            StepKind::Pm,
+                            StepKind::SecurityOfficer,
+                        ]
+                        .into_iter()
+                        .find(|k| k.code() == code)
+                        .ok_or_else(|| {
+                            ApiError::InvalidRequest(format!(
+                                "unknown step `{raw}`: team_lead, security_check, pm or security_officer"
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                match risk {
+                    RiskClass::Inspection => policy.inspection = steps,
+                    RiskClass::ServiceRestart => policy.service_restart = steps,
+                    RiskClass::Change => policy.change = steps,
+                    RiskClass::InfraSecurity => policy.infra_security = steps,
+                }
+                policy = approvals.set_policy(caller, policy).await?;
+            }
+            out.print(&policy, |p| {
+                RiskClass::ALL
+                    .iter()
+                    .map(|risk| {
+                        let steps: Vec<&str> = p.steps(*risk).iter().map(|s| s.code()).collect();
+                        format!("{:<16} {}", risk.code(), steps.join(" → "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
             return Ok(Done::Success);
         }
         SystemCommand::Owner { system, person } => {

@@ -123,7 +123,9 @@ fn required(command: &Command) -> Option<Permission> {
             TaskCommand::Approve { .. } | TaskCommand::Reject { .. } | TaskCommand::Return { .. },
         ) => of!(TaskDecide),
         Command::Inbox => of!(InboxGet),
-        Command::System(approvals::SystemCommand::List) => of!(SystemRulesList),
+        Command::System(
+            approvals::SystemCommand::List | approvals::SystemCommand::Policy { .. },
+        ) => of!(SystemRulesList),
         Command::System(
             approvals::SystemCommand::Deputy { .. }
             | approvals::SystemCommand::Away { .. }

@@ -31,7 +31,7 @@ pub use audit::{
 pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSummary};
 pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
-pub use guardia_domain::governance::SignInPolicy;
+pub use guardia_domain::governance::{ChainPolicy, SignInPolicy};
 pub use inventory::{
     BulkEdit, CheckReport, CheckState, CheckStep, CommandMode, CommandModeChange, CommandOutcome,
     CommandReport, CredentialInput, CredentialKindView, CredentialRef, CredentialView, HostKeyView,
@@ -162,6 +162,8 @@ macro_rules! for_each_command {
             SignInPolicyGet = signin_policy_get: () => SignInPolicy;
             SignInPolicySet = signin_policy_set: SignInPolicy => SignInPolicy;
             SystemChoices = system_choices: () => Vec<SystemChoice>;
+            ChainPolicyGet = chain_policy_get: () => ChainPolicy;
+            ChainPolicySet = chain_policy_set: ChainPolicy => ChainPolicy;
         }
     };
 }
@@ -287,6 +289,8 @@ mod tests {
                 SignInPolicyGet::NAME,
                 SignInPolicySet::NAME,
                 SystemChoices::NAME,
+                ChainPolicyGet::NAME,
+                ChainPolicySet::NAME,
             ]
         );
     }

@@ -271,3 +271,86 @@ fn only_the_owner_names_a_deputy_and_bad_rules_are_refused_with_the_reason() {
     assert_eq!(listed[0]["deputy"], "choi.deputy");
     assert_eq!(listed[0]["sla_seconds"], 600);
 }
+
+#[test]
+fn an_admin_edits_the_chain_policy_and_new_submissions_follow_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add(data, None, "admin", &["admin"]);
+    add(data, Some("admin"), "kim.minji", &["requester"]);
+    add(data, Some("admin"), "lee.teamlead", &["team_lead"]);
+    let admin = Some("admin");
+    let shown = ok(guardia_as(data, admin, &["system", "policy"]));
+    assert!(shown.contains("change           team_lead → pm"), "{shown}");
+    // A policy nobody signs, or with a repeated step, is refused and changes nothing.
+    for steps in ["security_check", "team_lead,team_lead"] {
+        let out = guardia_as(
+            data,
+            admin,
+            &["system", "policy", "--risk", "inspection", "--steps", steps],
+        );
+        assert_eq!(out.status.code(), Some(1), "{steps}");
+    }
+    // Only an admin edits it.
+    let by_lead = guardia_as(
+        data,
+        Some("lee.teamlead"),
+        &[
+            "system",
+            "policy",
+            "--risk",
+            "inspection",
+            "--steps",
+            "team_lead,pm",
+        ],
+    );
+    assert_eq!(by_lead.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&by_lead.stderr).contains("edit_governance"));
+    let set = ok(guardia_as(
+        data,
+        admin,
+        &[
+            "system",
+            "policy",
+            "--risk",
+            "inspection",
+            "--steps",
+            "team_lead,security_officer",
+        ],
+    ));
+    assert!(
+        set.contains("inspection       team_lead → security_officer"),
+        "{set}"
+    );
+
+    let kim = Some("kim.minji");
+    let id = ok(guardia_as(
+        data,
+        kim,
+        &[
+            "task",
+            "create",
+            "--title",
+            "Check logs",
+            "--category",
+            "INSPECTION",
+            "--system",
+            "hr-portal",
+        ],
+    ))
+    .trim()
+    .to_owned();
+    let detail: Value = serde_json::from_str(&ok(guardia_as(
+        data,
+        kim,
+        &["--json", "task", "submit", &id],
+    )))
+    .unwrap();
+    let kinds: Vec<&str> = detail["approvals"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["team_lead", "security_officer"]);
+}
