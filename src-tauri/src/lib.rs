@@ -146,8 +146,10 @@ async fn notify_desktop(opened: Opened) {
     }
     loop {
         match feed.recv().await {
-            Ok(FeedEvent::Changed { topics, .. }) if topics.contains(&Topic::Tasks) => {}
-            Ok(_) => continue,
+            // Every change, not only tasks: a sign-in (a console change) primes what the new
+            // person has already seen, so their first escalation is not swallowed.
+            Ok(FeedEvent::Changed { .. }) => {}
+            Ok(FeedEvent::Job(_)) => continue,
             Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => return,
         }

@@ -24,6 +24,9 @@ use crate::widgets::{local_time, shown, typing_in_a_field};
 #[derive(Clone, Copy)]
 pub struct Inbox {
     pub items: LocalResource<Result<Vec<InboxItem>, IpcError>>,
+    /// Comments being written, per task: a refetch of the task (any change to tasks
+    /// rebuilds its page) must not wipe what the approver typed.
+    drafts: StoredValue<std::collections::HashMap<TaskId, String>>,
 }
 
 impl Inbox {
@@ -52,7 +55,10 @@ pub fn provide() -> Inbox {
         auth.state.track();
         async move { ipc::call::<InboxGet>(()).await }
     });
-    let inbox = Inbox { items };
+    let inbox = Inbox {
+        items,
+        drafts: StoredValue::new(std::collections::HashMap::new()),
+    };
     provide_context(inbox);
     inbox
 }
@@ -239,6 +245,24 @@ pub fn ChainPanel(rounds: Vec<Chain>) -> impl IntoView {
         .collect_view()
 }
 
+/// Whether a dialog (the new-task form, …) is open: shortcuts of the page underneath wait.
+fn modal_open() -> bool {
+    document()
+        .query_selector(".modal-backdrop")
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Whether a key press comes from inside a decision box.
+fn from_decision_box(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest("[data-test=decision-box]").ok().flatten())
+        .is_some()
+}
+
 /// What the signed-in person may do with this task now: submit it (its requester, while
 /// new or returned) or decide the step they hold.
 #[component]
@@ -249,7 +273,22 @@ pub fn ApprovalActions(detail: TaskDetail) -> impl IntoView {
     let id = detail.task.id;
     let requester = StoredValue::new(detail.task.requester.to_string());
     let status = detail.task.status;
-    let comment = RwSignal::new(String::new());
+    let comment = RwSignal::new(
+        inbox
+            .drafts
+            .with_value(|d| d.get(&id).cloned())
+            .unwrap_or_default(),
+    );
+    Effect::new(move |_| {
+        let text = comment.get();
+        inbox.drafts.update_value(|d| {
+            if text.is_empty() {
+                d.remove(&id);
+            } else {
+                d.insert(id, text);
+            }
+        });
+    });
     let error = RwSignal::new(None::<String>);
 
     let submit = Action::new_local(move |(): &()| async move {
@@ -296,12 +335,13 @@ pub fn ApprovalActions(detail: TaskDetail) -> impl IntoView {
     };
 
     let keys = window_event_listener(ev::keydown, move |ev| {
-        if ev.alt_key() || ev.meta_key() {
+        if ev.alt_key() || ev.meta_key() || modal_open() {
             return;
         }
-        // Ctrl+Enter in the comment approves; single keys act when not typing.
+        // Ctrl+Enter approves only from inside this task's decision box; single keys act
+        // when not typing.
         if ev.ctrl_key() {
-            if ev.key() == "Enter" && holds().is_some() {
+            if ev.key() == "Enter" && holds().is_some() && from_decision_box(&ev) {
                 ev.prevent_default();
                 run(Verdict::Approve);
             }

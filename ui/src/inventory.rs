@@ -840,15 +840,32 @@ fn BulkPanel(
     let add_tags = RwSignal::new(String::new());
     let remove_tags = RwSignal::new(String::new());
     let result = RwSignal::new(None::<Result<ImportReport, String>>);
+    // What the last preview would change: Apply sends exactly these servers, and any edit
+    // of the form (or of the list's filter) asks for a new preview first.
+    let previewed = RwSignal::new(None::<Vec<String>>);
+    Effect::new(move |_| {
+        text.track();
+        tier.track();
+        credential.track();
+        new_tier.track();
+        add_tags.track();
+        remove_tags.track();
+        previewed.set(None);
+    });
     let words = |s: String| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
     let run = Action::new_local(move |dry_run: &bool| {
+        let servers = if *dry_run {
+            Vec::new()
+        } else {
+            previewed.get_untracked().unwrap_or_default()
+        };
         let edit = BulkEdit {
             filter: ServerQuery {
                 text: text.get_untracked(),
                 tier: tier.get_untracked(),
                 limit: None,
             },
-            servers: Vec::new(),
+            servers,
             credential: Some(credential.get_untracked().trim().to_owned())
                 .filter(|c| !c.is_empty()),
             tier: new_tier.get_untracked(),
@@ -861,10 +878,15 @@ fn BulkPanel(
     Effect::new(move |_| match run.value().get() {
         Some(Ok(report)) => {
             let applied = report.warnings.is_empty();
-            result.set(Some(Ok(report)));
             if applied {
+                previewed.set(None);
                 on_changed.run(());
+            } else {
+                previewed.set(Some(
+                    report.changes.iter().map(|c| c.server.clone()).collect(),
+                ));
             }
+            result.set(Some(Ok(report)));
         }
         Some(Err(error)) => result.set(Some(Err(shown(&error.message)))),
         None => {}
@@ -896,7 +918,12 @@ fn BulkPanel(
                 <button data-test="bulk-preview" disabled=move || run.pending().get() on:click=move |_| { run.dispatch(true); }>
                     {move || ui.t(Key::BulkPreview)}
                 </button>
-                <button class="primary" data-test="bulk-apply" disabled=move || run.pending().get() on:click=move |_| { run.dispatch(false); }>
+                <button
+                    class="primary"
+                    data-test="bulk-apply"
+                    disabled=move || run.pending().get() || previewed.get().is_none_or(|p| p.is_empty())
+                    on:click=move |_| { run.dispatch(false); }
+                >
                     {move || ui.t(Key::BulkApply)}
                 </button>
             </div>

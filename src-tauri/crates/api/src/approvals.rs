@@ -148,23 +148,24 @@ struct Place {
 }
 
 impl Place {
-    /// Whether `test` holds for some institution that has the system (or, for a system
-    /// the inventory does not know, for no institution: only unscoped grants reach it).
-    fn for_some(&self, test: impl Fn(&str) -> bool) -> bool {
+    /// Whether `test` holds for every institution that has a system of this name (tasks
+    /// name the system only, so a scope must cover each of them: fail closed), or, for a
+    /// system the inventory does not know, for no institution (only unscoped grants).
+    fn for_all(&self, test: impl Fn(&str) -> bool) -> bool {
         if self.institutions.is_empty() {
             return test("");
         }
         self.institutions
             .iter()
-            .any(|institution| test(institution))
+            .all(|institution| test(institution))
     }
 
     fn holds(&self, caller: &Caller, role: Role) -> bool {
-        self.for_some(|institution| caller.holds_on(role, institution, &self.system))
+        self.for_all(|institution| caller.holds_on(role, institution, &self.system))
     }
 
     fn may(&self, caller: &Caller, permission: Permission) -> bool {
-        self.for_some(|institution| caller.may_on(permission, institution, &self.system))
+        self.for_all(|institution| caller.may_on(permission, institution, &self.system))
     }
 }
 
@@ -375,7 +376,22 @@ impl Approvals<'_> {
                 what: "it has no approval chain yet; its requester submits it (guardia task submit)",
             });
         };
+        if task.status != TaskStatus::PendingApproval {
+            return Err(ApprovalError::WrongStatus {
+                task: task.id,
+                status: task.status,
+                what: "its request is not waiting for approval (the result review decides later steps)",
+            });
+        }
         let place = self.place(task.system.as_str()).await?;
+        // Held by name or by role, a decision needs the permission over this very system.
+        if !place.may(caller, Permission::DecideApprovals) {
+            return Err(ApprovalError::OutOfScope {
+                person: caller.person.to_string(),
+                permission: Permission::DecideApprovals,
+                system: task.system.to_string(),
+            });
+        }
         let rules = self.rules(task.system.as_str()).await?;
         let now = self.now();
         let effects = stored
@@ -512,10 +528,15 @@ impl Approvals<'_> {
         let mut moves = Vec::new();
         let mut audit = settled.entries;
         for (event, note) in &settled.moves {
-            // Only a request-stage chain moves the task; later stages belong to the review.
-            let Ok(transition) = status.apply(*event) else {
-                continue;
-            };
+            // A move the task cannot take means the chain and the task disagree: refuse the
+            // whole write rather than record a decision the task does not follow.
+            let transition = status
+                .apply(*event)
+                .map_err(|_| ApprovalError::WrongStatus {
+                    task: task.id,
+                    status,
+                    what: "the approval chain and the task disagree; nothing was changed",
+                })?;
             audit.push(audit_entries::task_transitioned(
                 task,
                 transition,
@@ -694,7 +715,12 @@ impl Approvals<'_> {
                 Ok(_) => {}
                 // Someone decided it meanwhile: their write stands.
                 Err(ApprovalError::Store(StoreError::ChainChanged(_))) => continue,
-                Err(e) => return Err(e),
+                // One chain that cannot be written does not hold up the others; the next
+                // sweep (a minute) tries it again.
+                Err(e) => {
+                    tracing::warn!(task = %task.id, error = %e, "escalation not written");
+                    continue;
+                }
             }
             if let Some(due) = stored.chain.next_deadline() {
                 next = Some(next.map_or(due, |n| n.min(due)));
@@ -757,7 +783,16 @@ impl Approvals<'_> {
         let now = self.now();
         let (field, before_text, after_text) = match change.change {
             RulesChange::Owner { person } => {
-                let person = self.known_person(person.as_deref()).await?;
+                let person = self
+                    .approver(person.as_deref(), rules.system.as_str())
+                    .await?;
+                if person.is_some() && person == rules.routing.deputy {
+                    return Err(ApprovalError::Invalid(format!(
+                        "{} is the deputy of {}; an owner cannot be their own deputy",
+                        person_text(person.as_ref()),
+                        rules.system
+                    )));
+                }
                 rules.routing.owner = person;
                 // A new owner is not away, and names their own deputy.
                 rules.routing.owner_away = false;
@@ -769,7 +804,9 @@ impl Approvals<'_> {
                 )
             }
             RulesChange::Supervisor { person } => {
-                rules.routing.supervisor = self.known_person(person.as_deref()).await?;
+                rules.routing.supervisor = self
+                    .approver(person.as_deref(), rules.system.as_str())
+                    .await?;
                 (
                     "supervisor",
                     person_text(before.routing.supervisor.as_ref()),
@@ -880,7 +917,9 @@ impl Approvals<'_> {
                 if !is_owner {
                     return Err(not_owner("only the owner names or changes their deputy"));
                 }
-                let deputy = self.known_person(person.as_deref()).await?;
+                let deputy = self
+                    .approver(person.as_deref(), rules.system.as_str())
+                    .await?;
                 if deputy.as_ref() == Some(&caller.person) {
                     return Err(ApprovalError::Invalid(
                         "the owner cannot be their own deputy".to_owned(),
@@ -914,9 +953,9 @@ impl Approvals<'_> {
         let view = self
             .save(caller, rules.clone(), field, before_text, after_text, now)
             .await?;
-        if rules.routing != before.routing {
-            self.reroute(&rules).await?;
-        }
+        // Always: a reroute that failed before (a busy database) is retried by the next
+        // change, and moving nothing costs nothing.
+        self.reroute(&rules).await?;
         Ok(view)
     }
 
@@ -977,20 +1016,46 @@ impl Approvals<'_> {
             if effects.is_empty() {
                 continue;
             }
-            self.console_change(&console, &task, &mut stored, rules, effects, now)
-                .await?;
+            match self
+                .console_change(&console, &task, &mut stored, rules, effects, now)
+                .await
+            {
+                Ok(_) | Err(ApprovalError::Store(StoreError::ChainChanged(_))) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
 
-    async fn known_person(&self, name: Option<&str>) -> Result<Option<PersonName>, ApprovalError> {
+    /// A person named to hold steps of `system`: they must exist, not be locked by an admin,
+    /// and be able to decide on that system (team lead, PM or security officer over it).
+    async fn approver(
+        &self,
+        name: Option<&str>,
+        system: &str,
+    ) -> Result<Option<PersonName>, ApprovalError> {
         let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
             return Ok(None);
         };
-        match self.api.store.person(name).await? {
-            Some(person) => Ok(Some(person.name)),
-            None => Err(ApprovalError::UnknownPerson(name.to_owned())),
+        let Some(person) = self.api.store.person(name).await? else {
+            return Err(ApprovalError::UnknownPerson(name.to_owned()));
+        };
+        if let Some(reason) = &person.disabled_reason {
+            return Err(ApprovalError::Invalid(format!(
+                "{name} is locked by an admin ({reason}) and cannot hold approval steps"
+            )));
         }
+        let as_caller = Caller::with_grants(person.name.clone(), person.grants.clone());
+        if !self
+            .place(system)
+            .await?
+            .may(&as_caller, Permission::DecideApprovals)
+        {
+            return Err(ApprovalError::Invalid(format!(
+                "{name} holds no role that decides approvals on {system} (team lead, PM or security officer scoped to it)"
+            )));
+        }
+        Ok(Some(person.name))
     }
 
     /// Registers the SLA deadline on the runtime (the console does this at start): it runs

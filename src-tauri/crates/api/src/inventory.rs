@@ -921,6 +921,11 @@ fn parse_map(raw: &[String]) -> Result<Vec<(String, String)>, ApiError> {
                 ))
             })?;
             let (var, column) = (var.trim(), column.trim());
+            if inventory::ansible::is_secret_var(var) {
+                return Err(ApiError::ImportRejected(format!(
+                    "--map: `{var}` holds a secret; secrets go to the keyring (guardia credential set), never into a column"
+                )));
+            }
             if var.is_empty() || !inventory::ansible::mappable(column) {
                 return Err(ApiError::ImportRejected(format!(
                     "--map `{m}`: `{column}` is not an inventory column a variable may fill \

@@ -129,6 +129,11 @@ fn parse_name(raw: &str) -> Result<PersonName, PeopleError> {
             guardia_domain::text::escape_invisible(name, true)
         )));
     }
+    if name == crate::approval_entries::CONSOLE {
+        return Err(PeopleError::Invalid(format!(
+            "`{name}` is the name the console records its own actions under; choose another"
+        )));
+    }
     PersonName::parse(name).map_err(|e| PeopleError::Invalid(e.to_string()))
 }
 
@@ -258,17 +263,38 @@ impl People<'_> {
                 "only a person added to this console has a password (set-up has none)".into(),
             ));
         };
+        if let Err(until) = person.attempts.may_try(self.api.now()) {
+            return Err(SignInRefused::LockedOut(until).into());
+        }
         let stored_hash = person.password_hash.clone();
         let matches = tokio::task::spawn_blocking(move || verify_password(&stored_hash, &current))
             .await
             .map_err(|e| PeopleError::Internal(format!("password check: {e}")))??;
+        let now = self.api.now();
         if !matches {
-            return Err(PeopleError::Invalid(
-                "the current password is wrong; nothing was changed".into(),
-            ));
+            // Counted like a failed sign-in: an unlocked session cannot guess forever.
+            let policy = self.policy().await?;
+            let mut attempts = person.attempts;
+            let failure = attempts.failed(now, &policy);
+            self.api
+                .store
+                .change_person(
+                    person.name.as_str(),
+                    PersonChange::Attempts(attempts),
+                    now,
+                    &|(_, after)| {
+                        audit_entries::sign_in_failed(after, &caller.workstation, failure, now)
+                    },
+                )
+                .await?;
+            return Err(match failure {
+                Failure::LockedOut { until } => SignInRefused::LockedOut(until).into(),
+                Failure::Counted { .. } => PeopleError::Invalid(
+                    "the current password is wrong; nothing was changed".into(),
+                ),
+            });
         }
         let hash = self.hashed(change.new).await?;
-        let now = self.api.now();
         self.api
             .store
             .change_person(

@@ -206,6 +206,19 @@ async fn a_deploy_goes_from_requester_to_owner_to_approved_with_four_eyes_refusa
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Forbidden);
+    // A requester decides nothing (the permission is named); four-eyes for someone who
+    // could decide is the next check.
+    assert!(err.to_string().contains("decide_approvals"), "{err}");
+    let both = Caller::with_grants(
+        PersonName::parse("kim.minji").unwrap(),
+        vec![
+            RoleGrant::everywhere(Role::Requester),
+            RoleGrant::everywhere(Role::TeamLead),
+        ],
+    );
+    let err = decide(&api, &both, &id, Verdict::Approve, "looks fine")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("own request"), "{err}");
     // Someone who does not hold the step is refused too.
     let err = decide(&api, &oh, &id, Verdict::Approve, "ok")
@@ -670,4 +683,90 @@ async fn the_demo_people_find_the_demo_tasks_that_wait_for_approval_in_their_inb
     let waiting = api.approvals().inbox(&lead).await.unwrap();
     assert!(!waiting.is_empty(), "the demo team lead has work waiting");
     assert!(waiting.iter().all(|i| i.held_as == "owner"));
+}
+
+#[tokio::test]
+async fn routing_names_only_people_who_may_decide_and_wrong_current_passwords_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let api = api(dir.path(), &clock).await;
+    people(&api).await;
+    let admin = person("admin", &[Role::Admin]);
+    let owner = |name: &str| SystemRulesChange {
+        system: "hr-portal".into(),
+        change: RulesChange::Owner {
+            person: Some(name.into()),
+        },
+    };
+    let err = api
+        .approvals()
+        .set_rules(&admin, owner("kim.minji"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("decides approvals"), "{err}");
+    api.people()
+        .lock(
+            &who(),
+            guardia_ipc::AccountLock {
+                name: "choi.deputy".into(),
+                locked: true,
+                reason: "left the team".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let err = api
+        .approvals()
+        .set_rules(&admin, owner("choi.deputy"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("locked"), "{err}");
+    assert!(api.approvals().rules_list().await.unwrap().is_empty());
+
+    // Guessing the current password counts like failed sign-ins: the fifth locks out.
+    let lee = person("lee.teamlead", &[Role::TeamLead]);
+    for _ in 0..4 {
+        let err = api
+            .people()
+            .change_password(
+                &lee,
+                guardia_ipc::PasswordChange {
+                    current: "not it at all".into(),
+                    new: "a brand new password".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("current password is wrong"),
+            "{err}"
+        );
+    }
+    let err = api
+        .people()
+        .change_password(
+            &lee,
+            guardia_ipc::PasswordChange {
+                current: "not it at all".into(),
+                new: "a brand new password".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("locked until"), "{err}");
+    // The console's own name is not a person's.
+    let err = api
+        .people()
+        .add(
+            &who(),
+            PersonInput {
+                name: "guardia".into(),
+                display_name: String::new(),
+                password: "long enough password 1".into(),
+                roles: vec![RoleGrant::everywhere(Role::Auditor)],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("its own actions"), "{err}");
 }

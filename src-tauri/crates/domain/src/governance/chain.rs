@@ -126,6 +126,11 @@ pub enum PolicyProblem {
     NobodySigns(RiskClass),
     #[error("the {} chain names {} twice", .0.code(), .1.code())]
     Repeated(RiskClass, StepKind),
+    #[error(
+        "the {} chain would approve a request before any person signs it: put a team lead or security officer before the PM step",
+        .0.code()
+    )]
+    NobodySignsTheRequest(RiskClass),
 }
 
 impl ChainPolicy {
@@ -153,6 +158,12 @@ impl ChainPolicy {
             let steps = self.steps(risk);
             if !steps.iter().any(|step| step.role().is_some()) {
                 return Err(PolicyProblem::NobodySigns(risk));
+            }
+            // The steps before the PM step approve the request for work: a person must be
+            // among them, or a request would be approved on submission (four-eyes).
+            let request_stage = steps.iter().take_while(|step| **step != StepKind::Pm);
+            if !request_stage.clone().any(|step| step.role().is_some()) {
+                return Err(PolicyProblem::NobodySignsTheRequest(risk));
             }
             for (i, step) in steps.iter().enumerate() {
                 if steps[..i].contains(step) {

@@ -195,7 +195,7 @@ fn expand(pattern: &str, budget: &mut usize, limit: usize) -> Result<Vec<String>
 
 /// Whether a variable holds a secret: the known password variables, and anything whose
 /// name says so. Its value is never imported nor quoted.
-fn is_secret_var(key: &str) -> bool {
+pub fn is_secret_var(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     SECRET_VARS.contains(&k.as_str())
         || ["pass", "secret", "token", "private_key_content"]
@@ -467,10 +467,11 @@ pub fn parse(text: &str, options: &AnsibleOptions) -> Result<AnsibleImport, Vec<
         .fold(Given::default(), Given::with);
         let mut ignored = Vec::new();
         for (k, v) in vars {
+            // A secret is never mapped into a column (it would be stored in clear).
             let mapped = options
                 .map
                 .iter()
-                .find(|(var, _)| *var == k)
+                .find(|(var, _)| *var == k && !is_secret_var(var))
                 .map(|(_, column)| format!("guardia_{column}"));
             let k = mapped.unwrap_or(k);
             match k.as_str() {
@@ -779,6 +780,15 @@ was[01:20] ansible_host=10.1.0.1 app_dir=/srv/app java_home=/opt/jdk
                 .iter()
                 .any(|w| w.message.contains("java_home") && !w.message.contains("app_dir"))
         );
+        // A password variable is never mapped into a column.
+        let sneaky = AnsibleOptions {
+            map: vec![("ansible_password".into(), "app_path".into())],
+            ..options.clone()
+        };
+        let import = parse("[was]\nw1 ansible_password=hunter9\n", &sneaky)
+            .unwrap_or_else(|p| panic!("{p:#?}"));
+        assert_eq!(import.rows[0].record.app_path, None);
+        assert!(!format!("{import:?}").contains("hunter9"));
         // guardia_site still groups hosts, and a file's own credential wins.
         let text =
             "[was]\nw1 guardia_site=seoul-1\nw2 guardia_site=seoul-1 guardia_credential=own\n";

@@ -604,3 +604,31 @@ fn policies_without_a_signer_or_with_a_repeated_step_are_refused() {
         ))
     );
 }
+
+#[test]
+fn a_policy_that_approves_a_request_before_any_person_signs_is_refused() {
+    for steps in [
+        vec![StepKind::Pm],
+        vec![StepKind::SecurityCheck, StepKind::Pm],
+        vec![
+            StepKind::SecurityCheck,
+            StepKind::Pm,
+            StepKind::SecurityOfficer,
+        ],
+    ] {
+        let policy = ChainPolicy {
+            change: steps.clone(),
+            ..ChainPolicy::default()
+        };
+        assert_eq!(
+            policy.check(),
+            Err(PolicyProblem::NobodySignsTheRequest(RiskClass::Change)),
+            "{steps:?}"
+        );
+    }
+    let fine = ChainPolicy {
+        change: vec![StepKind::SecurityOfficer, StepKind::Pm],
+        ..ChainPolicy::default()
+    };
+    assert_eq!(fine.check(), Ok(()));
+}
