@@ -66,33 +66,19 @@ async fn route(api: &Api, sla_seconds: u32) {
         change,
     };
     let rules = api.approvals();
-    rules
-        .set_rules(
-            &admin,
-            set(RulesChange::Owner {
-                person: Some("lee.teamlead".into()),
-            }),
-        )
-        .await
-        .unwrap();
-    rules
-        .set_rules(
-            &admin,
-            set(RulesChange::Supervisor {
-                person: Some("han.head".into()),
-            }),
-        )
-        .await
-        .unwrap();
-    rules
-        .set_rules(
-            &admin,
-            set(RulesChange::Sla {
-                seconds: sla_seconds,
-            }),
-        )
-        .await
-        .unwrap();
+    for change in [
+        RulesChange::Owner {
+            person: Some("lee.teamlead".into()),
+        },
+        RulesChange::Supervisor {
+            person: Some("han.head".into()),
+        },
+        RulesChange::Sla {
+            seconds: sla_seconds,
+        },
+    ] {
+        rules.set_rules(&admin, set(change)).await.unwrap();
+    }
     rules
         .set_route(
             &person("lee.teamlead", &[Role::TeamLead]),
