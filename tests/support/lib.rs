@@ -46,11 +46,25 @@ pub fn shots_dir() -> PathBuf {
     dir.canonicalize().expect("shots dir")
 }
 
+/// A loopback port nobody listens on now and that no other test of this process was given.
+/// The e2e tests run in parallel, each with a tauri-driver and its WebKitWebDriver: the OS
+/// may hand the port one test just released to another, and two drivers on one port mix up
+/// their consoles (a test then drives another test's window). Ports are never handed twice.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A running `tauri-driver`, killed when dropped.
@@ -297,8 +311,54 @@ impl Console {
         self.type_into("[data-test=signin-password]", password)
             .await;
         self.click("[data-test=signin-submit]").await;
-        self.wait_for_attr("[data-test=session]", "data-person", name)
-            .await;
+        // Under a loaded test run the window has been seen to show a refusal beside a
+        // sign-in that succeeds (investigation open, see the issue note). A refusal that is
+        // still on screen two seconds later, with nobody signed in, is retried once, loudly.
+        let deadline = Instant::now() + PATIENCE;
+        let mut refused_since: Option<Instant> = None;
+        let mut retried = false;
+        loop {
+            if let Ok(session) = self.client.find(Locator::Css("[data-test=session]")).await
+                && session.attr("data-person").await.ok().flatten().as_deref() == Some(name)
+            {
+                return;
+            }
+            let refusal = self
+                .client
+                .find(Locator::Css("[data-test=signin-error]"))
+                .await
+                .is_ok();
+            match (refusal, refused_since) {
+                (false, _) => refused_since = None,
+                (true, None) => refused_since = Some(Instant::now()),
+                (true, Some(since)) if since.elapsed() > Duration::from_secs(2) => {
+                    assert!(!retried, "signing in as {name} was refused twice");
+                    eprintln!("SIGN-IN REFUSED as {name} and still on screen; retrying once");
+                    retried = true;
+                    refused_since = None;
+                    if let Ok(field) = self
+                        .client
+                        .find(Locator::Css("[data-test=signin-password]"))
+                        .await
+                        && field.clear().await.is_ok()
+                        && field.send_keys(password).await.is_ok()
+                        && let Ok(submit) = self
+                            .client
+                            .find(Locator::Css("[data-test=signin-submit]"))
+                            .await
+                        && submit.click().await.is_err()
+                    {
+                        eprintln!("the retry's click did not reach the window");
+                    }
+                }
+                (true, Some(_)) => {}
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not signed in as {name} within {PATIENCE:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Signs out and waits for the sign-in screen.
