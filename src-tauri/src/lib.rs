@@ -146,10 +146,12 @@ async fn notify_desktop(opened: Opened) {
     }
     loop {
         match feed.recv().await {
-            // Every change, not only tasks: a sign-in (a console change) primes what the new
-            // person has already seen, so their first escalation is not swallowed.
-            Ok(FeedEvent::Changed { .. }) => {}
-            Ok(FeedEvent::Job(_)) => continue,
+            // Tasks, and console changes: a sign-in primes what the new person has already
+            // seen, so their first escalation is not swallowed. Checkpoints and the rest of
+            // the log cost no lookups.
+            Ok(FeedEvent::Changed { topics, .. })
+                if topics.contains(&Topic::Tasks) || topics.contains(&Topic::Console) => {}
+            Ok(_) => continue,
             Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => return,
         }

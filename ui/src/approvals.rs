@@ -124,16 +124,50 @@ fn holder_text(ui: Ui, holder: &Holder) -> String {
     }
 }
 
-/// A second-by-second clock for countdowns: a local timer, not a fetch.
-fn ticking_now() -> ReadSignal<DateTime<Utc>> {
+/// Time left until a step escalates, redrawn each second by a display clock (no data is
+/// fetched: the chain itself arrives through the change feed). The clock runs only while
+/// a countdown is on screen and stops once the deadline has passed.
+#[component]
+fn Countdown(due: DateTime<Utc>) -> impl IntoView {
+    let ui = expect_context::<Ui>();
     let (now, set_now) = signal(Utc::now());
-    if let Ok(handle) = set_interval_with_handle(
-        move || set_now.set(Utc::now()),
-        std::time::Duration::from_secs(1),
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    fn tick(
+        due: DateTime<Utc>,
+        set_now: WriteSignal<DateTime<Utc>>,
+        timer: StoredValue<Option<TimeoutHandle>>,
     ) {
-        on_cleanup(move || handle.clear());
+        let handle = set_timeout_with_handle(
+            move || {
+                let now = Utc::now();
+                set_now.set(now);
+                if now < due {
+                    tick(due, set_now, timer);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        )
+        .ok();
+        timer.try_set_value(handle);
     }
-    now
+    tick(due, set_now, timer);
+    on_cleanup(move || {
+        if let Some(Some(handle)) = timer.try_get_value() {
+            handle.clear();
+        }
+    });
+    view! {
+        <p class="countdown" data-test="chain-countdown">
+            {move || {
+                let left = due - now.get();
+                if left.num_seconds() <= 0 {
+                    ui.t(Key::Overdue).to_owned()
+                } else {
+                    format!("{} {}", ui.t(Key::EscalatesIn), countdown(left))
+                }
+            }}
+        </p>
+    }
 }
 
 fn countdown(left: chrono::Duration) -> String {
@@ -146,7 +180,6 @@ fn countdown(left: chrono::Duration) -> String {
 #[component]
 pub fn ChainPanel(rounds: Vec<Chain>) -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let now = ticking_now();
     let last = rounds.len();
     rounds
         .into_iter()
@@ -216,18 +249,7 @@ pub fn ChainPanel(rounds: Vec<Chain>) -> impl IntoView {
                                     {move || ui.t(Key::HeldBy)}": "{move || holder_text(ui, &h)}
                                 </p>
                             })}
-                            {due.map(|due| view! {
-                                <p class="countdown" data-test="chain-countdown">
-                                    {move || {
-                                        let left = due - now.get();
-                                        if left.num_seconds() <= 0 {
-                                            ui.t(Key::Overdue).to_owned()
-                                        } else {
-                                            format!("{} {}", ui.t(Key::EscalatesIn), countdown(left))
-                                        }
-                                    }}
-                                </p>
-                            })}
+                            {due.map(|due| view! { <Countdown due=due /> })}
                             <ul class="hops">{hops}</ul>
                             {decision}
                             {failures}

@@ -126,6 +126,22 @@ impl From<ApprovalError> for IpcError {
 }
 
 impl Api {
+    /// A governance setting stored as JSON, or `T`'s default while none was set; a stored
+    /// value that no longer parses is reported as corrupt, never replaced silently.
+    pub(crate) async fn setting_or_default<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        key: &str,
+        what: &str,
+    ) -> Result<T, StoreError> {
+        match self.store.governance_setting(key).await? {
+            None => Ok(T::default()),
+            Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                what: what.to_owned(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
     /// The approvals capability.
     pub fn approvals(&self) -> Approvals<'_> {
         Approvals { api: self }
@@ -176,16 +192,10 @@ impl Approvals<'_> {
 
     /// The chain policy: what an admin stored, else SPEC §3's default.
     pub async fn policy(&self) -> Result<ChainPolicy, ApprovalError> {
-        match self.api.store.governance_setting(POLICY_KEY).await? {
-            None => Ok(ChainPolicy::default()),
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                StoreError::Corrupt {
-                    what: "chain policy".into(),
-                    reason: e.to_string(),
-                }
-                .into()
-            }),
-        }
+        Ok(self
+            .api
+            .setting_or_default(POLICY_KEY, "chain policy")
+            .await?)
     }
 
     /// An admin changes which steps each risk class's chain has. Chains already open keep

@@ -202,16 +202,10 @@ impl People<'_> {
     /// The sign-in rules in force: what an admin set, else the defaults (5 failures lock
     /// for 15 minutes; 15 idle minutes lock a session).
     pub async fn policy(&self) -> Result<SignInPolicy, PeopleError> {
-        match self.api.store.governance_setting(POLICY_KEY).await? {
-            None => Ok(SignInPolicy::default()),
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                StoreError::Corrupt {
-                    what: "sign-in policy".into(),
-                    reason: e.to_string(),
-                }
-                .into()
-            }),
-        }
+        Ok(self
+            .api
+            .setting_or_default(POLICY_KEY, "sign-in policy")
+            .await?)
     }
 
     /// An admin changes the lockout and idle-lock rules (new sessions follow them).
@@ -266,10 +260,7 @@ impl People<'_> {
         if let Err(until) = person.attempts.may_try(self.api.now()) {
             return Err(SignInRefused::LockedOut(until).into());
         }
-        let stored_hash = person.password_hash.clone();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&stored_hash, &current))
-            .await
-            .map_err(|e| PeopleError::Internal(format!("password check: {e}")))??;
+        let matches = password_matches(&person, current).await?;
         let now = self.api.now();
         if !matches {
             // Counted like a failed sign-in: an unlocked session cannot guess forever.
@@ -294,17 +285,9 @@ impl People<'_> {
                 ),
             });
         }
-        let hash = self.hashed(change.new).await?;
-        self.api
-            .store
-            .change_person(
-                person.name.as_str(),
-                PersonChange::Password(hash),
-                now,
-                &|(_, after)| audit_entries::person_password_changed(after, caller, now),
-            )
-            .await?;
-        Ok(())
+        self.store_password(caller, person.name.as_str(), change.new)
+            .await
+            .map(drop)
     }
 
     /// An admin sets a new password for someone (who should change it at once).
@@ -314,19 +297,28 @@ impl People<'_> {
         reset: PasswordReset,
     ) -> Result<PersonView, PeopleError> {
         let name = parse_name(&reset.name)?;
-        let hash = self.hashed(reset.new).await?;
-        let now = self.api.now();
         let stored = self
-            .api
-            .store
-            .change_person(
-                name.as_str(),
-                PersonChange::Password(hash),
-                now,
-                &|(_, after)| audit_entries::person_password_changed(after, caller, now),
-            )
+            .store_password(caller, name.as_str(), reset.new)
             .await?;
         Ok(view(&stored))
+    }
+
+    /// Hashes and stores `new` as `name`'s password, with its audit entry.
+    async fn store_password(
+        &self,
+        caller: &Caller,
+        name: &str,
+        new: String,
+    ) -> Result<StoredPerson, PeopleError> {
+        let hash = self.hashed(new).await?;
+        let now = self.api.now();
+        Ok(self
+            .api
+            .store
+            .change_person(name, PersonChange::Password(hash), now, &|(_, after)| {
+                audit_entries::person_password_changed(after, caller, now)
+            })
+            .await?)
     }
 
     /// Whether the console is still in set-up (nobody to sign in as).
@@ -553,10 +545,7 @@ impl People<'_> {
                 .await?;
             return Err(refused.into());
         }
-        let stored_hash = person.password_hash.clone();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))
-            .await
-            .map_err(|e| PeopleError::Internal(format!("password check: {e}")))??;
+        let matches = password_matches(&person, password).await?;
         let mut attempts = person.attempts;
         if matches {
             attempts.succeeded();
@@ -609,6 +598,19 @@ impl People<'_> {
             .await?;
         Ok(())
     }
+}
+
+/// Whether `password` is `person`'s, checked off the async threads (Argon2id is slow on
+/// purpose).
+async fn password_matches(
+    person: &StoredPerson,
+    password: Sensitive<String>,
+) -> Result<bool, PeopleError> {
+    let stored_hash = person.password_hash.clone();
+    tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))
+        .await
+        .map_err(|e| PeopleError::Internal(format!("password check: {e}")))?
+        .map_err(PeopleError::from)
 }
 
 #[cfg(test)]
