@@ -24,6 +24,12 @@ pub enum LabCommand {
         /// HTTP health port on every site address [default: a free one]
         #[arg(long)]
         http_port: Option<u16>,
+        /// Which SSH server the sites run, repeatable and mixable: openssh, legacy-openssh
+        /// (OpenSSH 5.3 algorithms, tcsh, login noise), dropbear (no SFTP), busybox (Dropbear
+        /// with a BusyBox ash login shell); `PROFILE:N` gives N sites that profile, a profile
+        /// without a count takes the rest [default: openssh]
+        #[arg(long = "profile", value_name = "PROFILE[:N]")]
+        profiles: Vec<guardia_lab::ProfileCount>,
         /// Do not add the lab to the console's inventory (by default its servers, host keys
         /// and login key are imported, so the console can be tried on it at once)
         #[arg(long)]
@@ -34,7 +40,8 @@ pub enum LabCommand {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
     },
-    /// Inject a fault: sshd-down, slow, health-503, disk-full, host-key-changed, clear
+    /// Inject a fault: sshd-down, slow, health-503, disk-full, host-key-changed,
+    /// no-process-group (BusyBox sites), clear
     Fault {
         /// Site name, e.g. lab-0003
         site: String,
@@ -79,6 +86,7 @@ pub async fn run(
             root,
             ssh_port,
             http_port,
+            profiles,
             no_import,
         } => {
             let root = root_or_default(root)?;
@@ -87,6 +95,7 @@ pub async fn run(
             spec.bad = bad;
             spec.ssh_port = ssh_port;
             spec.http_port = http_port;
+            spec.profiles = profiles;
             spec.health_server = Some(vec![
                 exe.display().to_string(),
                 "lab".into(),
@@ -126,6 +135,29 @@ pub async fn run(
                 println!("  inventory:   {}", manifest.inventory().display());
                 println!("  known_hosts: {}", manifest.known_hosts().display());
                 println!("  client key:  {}", manifest.client_key().display());
+                let mut mix: Vec<String> = Vec::new();
+                for profile in guardia_lab::Profile::ALL {
+                    let n = manifest
+                        .sites
+                        .iter()
+                        .filter(|s| s.profile == profile)
+                        .count();
+                    if n > 0 {
+                        mix.push(format!("{n} {}", profile.as_str()));
+                    }
+                }
+                println!("  profiles:    {}", mix.join(", "));
+                let legacy = manifest
+                    .sites
+                    .iter()
+                    .filter(|s| s.profile == guardia_lab::Profile::LegacyOpenssh)
+                    .count();
+                if legacy > 0 {
+                    println!(
+                        "  legacy:      {legacy} sites offer only SHA-1-era algorithms; an admin allows \
+                         them per server: guardia inventory legacy-crypto SERVER on --reason …"
+                    );
+                }
                 println!(
                     "  stop with:   guardia lab down --root {}",
                     manifest.root.display()
@@ -189,9 +221,10 @@ pub async fn run(
                     }
                 }
                 println!(
-                    "{}  {}  tier {}{}  {}",
+                    "{}  {}  {}  tier {}{}  {}",
                     site.name,
                     site.address,
+                    site.profile.as_str(),
                     site.tier,
                     if site.bad { "  bad" } else { "" },
                     faults.join(",")
@@ -242,6 +275,22 @@ async fn adopt(
     )
     .await
     .map_err(|e| e.to_string())?;
+    let mut credentials = String::from("lab-key");
+    if manifest.rsa_client_key().exists() {
+        api.credential_set(
+            caller,
+            guardia_ipc::CredentialInput {
+                name: guardia_lab::Profile::LegacyOpenssh.credential().into(),
+                kind: guardia_ipc::CredentialKindView::Key,
+                secret: read(manifest.rsa_client_key())?,
+                passphrase: None,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        credentials.push_str(" and ");
+        credentials.push_str(guardia_lab::Profile::LegacyOpenssh.credential());
+    }
     let report = api
         .inventory_import(
             caller,
@@ -268,7 +317,7 @@ async fn adopt(
         tracing::warn!("no checkpoint signed: {e}");
     }
     Ok(format!(
-        "console inventory: {} servers added, {} updated, {pinned} host keys pinned, credential lab-key set",
+        "console inventory: {} servers added, {} updated, {pinned} host keys pinned, credential {credentials} set",
         report.created, report.updated
     ))
 }

@@ -39,6 +39,9 @@ pub const SITES_PER_SSHD: usize = 16;
 pub const LAB_USER: &str = "guardia-lab";
 const SSHD: &str = "/usr/sbin/sshd";
 const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
+const DROPBEAR: &str = "/usr/sbin/dropbear";
+const DROPBEARKEY: &str = "/usr/bin/dropbearkey";
+const BUSYBOX: &str = "/bin/busybox";
 const MANIFEST: &str = "lab.json";
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +68,20 @@ pub enum LabError {
     },
     #[error("{MANIFEST} is unreadable: {0}")]
     Manifest(String),
+    #[error("--profile: {0}")]
+    Profiles(String),
+    #[error("the {0} profile needs Debian's {1}; install it (scripts/setup.sh does)")]
+    ProfileMissing(&'static str, &'static str),
+    #[error(
+        "the {0} profile runs only as root: Dropbear reads login keys from the user's home \
+         only, and the lab will not write to yours"
+    )]
+    ProfileNeedsRoot(&'static str),
+    #[error("fault {fault} is not supported on {profile} sites")]
+    FaultUnsupported {
+        fault: &'static str,
+        profile: &'static str,
+    },
 }
 
 fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> LabError {
@@ -95,6 +112,8 @@ pub struct LabSpec {
     pub health_server: Option<Vec<String>>,
     /// Second octet of the site addresses (`127.<octet>.x.y`), so several labs can coexist.
     pub octet: u8,
+    /// Which SSH server each site runs (`openssh` for all when empty).
+    pub profiles: Vec<ProfileCount>,
 }
 
 impl LabSpec {
@@ -107,6 +126,7 @@ impl LabSpec {
             http_port: None,
             health_server: None,
             octet: 20,
+            profiles: Vec::new(),
         }
     }
 }
@@ -125,17 +145,21 @@ pub enum Fault {
     DiskFull,
     /// The site is served with a new host key (as after a reinstall, or an attacker).
     HostKeyChanged,
+    /// (BusyBox sites) Nothing on the PATH can put a command in a process group of its own
+    /// (no `setsid`, no `busybox`, no `perl`): remote stop cannot be guaranteed there.
+    NoProcessGroup,
     /// Removes every fault but a changed host key.
     Clear,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 7] = [
         Fault::SshdDown,
         Fault::Slow,
         Fault::Health503,
         Fault::DiskFull,
         Fault::HostKeyChanged,
+        Fault::NoProcessGroup,
         Fault::Clear,
     ];
 
@@ -146,6 +170,7 @@ impl Fault {
             Self::Health503 => "health-503",
             Self::DiskFull => "disk-full",
             Self::HostKeyChanged => "host-key-changed",
+            Self::NoProcessGroup => "no-process-group",
             Self::Clear => "clear",
         }
     }
@@ -156,6 +181,7 @@ impl Fault {
             Self::Slow => Some("slow"),
             Self::Health503 => Some("health_503"),
             Self::DiskFull => Some("disk_full"),
+            Self::NoProcessGroup => Some("no_process_group"),
             Self::SshdDown | Self::HostKeyChanged | Self::Clear => None,
         }
     }
@@ -174,6 +200,130 @@ impl std::str::FromStr for Fault {
     }
 }
 
+/// What kind of SSH server a lab site runs — the servers GUARDiA must manage for real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// Debian's OpenSSH as configured by default.
+    #[default]
+    Openssh,
+    /// Debian's sshd restricted to what OpenSSH 5.3 (CentOS 6) offers: SHA-1 key exchange,
+    /// an `ssh-rsa` host key, RSA user keys with SHA-1 signatures, `hmac-sha1`, AES-CTR/CBC;
+    /// with a pre-login banner, login noise on both streams and tcsh as the login shell.
+    LegacyOpenssh,
+    /// Debian's Dropbear (`dropbear-bin`), no SFTP subsystem.
+    Dropbear,
+    /// Dropbear whose login shell is BusyBox `ash` with only BusyBox applets on the PATH
+    /// (and no `setsid` applet link): an embedded appliance.
+    Busybox,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 4] = [
+        Profile::Openssh,
+        Profile::LegacyOpenssh,
+        Profile::Dropbear,
+        Profile::Busybox,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openssh => "openssh",
+            Self::LegacyOpenssh => "legacy-openssh",
+            Self::Dropbear => "dropbear",
+            Self::Busybox => "busybox",
+        }
+    }
+
+    fn is_dropbear(self) -> bool {
+        matches!(self, Self::Dropbear | Self::Busybox)
+    }
+
+    /// How many site addresses one server process listens on (Dropbear takes ten).
+    fn per_server(self) -> usize {
+        if self.is_dropbear() {
+            10
+        } else {
+            SITES_PER_SSHD
+        }
+    }
+
+    /// The credential name the lab's inventory gives these sites.
+    pub fn credential(self) -> &'static str {
+        match self {
+            Self::LegacyOpenssh => "lab-rsa-key",
+            _ => "lab-key",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|p| p.as_str()).collect();
+                format!("unknown profile `{s}`; one of: {}", names.join(", "))
+            })
+    }
+}
+
+/// `PROFILE` or `PROFILE:COUNT`, as `guardia lab up --profile` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileCount {
+    pub profile: Profile,
+    /// `None`: every site no other `--profile` claims.
+    pub count: Option<usize>,
+}
+
+impl std::str::FromStr for ProfileCount {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, count) = match s.split_once(':') {
+            Some((n, c)) => (
+                n,
+                Some(
+                    c.parse::<usize>()
+                        .map_err(|_| format!("`{c}` is not a number of sites (in `{s}`)"))?,
+                ),
+            ),
+            None => (s, None),
+        };
+        Ok(Self {
+            profile: name.parse()?,
+            count,
+        })
+    }
+}
+
+/// The profile of each of `sites` sites: counted profiles first, in the order given, then the
+/// uncounted one (OpenSSH if none) for the rest.
+fn assign_profiles(mix: &[ProfileCount], sites: usize) -> Result<Vec<Profile>, LabError> {
+    let rest: Vec<&ProfileCount> = mix.iter().filter(|p| p.count.is_none()).collect();
+    if rest.len() > 1 {
+        return Err(LabError::Profiles(
+            "only one --profile may go without a count (it takes the remaining sites)".into(),
+        ));
+    }
+    let counted: usize = mix.iter().filter_map(|p| p.count).sum();
+    if counted > sites {
+        return Err(LabError::Profiles(format!(
+            "the profiles ask for {counted} sites but the lab has {sites}"
+        )));
+    }
+    let mut out = Vec::with_capacity(sites);
+    for p in mix {
+        if let Some(n) = p.count {
+            out.extend(std::iter::repeat_n(p.profile, n));
+        }
+    }
+    let fill = rest.first().map_or(Profile::Openssh, |p| p.profile);
+    out.resize(sites, fill);
+    Ok(out)
+}
+
 /// One fake site.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LabSite {
@@ -186,6 +336,8 @@ pub struct LabSite {
     pub dir: PathBuf,
     pub bad: bool,
     pub ssh_down: bool,
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 impl LabSite {
@@ -207,6 +359,8 @@ pub struct SshdGroup {
     pub pid: Option<u32>,
     /// `ssh-ed25519 AAAA…` of this sshd's host key.
     pub host_key: String,
+    #[serde(default)]
+    pub profile: Profile,
 }
 
 /// Everything a running lab is made of, kept in `ROOT/lab.json`.
@@ -256,6 +410,12 @@ impl Manifest {
         self.root.join("secrets/id_ed25519")
     }
 
+    /// The RSA key legacy sites accept (`ROOT/secrets/id_rsa`); only made when the lab has
+    /// legacy sites (OpenSSH 5.3 knows no ed25519).
+    pub fn rsa_client_key(&self) -> PathBuf {
+        self.root.join("secrets/id_rsa")
+    }
+
     /// The lab user's password, when password authentication is on (root labs only).
     pub fn password_file(&self) -> PathBuf {
         self.root.join("secrets/password")
@@ -283,7 +443,11 @@ impl Manifest {
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        writeln!(file, "{}", public_key.trim()).map_err(io_err(path))
+        writeln!(file, "{}", public_key.trim()).map_err(io_err(path))?;
+        if self.sites.iter().any(|s| s.profile.is_dropbear()) {
+            dropbear_keys::authorize(&self.user, &[public_key.trim().to_owned()])?;
+        }
+        Ok(())
     }
 }
 
@@ -450,6 +614,26 @@ fn start(spec: &LabSpec) -> Result<Manifest, LabError> {
             return Err(LabError::Missing(name));
         }
     }
+    let profiles = assign_profiles(&spec.profiles, spec.sites)?;
+    let has = |p: Profile| profiles.contains(&p);
+    if has(Profile::Dropbear) || has(Profile::Busybox) {
+        for (path, package) in [(DROPBEAR, "dropbear-bin"), (DROPBEARKEY, "dropbear-bin")] {
+            if !Path::new(path).exists() {
+                return Err(LabError::ProfileMissing("dropbear", package));
+            }
+        }
+        if !is_root() {
+            let which = if has(Profile::Dropbear) {
+                "dropbear"
+            } else {
+                "busybox"
+            };
+            return Err(LabError::ProfileNeedsRoot(which));
+        }
+    }
+    if has(Profile::Busybox) && !Path::new(BUSYBOX).exists() {
+        return Err(LabError::ProfileMissing("busybox", "busybox"));
+    }
     if spec.root.join(MANIFEST).exists() {
         return Err(LabError::AlreadyUp(spec.root.clone()));
     }
@@ -515,27 +699,75 @@ fn start(spec: &LabSpec) -> Result<Manifest, LabError> {
     let authorized = root.join("authorized_keys");
     std::fs::write(&authorized, &public).map_err(io_err(&authorized))?;
     set_mode(&authorized, 0o644)?;
+    let mut public_keys = vec![public.trim().to_owned()];
+    if has(Profile::LegacyOpenssh) {
+        let rsa = manifest.rsa_client_key();
+        run(
+            "ssh-keygen (RSA client key)",
+            Command::new("ssh-keygen")
+                .args([
+                    "-q",
+                    "-t",
+                    "rsa",
+                    "-b",
+                    "2048",
+                    "-N",
+                    "",
+                    "-C",
+                    "guardia-lab-rsa",
+                    "-f",
+                ])
+                .arg(&rsa),
+        )?;
+        let rsa_public =
+            std::fs::read_to_string(rsa.with_extension("pub")).map_err(io_err(&rsa))?;
+        public_keys.push(rsa_public.trim().to_owned());
+        std::fs::write(&authorized, public_keys.join("\n") + "\n").map_err(io_err(&authorized))?;
+    }
     if let Some(password) = lab_password_text {
         let file = manifest.password_file();
         std::fs::write(&file, &password).map_err(io_err(&file))?;
         set_mode(&file, 0o600)?;
     }
-    write_scripts(&root)?;
+    write_scripts(&root, has(Profile::Busybox))?;
+    if has(Profile::Dropbear) || has(Profile::Busybox) {
+        dropbear_keys::authorize(&user, &public_keys)?;
+    }
 
-    // Sites.
+    // Sites, and one server per group of sites of a profile.
     let bad: BTreeSet<usize> = (0..spec.bad).map(|k| spec.sites - 1 - k).collect();
-    for i in 0..spec.sites {
+    let mut filling: std::collections::HashMap<Profile, (usize, usize)> = Default::default();
+    for (i, profile) in profiles.iter().copied().enumerate() {
         let name = format!("lab-{:04}", i + 1);
+        let group = match filling.get_mut(&profile) {
+            Some((g, members)) if *members < profile.per_server() => {
+                *members += 1;
+                *g
+            }
+            _ => {
+                let g = manifest.groups.len();
+                manifest.groups.push(new_group(&root, g, profile)?);
+                filling.insert(profile, (g, 1));
+                g
+            }
+        };
         let site = LabSite {
             dir: root.join("sites").join(&name),
             name,
             address: site_address(spec.octet, i),
             tier: tier_of(i, spec.sites),
-            group: i / SITES_PER_SSHD,
+            group,
             bad: bad.contains(&i),
             ssh_down: false,
+            profile,
         };
         make_site(&site)?;
+        if profile == Profile::Busybox {
+            let by_address = root.join("sites/by-address");
+            std::fs::create_dir_all(&by_address).map_err(io_err(&by_address))?;
+            let link = by_address.join(site.address.to_string());
+            std::os::unix::fs::symlink(&site.dir, &link).map_err(io_err(&link))?;
+        }
         manifest.sites.push(site);
     }
     if root_user {
@@ -548,14 +780,8 @@ fn start(spec: &LabSpec) -> Result<Manifest, LabError> {
         )?;
     }
 
-    // One sshd per group of sites.
-    let groups = spec.sites.div_ceil(SITES_PER_SSHD);
-    for g in 0..groups {
-        let group = new_group(&root, g)?;
-        manifest.groups.push(group);
-    }
     manifest.save()?;
-    for g in 0..groups {
+    for g in 0..manifest.groups.len() {
         start_group(&mut manifest, g)?;
     }
     manifest.save()?;
@@ -662,15 +888,143 @@ fn set_password(user: &str, password: &str) -> Result<(), LabError> {
 }
 
 /// Scripts shared by every site, in `ROOT/bin`.
-fn write_scripts(root: &Path) -> Result<(), LabError> {
-    // Runs a session's command after a delay when the site has the `slow` fault. sshd runs
-    // it as ForceCommand for slow sites only.
-    let slow = "#!/bin/sh\n\
-        sleep 3\n\
-        exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n";
-    let path = root.join("bin/slow-shell");
-    std::fs::write(&path, slow).map_err(io_err(&path))?;
-    set_mode(&path, 0o755)
+fn write_scripts(root: &Path, busybox: bool) -> Result<(), LabError> {
+    let bin = root.join("bin");
+    let no_sftp = "case \"$SSH_ORIGINAL_COMMAND\" in\n\
+        \t*sftp-server|sftp) echo 'this appliance has no SFTP subsystem' >&2; exit 1;;\n\
+        esac\n";
+    let scripts = [
+        // Runs a session's command after a delay when the site has the `slow` fault. sshd
+        // runs it as ForceCommand for slow sites only.
+        (
+            "slow-shell",
+            "#!/bin/sh\nsleep 3\nexec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n".to_owned(),
+        ),
+        // Legacy sites: what an old server's login prints (a last-login line on stdout, an
+        // stty complaint on stderr), then the command under tcsh, the login shell of many
+        // old Unix accounts. SFTP goes straight through.
+        (
+            "legacy-shell",
+            "#!/bin/sh\n\
+             case \"$SSH_ORIGINAL_COMMAND\" in */sftp-server) exec \"$SSH_ORIGINAL_COMMAND\";; esac\n\
+             echo 'Last login: Tue Mar  4 09:12:44 2014 from 10.1.2.3'\n\
+             printf 'Welcome to a CentOS 6 era server'\n\
+             echo 'stty: standard input: Inappropriate ioctl for device' >&2\n\
+             if [ -x /usr/bin/tcsh ]; then exec /usr/bin/tcsh -c \"$SSH_ORIGINAL_COMMAND\"; fi\n\
+             exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n"
+                .to_owned(),
+        ),
+        // Dropbear sites: no SFTP (an appliance without sftp-server).
+        (
+            "dropbear-shell",
+            format!("#!/bin/sh\n{no_sftp}exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n"),
+        ),
+        // BusyBox sites: ash as the shell, BusyBox applets only on the PATH, no `setsid`
+        // link; with the no-process-group fault not even `busybox` itself.
+        (
+            "busybox-shell",
+            format!(
+                "#!/bin/sh\n{no_sftp}\
+                 set -- $SSH_CONNECTION\n\
+                 PATH={root}/busybox/bin\n\
+                 if [ -f \"{root}/sites/by-address/$3/fault/no_process_group\" ]; then PATH={root}/busybox/bare; fi\n\
+                 export PATH\n\
+                 exec {root}/busybox/bin/ash -c \"$SSH_ORIGINAL_COMMAND\"\n",
+                root = root.display()
+            ),
+        ),
+    ];
+    let banner = bin.join("banner.txt");
+    std::fs::write(
+        &banner,
+        "*** Authorized use only. This server is monitored (lab legacy site). ***\n",
+    )
+    .map_err(io_err(&banner))?;
+    for (name, body) in scripts {
+        let path = bin.join(name);
+        std::fs::write(&path, body).map_err(io_err(&path))?;
+        set_mode(&path, 0o755)?;
+    }
+    if busybox {
+        let applets = run("busybox --list", Command::new(BUSYBOX).arg("--list"))?;
+        for dir in ["bin", "bare"] {
+            let dir = root.join("busybox").join(dir);
+            std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            for applet in applets.lines().map(str::trim) {
+                if applet.is_empty() || applet == "setsid" {
+                    continue;
+                }
+                let link = dir.join(applet);
+                std::os::unix::fs::symlink(BUSYBOX, &link).map_err(io_err(&link))?;
+            }
+            if dir.ends_with("bin") {
+                let link = dir.join("busybox");
+                std::os::unix::fs::symlink(BUSYBOX, &link).map_err(io_err(&link))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Dropbear reads login keys only from `~USER/.ssh/authorized_keys`: the lab's keys are
+/// added there (under a lock, labs run side by side) and taken out again by `lab down`.
+mod dropbear_keys {
+    use super::{LabError, io_err};
+    use std::io::Write as _;
+    use std::path::PathBuf;
+
+    fn home_of(user: &str) -> Result<PathBuf, LabError> {
+        let passwd = std::fs::read_to_string("/etc/passwd").map_err(io_err("/etc/passwd"))?;
+        passwd
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&user) && f.len() > 5)
+            .map(|f| PathBuf::from(f[5]))
+            .ok_or_else(|| super::step("finding the lab user's home", user))
+    }
+
+    fn with_locked<T>(
+        user: &str,
+        edit: impl FnOnce(&mut std::fs::File, &str) -> Result<T, LabError>,
+    ) -> Result<T, LabError> {
+        let dir = home_of(user)?.join(".ssh");
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        super::set_mode(&dir, 0o755)?;
+        let path = dir.join("authorized_keys");
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        super::set_mode(&path, 0o644)?;
+        file.lock()
+            .map_err(|e| super::step("locking authorized_keys", e))?;
+        let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+        edit(&mut file, &text)
+    }
+
+    pub(super) fn authorize(user: &str, keys: &[String]) -> Result<(), LabError> {
+        with_locked(user, |file, _| {
+            let mut text = keys.join("\n");
+            text.push('\n');
+            file.write_all(text.as_bytes())
+                .map_err(|e| super::step("adding the lab's keys for Dropbear", e))
+        })
+    }
+
+    pub(super) fn remove(user: &str, keys: &[String]) -> Result<(), LabError> {
+        with_locked(user, |file, text| {
+            let kept: String = text
+                .lines()
+                .filter(|l| !keys.iter().any(|k| k.trim() == l.trim()))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            file.set_len(0)
+                .and_then(|()| file.write_all(kept.as_bytes()))
+                .map_err(|e| super::step("removing the lab's keys for Dropbear", e))
+        })
+    }
 }
 
 fn make_site(site: &LabSite) -> Result<(), LabError> {
@@ -743,29 +1097,60 @@ fn make_site(site: &LabSite) -> Result<(), LabError> {
     Ok(())
 }
 
-fn new_group(root: &Path, index: usize) -> Result<SshdGroup, LabError> {
+fn host_key_file(group: &SshdGroup) -> PathBuf {
+    group.dir.join(match group.profile {
+        Profile::Openssh => "ssh_host_ed25519_key",
+        Profile::LegacyOpenssh => "ssh_host_rsa_key",
+        Profile::Dropbear | Profile::Busybox => "dropbear_ed25519_host_key",
+    })
+}
+
+fn new_group(root: &Path, index: usize, profile: Profile) -> Result<SshdGroup, LabError> {
     let dir = root.join("sshd").join(format!("g{index:04}"));
     std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-    let key = dir.join("ssh_host_ed25519_key");
+    let mut group = SshdGroup {
+        dir,
+        pid: None,
+        host_key: String::new(),
+        profile,
+    };
+    let key = host_key_file(&group);
     remove_if_exists(&key)?;
     remove_if_exists(&key.with_extension("pub"))?;
-    run(
-        "ssh-keygen (host key)",
-        Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "", "-f"])
-            .arg(&key),
-    )?;
-    let public = std::fs::read_to_string(key.with_extension("pub")).map_err(io_err(&key))?;
-    let host_key = public
+    let public = if profile.is_dropbear() {
+        run(
+            "dropbearkey (host key)",
+            Command::new(DROPBEARKEY)
+                .args(["-t", "ed25519", "-f"])
+                .arg(&key),
+        )?;
+        run(
+            "dropbearkey -y",
+            Command::new(DROPBEARKEY).arg("-y").arg("-f").arg(&key),
+        )?
+        .lines()
+        .find(|l| l.starts_with("ssh-"))
+        .map(str::to_owned)
+        .ok_or_else(|| step("dropbearkey -y", "no public key line"))?
+    } else {
+        let (kind, bits) = match profile {
+            Profile::LegacyOpenssh => ("rsa", "2048"),
+            _ => ("ed25519", "256"),
+        };
+        run(
+            "ssh-keygen (host key)",
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", kind, "-b", bits, "-N", "", "-C", "", "-f"])
+                .arg(&key),
+        )?;
+        std::fs::read_to_string(key.with_extension("pub")).map_err(io_err(&key))?
+    };
+    group.host_key = public
         .split_whitespace()
         .take(2)
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(SshdGroup {
-        dir,
-        pid: None,
-        host_key,
-    })
+    Ok(group)
 }
 
 fn write_group_config(manifest: &Manifest, g: usize) -> Result<Vec<Ipv4Addr>, LabError> {
@@ -781,6 +1166,20 @@ fn write_group_config(manifest: &Manifest, g: usize) -> Result<Vec<Ipv4Addr>, La
         cfg.push_str(&format!("ListenAddress {}\n", site.address));
     }
     let root = &manifest.root;
+    if group.profile == Profile::LegacyOpenssh {
+        // What OpenSSH 5.3 (CentOS 6) offers, and nothing newer.
+        cfg.push_str(&format!(
+            "KexAlgorithms diffie-hellman-group14-sha1,diffie-hellman-group-exchange-sha1\n\
+             HostKeyAlgorithms ssh-rsa\n\
+             PubkeyAcceptedAlgorithms ssh-rsa\n\
+             Ciphers aes128-ctr,aes192-ctr,aes256-ctr,aes128-cbc,aes256-cbc\n\
+             MACs hmac-sha1\n\
+             Banner {banner}\n\
+             ForceCommand {root}/bin/legacy-shell\n",
+            banner = root.join("bin/banner.txt").display(),
+            root = root.display()
+        ));
+    }
     cfg.push_str(&format!(
         "HostKey {key}\n\
          PidFile {pid}\n\
@@ -800,7 +1199,7 @@ fn write_group_config(manifest: &Manifest, g: usize) -> Result<Vec<Ipv4Addr>, La
          UseDNS no\n\
          LogLevel ERROR\n\
          Subsystem sftp {sftp}\n",
-        key = group.dir.join("ssh_host_ed25519_key").display(),
+        key = host_key_file(group).display(),
         pid = group.dir.join("sshd.pid").display(),
         root = root.display(),
         pw = if manifest.password_auth { "yes" } else { "no" },
@@ -822,6 +1221,9 @@ fn write_group_config(manifest: &Manifest, g: usize) -> Result<Vec<Ipv4Addr>, La
 }
 
 fn start_group(manifest: &mut Manifest, g: usize) -> Result<(), LabError> {
+    if manifest.groups[g].profile.is_dropbear() {
+        return start_dropbear(manifest, g);
+    }
     let addresses = write_group_config(manifest, g)?;
     let group = &manifest.groups[g];
     if addresses.is_empty() {
@@ -860,6 +1262,61 @@ fn start_group(manifest: &mut Manifest, g: usize) -> Result<(), LabError> {
             }
         }
     };
+    manifest.groups[g].pid = Some(pid);
+    Ok(())
+}
+
+/// Starts the Dropbear of a Dropbear or BusyBox group (it forks, then writes its pid file).
+fn start_dropbear(manifest: &mut Manifest, g: usize) -> Result<(), LabError> {
+    let group = &manifest.groups[g];
+    let root = &manifest.root;
+    let mut cmd = Command::new(DROPBEAR);
+    cmd.arg("-r").arg(host_key_file(group));
+    let mut listening = 0;
+    for site in manifest
+        .sites
+        .iter()
+        .filter(|s| s.group == g && !s.ssh_down)
+    {
+        cmd.arg("-p")
+            .arg(format!("{}:{}", site.address, manifest.ssh_port));
+        listening += 1;
+    }
+    if listening == 0 {
+        return Ok(());
+    }
+    let shell = if group.profile == Profile::Busybox {
+        "busybox-shell"
+    } else {
+        "dropbear-shell"
+    };
+    let pid_file = group.dir.join("dropbear.pid");
+    remove_if_exists(&pid_file)?;
+    cmd.arg("-P")
+        .arg(&pid_file)
+        .arg("-c")
+        .arg(root.join("bin").join(shell))
+        .args(["-w", "-m", "-E", "-K", "15"]);
+    if !manifest.password_auth {
+        cmd.arg("-s");
+    }
+    let log = group.dir.join("dropbear.log");
+    let log_file = std::fs::File::create(&log).map_err(io_err(&log))?;
+    let status = cmd
+        .env("GUARDIA_LAB_ROOT", root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .status()
+        .map_err(|e| step("starting dropbear", e))?;
+    if !status.success() {
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        return Err(step(
+            "starting dropbear",
+            format!("{status}: {}", logged.trim()),
+        ));
+    }
+    let pid = wait_pid_file(&pid_file, Duration::from_secs(20))?;
     manifest.groups[g].pid = Some(pid);
     Ok(())
 }
@@ -971,8 +1428,8 @@ fn write_inventory(manifest: &Manifest) -> Result<(), LabError> {
     for site in &manifest.sites {
         let app = site.app_dir();
         text.push_str(&format!(
-            "GUARDiA Lab,lab-app,{name},{tier},{name},{addr},{port},{user},key,lab-key,Debian 12,\
-             {app},{deploy},{http},{http},http://{addr}:{http}/health,200,2000,sleep,{log},ERROR|FATAL,lab{bad}\n",
+            "GUARDiA Lab,lab-app,{name},{tier},{name},{addr},{port},{user},key,{credential},{os},\
+             {app},{deploy},{http},{http},http://{addr}:{http}/health,200,2000,sleep,{log},ERROR|FATAL,lab{bad}{ptag}\n",
             name = site.name,
             tier = site.tier,
             addr = site.address,
@@ -983,6 +1440,17 @@ fn write_inventory(manifest: &Manifest) -> Result<(), LabError> {
             http = manifest.http_port,
             log = site.log_file().display(),
             bad = if site.bad { ";bad" } else { "" },
+            credential = site.profile.credential(),
+            ptag = match site.profile {
+                Profile::Openssh => String::new(),
+                p => format!(";{}", p.as_str()),
+            },
+            os = match site.profile {
+                Profile::Openssh => "Debian 12",
+                Profile::LegacyOpenssh => "CentOS 6 (lab)",
+                Profile::Dropbear => "Dropbear appliance (lab)",
+                Profile::Busybox => "BusyBox appliance (lab)",
+            },
         ));
     }
     let path = manifest.inventory();
@@ -1002,6 +1470,18 @@ pub fn fault(root: &Path, site_name: &str, fault: Fault) -> Result<(), LabError>
         .ok_or_else(|| LabError::NoSuchSite(site_name.to_owned()))?;
     let site = manifest.sites[index].clone();
     let addr = SocketAddr::from((site.address, manifest.ssh_port));
+    let unsupported = match fault {
+        // Dropbear cannot re-read its listeners or keys: these faults need an sshd.
+        Fault::SshdDown | Fault::Slow | Fault::HostKeyChanged => site.profile.is_dropbear(),
+        Fault::NoProcessGroup => site.profile != Profile::Busybox,
+        _ => false,
+    };
+    if unsupported {
+        return Err(LabError::FaultUnsupported {
+            fault: fault.as_str(),
+            profile: site.profile.as_str(),
+        });
+    }
     match fault {
         Fault::SshdDown => {
             manifest.sites[index].ssh_down = true;
@@ -1012,7 +1492,7 @@ pub fn fault(root: &Path, site_name: &str, fault: Fault) -> Result<(), LabError>
         Fault::HostKeyChanged => {
             // The site moves to an sshd of its own with a fresh key.
             let g = manifest.groups.len();
-            let group = new_group(&manifest.root, g)?;
+            let group = new_group(&manifest.root, g, site.profile)?;
             manifest.groups.push(group);
             manifest.sites[index].group = g;
             reload_group(&mut manifest, site.group)?;
@@ -1020,7 +1500,7 @@ pub fn fault(root: &Path, site_name: &str, fault: Fault) -> Result<(), LabError>
             manifest.save()?;
             wait_listening(addr, Duration::from_secs(20), "sshd with the new key")?;
         }
-        Fault::Slow | Fault::Health503 | Fault::DiskFull => {
+        Fault::Slow | Fault::Health503 | Fault::DiskFull | Fault::NoProcessGroup => {
             let Some(flag) = fault.flag() else {
                 return Ok(());
             };
@@ -1062,6 +1542,14 @@ pub fn down(root: &Path) -> Result<DownReport, LabError> {
     let manifest = Manifest::load(root)?;
     let pids = procs::lab_processes(&manifest);
     let survivors = procs::stop(&pids, Duration::from_secs(5));
+    if manifest.sites.iter().any(|s| s.profile.is_dropbear()) {
+        let keys = std::fs::read_to_string(manifest.root.join("authorized_keys"))
+            .map_err(io_err(manifest.root.join("authorized_keys")))?;
+        let keys: Vec<String> = keys.lines().map(str::to_owned).collect();
+        if let Err(e) = dropbear_keys::remove(&manifest.user, &keys) {
+            tracing::warn!("{e}");
+        }
+    }
     let path = manifest.root.join(MANIFEST);
     let stopped_path = manifest.root.join("lab.stopped.json");
     std::fs::rename(&path, &stopped_path).map_err(io_err(path))?;

@@ -69,6 +69,8 @@ pub enum SshError {
         effect: RemoteEffect,
         /// After a timed-out command: whether its process group was confirmed gone.
         remote_stopped: Option<bool>,
+        /// Why the stop is not confirmed (or cannot be guaranteed on this server).
+        stop_note: Option<String>,
         /// After a timed-out command: what it printed before it was stopped.
         partial: Option<Box<Partial>>,
     },
@@ -89,6 +91,22 @@ pub enum SshError {
         target: String,
         pinned: HostKey,
         presented: HostKey,
+    },
+
+    #[error(
+        "{target}: the server offers no {kind} algorithm GUARDiA allows (it offers {offered}){}",
+        if *legacy_would_do {
+            ". These are SHA-1-era algorithms of an old server: an admin can allow them for \
+             this server only by marking it legacy_crypto with a reason \
+             (guardia inventory legacy-crypto SERVER on --reason …)"
+        } else { "" }
+    )]
+    NoCommonAlgorithm {
+        target: String,
+        kind: &'static str,
+        offered: String,
+        /// The server would be reachable with the legacy algorithms (not allowed for it now).
+        legacy_would_do: bool,
     },
 
     #[error("{target}: the server presented a host certificate; GUARDiA pins plain host keys")]
@@ -119,6 +137,8 @@ pub enum SshError {
         effect: RemoteEffect,
         /// For a running command: whether its process group was confirmed gone.
         remote_stopped: Option<bool>,
+        /// Why the stop is not confirmed (or cannot be guaranteed on this server).
+        stop_note: Option<String>,
         /// For a running command: what it printed before it was stopped.
         partial: Option<Box<Partial>>,
     },
@@ -151,6 +171,7 @@ impl SshError {
             | Self::HostKeyUnknown { .. }
             | Self::HostKeyChanged { .. }
             | Self::HostCertificate { .. }
+            | Self::NoCommonAlgorithm { .. }
             | Self::AuthRejected { .. }
             | Self::BadCredential { .. }
             | Self::Refused { .. } => RemoteEffect::None,
@@ -165,6 +186,16 @@ impl SshError {
         }
     }
 
+    /// Why a stopped command's stop is not confirmed, if it is not.
+    pub fn stop_note(&self) -> Option<&str> {
+        match self {
+            Self::Timeout { stop_note, .. } | Self::Cancelled { stop_note, .. } => {
+                stop_note.as_deref()
+            }
+            _ => None,
+        }
+    }
+
     /// A short stable code for audit entries and the UI.
     pub fn code(&self) -> &'static str {
         match self {
@@ -173,6 +204,7 @@ impl SshError {
             Self::HostKeyUnknown { .. } => "host_key_unknown",
             Self::HostKeyChanged { .. } => "host_key_changed",
             Self::HostCertificate { .. } => "host_certificate",
+            Self::NoCommonAlgorithm { .. } => "no_common_algorithm",
             Self::AuthRejected { .. } => "auth_rejected",
             Self::BadCredential { .. } => "bad_credential",
             Self::Session { .. } => "session_failed",

@@ -24,13 +24,15 @@
 mod error;
 pub mod hostkey;
 mod session;
+mod wrapper;
 
 pub use error::{Partial, RemoteEffect, SshError, Stage};
 pub use hostkey::{HostKey, HostKeyError, KnownHost, KnownHostsError, parse_known_hosts};
 pub use session::{
-    Captured, ConnectOptions, Credential, ExecLimits, ExecReport, Exit, OutputStream, STOP_BUDGET,
-    SshSession, Target, Upload,
+    Captured, ConnectOptions, Credential, ExecLimits, ExecReport, Exit, Negotiated, OutputStream,
+    STOP_BUDGET, SshSession, Target, Upload, UploadMethod,
 };
+pub use wrapper::StopMode;
 
 use tokio_util::sync::CancellationToken;
 

@@ -7,13 +7,14 @@ use guardia_domain::command::{CommandContext, RemoteCommand};
 use guardia_secrets::Sensitive;
 use russh::client::{self, Handle};
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg};
-use russh::{ChannelMsg, Preferred, cipher, kex};
+use russh::{ChannelMsg, Preferred, cipher, kex, mac};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Partial, RemoteEffect, SshError, Stage};
 use crate::hostkey::HostKey;
+use crate::wrapper::{self, Preamble, StopMode};
 
 /// Where to connect, and as whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,10 @@ pub struct ConnectOptions {
     pub auth_timeout: Duration,
     /// Keepalive: a silent server is declared lost after `keepalive_interval × 3`.
     pub keepalive_interval: Duration,
+    /// Also offer the SHA-1-era algorithms old servers (OpenSSH 5.x, old Dropbear) need —
+    /// SHA-1 key exchange, `ssh-rsa` host and user keys, `hmac-sha1`, CBC ciphers — after
+    /// every modern one. Only for servers an admin marked `legacy_crypto`.
+    pub legacy_crypto: bool,
 }
 
 impl Default for ConnectOptions {
@@ -70,6 +75,7 @@ impl Default for ConnectOptions {
             handshake_timeout: Duration::from_secs(15),
             auth_timeout: Duration::from_secs(15),
             keepalive_interval: Duration::from_secs(15),
+            legacy_crypto: false,
         }
     }
 }
@@ -77,8 +83,9 @@ impl Default for ConnectOptions {
 /// Our algorithm preferences. Key exchange: curve25519 first — on this class of machine it
 /// costs the client ≈ 1 ms where the post-quantum hybrids cost tens; ML-KEM hybrid next for
 /// servers that offer nothing else. Ciphers: AES-GCM first (hardware AES), then
-/// ChaCha20-Poly1305. Host keys: no SHA-1 `ssh-rsa` signatures.
-fn preferred() -> Preferred {
+/// ChaCha20-Poly1305. Host keys: no SHA-1 `ssh-rsa` signatures — unless `legacy`, when the
+/// SHA-1-era algorithms ([`LEGACY_KEX`] …) follow the modern ones.
+fn preferred(legacy: bool) -> Preferred {
     const KEX: &[kex::Name] = &[
         kex::CURVE25519,
         kex::CURVE25519_PRE_RFC_8731,
@@ -115,11 +122,70 @@ fn preferred() -> Preferred {
             hash: Some(HashAlg::Sha256),
         },
     ];
+    const MACS: &[mac::Name] = &[
+        mac::HMAC_SHA256_ETM,
+        mac::HMAC_SHA512_ETM,
+        mac::HMAC_SHA256,
+        mac::HMAC_SHA512,
+    ];
+    if !legacy {
+        return Preferred {
+            kex: KEX.into(),
+            key: KEYS.into(),
+            cipher: CIPHERS.into(),
+            mac: MACS.into(),
+            ..Preferred::DEFAULT
+        };
+    }
+    let (modern_kex, markers) = KEX.split_at(KEX.len() - 2);
     Preferred {
-        kex: KEX.into(),
-        key: KEYS.into(),
-        cipher: CIPHERS.into(),
+        kex: [modern_kex, LEGACY_KEX, markers].concat().into(),
+        key: [KEYS, &[Algorithm::Rsa { hash: None }]].concat().into(),
+        cipher: [CIPHERS, LEGACY_CIPHERS].concat().into(),
+        mac: [MACS, LEGACY_MACS].concat().into(),
         ..Preferred::DEFAULT
+    }
+}
+
+/// SHA-1 key exchanges OpenSSH 5.x and old Dropbear offer.
+const LEGACY_KEX: &[kex::Name] = &[kex::DH_G14_SHA1, kex::DH_GEX_SHA1];
+const LEGACY_CIPHERS: &[cipher::Name] = &[cipher::AES_256_CBC, cipher::AES_128_CBC];
+const LEGACY_MACS: &[mac::Name] = &[mac::HMAC_SHA1_ETM, mac::HMAC_SHA1];
+
+/// The algorithms a connection negotiated, as the server and the audit log name them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Negotiated {
+    pub kex: String,
+    pub host_key: String,
+    pub cipher: String,
+    pub mac: String,
+}
+
+impl Negotiated {
+    /// The negotiated algorithms that only a `legacy_crypto` server is offered.
+    pub fn legacy(&self) -> Vec<&str> {
+        let legacy_kex = LEGACY_KEX.iter().any(|k| k.as_ref() == self.kex);
+        let legacy_cipher = LEGACY_CIPHERS.iter().any(|c| c.as_ref() == self.cipher);
+        let legacy_mac = LEGACY_MACS.iter().any(|m| m.as_ref() == self.mac);
+        [
+            (legacy_kex, self.kex.as_str()),
+            (self.host_key == "ssh-rsa", self.host_key.as_str()),
+            (legacy_cipher, self.cipher.as_str()),
+            (legacy_mac, self.mac.as_str()),
+        ]
+        .into_iter()
+        .filter_map(|(l, n)| l.then_some(n))
+        .collect()
+    }
+}
+
+impl std::fmt::Display for Negotiated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "kex {}, host key {}, cipher {}, mac {}",
+            self.kex, self.host_key, self.cipher, self.mac
+        )
     }
 }
 
@@ -128,6 +194,7 @@ fn preferred() -> Preferred {
 struct Pinning {
     pinned: Option<HostKey>,
     presented: Arc<Mutex<Option<Presented>>>,
+    negotiated: Arc<Mutex<Option<Negotiated>>>,
 }
 
 #[derive(Clone)]
@@ -158,6 +225,30 @@ impl client::Handler for Pinning {
         }
         Ok(accept)
     }
+
+    async fn kex_done(
+        &mut self,
+        _shared_secret: Option<&[u8]>,
+        names: &russh::Names,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        let negotiated = Negotiated {
+            kex: names.kex.as_ref().to_owned(),
+            host_key: names.key.as_str().to_owned(),
+            cipher: names.cipher.as_ref().to_owned(),
+            mac: if names.cipher.as_ref().contains("gcm")
+                || names.cipher.as_ref().contains("poly1305")
+            {
+                "(in the cipher)".to_owned()
+            } else {
+                names.client_mac.as_ref().to_owned()
+            },
+        };
+        if let Ok(mut slot) = self.negotiated.lock() {
+            *slot = Some(negotiated);
+        }
+        Ok(())
+    }
 }
 
 /// An authenticated connection. Cheap to share: open one per server per job and run every
@@ -166,6 +257,7 @@ pub struct SshSession {
     handle: Handle<Pinning>,
     target: Target,
     host_key: HostKey,
+    negotiated: Negotiated,
 }
 
 impl std::fmt::Debug for SshSession {
@@ -219,6 +311,7 @@ impl SshSession {
             limit,
             effect: RemoteEffect::None,
             remote_stopped: None,
+            stop_note: None,
             partial: None,
         };
         let cancelled = |stage: Stage| SshError::Cancelled {
@@ -226,6 +319,7 @@ impl SshSession {
             stage,
             effect: RemoteEffect::None,
             remote_stopped: None,
+            stop_note: None,
             partial: None,
         };
 
@@ -251,17 +345,27 @@ impl SshSession {
             tracing::debug!("set_nodelay failed: {e}");
         }
 
-        let config = Arc::new(client::Config {
-            preferred: preferred(),
+        let mut config = client::Config {
+            preferred: preferred(options.legacy_crypto),
             keepalive_interval: Some(options.keepalive_interval),
             keepalive_max: 3,
             nodelay: true,
             ..client::Config::default()
-        });
+        };
+        if options.legacy_crypto {
+            // OpenSSH 5.x hands out 2048-bit groups for group exchange (our default minimum
+            // is 3072).
+            if let Ok(gex) = client::GexParams::new(2048, 3072, 8192) {
+                config.gex = gex;
+            }
+        }
+        let config = Arc::new(config);
         let presented = Arc::new(Mutex::new(None));
+        let negotiated = Arc::new(Mutex::new(None));
         let handler = Pinning {
             pinned: pin.cloned(),
             presented: presented.clone(),
+            negotiated: negotiated.clone(),
         };
         let handshake = client::connect_stream(config, socket, handler);
         let mut handle = match bounded(handshake, options.handshake_timeout, cancel).await {
@@ -281,6 +385,9 @@ impl SshSession {
                         pinned: p.clone(),
                         presented: k,
                     },
+                    (_, _) if let russh::Error::NoCommonAlgo { kind, theirs, .. } = &e => {
+                        no_common_algorithm(label, kind, theirs, options.legacy_crypto)
+                    }
                     _ => SshError::Session {
                         target: label,
                         stage: Stage::KeyExchange,
@@ -306,7 +413,7 @@ impl SshSession {
             }
         };
 
-        let auth = authenticate(&mut handle, target, credential);
+        let auth = authenticate(&mut handle, target, credential, options.legacy_crypto);
         match bounded(auth, options.auth_timeout, cancel).await {
             Bounded::Done(Ok(true)) => {}
             Bounded::Done(Ok(false)) => {
@@ -321,10 +428,19 @@ impl SshSession {
             Bounded::Cancelled => return Err(cancelled(Stage::Authenticating)),
         }
 
+        let negotiated = negotiated
+            .lock()
+            .ok()
+            .and_then(|n| n.clone())
+            .unwrap_or_default();
+        if !negotiated.legacy().is_empty() {
+            tracing::info!("legacy algorithms negotiated: {negotiated}");
+        }
         Ok(Self {
             handle,
             target: target.clone(),
             host_key,
+            negotiated,
         })
     }
 
@@ -337,12 +453,19 @@ impl SshSession {
         &self.host_key
     }
 
+    /// The algorithms this connection negotiated.
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.negotiated
+    }
+
     /// Runs a checked command, streaming its output to `sink` as it arrives.
     ///
-    /// The command runs in its own process group on the server (sshd starts every session in
-    /// a new session), and the wrapper reports that group's id before anything else. On
-    /// timeout or cancellation the whole group is killed over a second channel and the
-    /// result says whether it was confirmed gone — the outcome itself stays *unknown*.
+    /// The command runs in a process group of its own on the server — where sshd did not
+    /// start it as a group leader (Dropbear), the wrapper makes it one with `setsid`,
+    /// `busybox setsid` or `perl` — and the wrapper reports the group first (see
+    /// [`StopMode`]). On timeout or cancellation the whole group is killed over a second
+    /// channel and the result says whether it was confirmed gone, and if a stop could not be
+    /// guaranteed on this server, why — the outcome itself stays *unknown*.
     #[tracing::instrument(skip_all, fields(target = %self.target.label()))]
     pub async fn exec(
         &self,
@@ -351,14 +474,27 @@ impl SshSession {
         sink: &mut (dyn FnMut(OutputStream, &[u8]) + Send),
         cancel: &CancellationToken,
     ) -> Result<ExecReport, SshError> {
+        self.exec_with_input(command, None, limits, sink, cancel)
+            .await
+    }
+
+    /// [`Self::exec`], with `input` written to the command's stdin (then end of file).
+    async fn exec_with_input(
+        &self,
+        command: &RemoteCommand,
+        input: Option<&[u8]>,
+        limits: &ExecLimits,
+        sink: &mut (dyn FnMut(OutputStream, &[u8]) + Send),
+        cancel: &CancellationToken,
+    ) -> Result<ExecReport, SshError> {
         let label = self.target.label();
         let started = Instant::now();
         let mut channel = self.open_channel(cancel).await?;
-        let wrapped = format!(
-            "printf 'guardia-pgid %s\\n' \"$$\"; exec /bin/sh -c {}",
-            guardia_domain::command::quote(command.text())
-        );
-        if let Err(e) = channel.exec(true, wrapped.into_bytes()).await {
+        let nonce = wrapper::nonce();
+        if let Err(e) = channel
+            .exec(true, wrapper::wrap(command.text(), &nonce).into_bytes())
+            .await
+        {
             return Err(SshError::Session {
                 target: label,
                 stage: Stage::Running,
@@ -369,68 +505,81 @@ impl SshSession {
 
         let mut stdout = Capture::new(limits.max_kept_bytes);
         let mut stderr = Capture::new(limits.max_kept_bytes);
-        let mut pgid_line: Option<Vec<u8>> = Some(Vec::new());
-        let mut pgid: Option<u32> = None;
+        let mut out_preamble = Preamble::new(format!("guardia-{nonce} "));
+        let mut err_preamble = Preamble::new(format!("guardia-{nonce}"));
+        let mut pid: Option<u32> = None;
+        let mut mode: Option<StopMode> = None;
         let mut exit: Option<Exit> = None;
         let deadline = tokio::time::Instant::now() + limits.timeout;
 
+        // Input goes in alongside reading (a command may answer while it reads); the end of
+        // file follows the last byte.
+        let mut writer = channel.make_writer();
+        let writing = async move {
+            if let Some(data) = input {
+                writer.write_all(data).await?;
+                writer.shutdown().await?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        let mut writing = Box::pin(writing);
+        let mut written = input.is_none();
         loop {
             let msg = tokio::select! {
                 biased;
                 () = cancel.cancelled() => {
-                    let (remote_stopped, partial) =
-                        self.stop(pgid, &mut channel, stdout, stderr).await;
+                    drop(writing);
+                    let stop = self.stop(pid, mode, &mut channel, stdout, stderr).await;
                     return Err(SshError::Cancelled {
                         target: label,
                         stage: Stage::Running,
                         effect: RemoteEffect::Unknown,
-                        remote_stopped: Some(remote_stopped),
-                        partial: Some(partial),
+                        remote_stopped: Some(stop.stopped),
+                        stop_note: stop.note,
+                        partial: Some(stop.partial),
                     });
                 }
                 () = tokio::time::sleep_until(deadline) => {
-                    let (remote_stopped, partial) =
-                        self.stop(pgid, &mut channel, stdout, stderr).await;
+                    drop(writing);
+                    let stop = self.stop(pid, mode, &mut channel, stdout, stderr).await;
                     return Err(SshError::Timeout {
                         target: label,
                         stage: Stage::Running,
                         limit: limits.timeout,
                         effect: RemoteEffect::Unknown,
-                        remote_stopped: Some(remote_stopped),
-                        partial: Some(partial),
+                        remote_stopped: Some(stop.stopped),
+                        stop_note: stop.note,
+                        partial: Some(stop.partial),
                     });
+                }
+                r = &mut writing, if !written => {
+                    written = true;
+                    if let Err(e) = r {
+                        // The command stopped reading (it failed, or exited early): its exit
+                        // status says what happened.
+                        tracing::debug!("writing the command's input stopped: {e}");
+                    }
+                    continue;
                 }
                 msg = channel.wait() => msg,
             };
             match msg {
                 Some(ChannelMsg::Data { data }) => {
-                    let mut bytes: &[u8] = &data;
-                    if let Some(line) = pgid_line.as_mut() {
-                        // The wrapper's first line; everything after it is the command's.
-                        match bytes.iter().position(|b| *b == b'\n') {
-                            Some(nl) => {
-                                line.extend_from_slice(&bytes[..nl]);
-                                pgid = std::str::from_utf8(line)
-                                    .ok()
-                                    .and_then(|l| l.strip_prefix("guardia-pgid "))
-                                    .and_then(|n| n.trim().parse().ok());
-                                pgid_line = None;
-                                bytes = &bytes[nl + 1..];
-                            }
-                            None => {
-                                line.extend_from_slice(bytes);
-                                continue;
-                            }
-                        }
+                    let (line, bytes) = out_preamble.push(&data);
+                    if let Some(line) = line {
+                        (pid, mode) = wrapper::parse_line(&line);
                     }
                     if !bytes.is_empty() {
-                        stdout.push(bytes);
-                        sink(OutputStream::Stdout, bytes);
+                        stdout.push(&bytes);
+                        sink(OutputStream::Stdout, &bytes);
                     }
                 }
                 Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
-                    stderr.push(&data);
-                    sink(OutputStream::Stderr, &data);
+                    let (_, bytes) = err_preamble.push(&data);
+                    if !bytes.is_empty() {
+                        stderr.push(&bytes);
+                        sink(OutputStream::Stderr, &bytes);
+                    }
                 }
                 Some(ChannelMsg::ExitStatus { exit_status }) => {
                     exit = Some(Exit::Code(exit_status))
@@ -440,6 +589,17 @@ impl SshSession {
                 }
                 Some(_) => {}
                 None => break,
+            }
+        }
+        // The wrapper never ran (no marker): what the server said instead is the output.
+        for (preamble, capture, stream) in [
+            (&mut out_preamble, &mut stdout, OutputStream::Stdout),
+            (&mut err_preamble, &mut stderr, OutputStream::Stderr),
+        ] {
+            let held = preamble.finish();
+            if !held.is_empty() {
+                capture.push(&held);
+                sink(stream, &held);
             }
         }
 
@@ -458,6 +618,7 @@ impl SshSession {
             stdout: stdout.finish(),
             stderr: stderr.finish(),
             elapsed: started.elapsed(),
+            stop_mode: mode,
         })
     }
 
@@ -496,6 +657,7 @@ impl SshSession {
                 limit: Duration::from_secs(15),
                 effect: RemoteEffect::None,
                 remote_stopped: None,
+                stop_note: None,
                 partial: None,
             }),
             Bounded::Cancelled => Err(SshError::Cancelled {
@@ -503,6 +665,7 @@ impl SshSession {
                 stage: Stage::OpeningChannel,
                 effect: RemoteEffect::None,
                 remote_stopped: None,
+                stop_note: None,
                 partial: None,
             }),
         }
@@ -511,23 +674,24 @@ impl SshSession {
     /// Stops a command that is still running: kills its process group over a second channel
     /// while still reading the first one (a command flooding its output would otherwise fill
     /// the connection's buffers and stall the kill channel behind it), all within
-    /// [`STOP_BUDGET`]. Returns whether the group was confirmed gone, and the output kept up
-    /// to that moment.
+    /// [`STOP_BUDGET`]. Says whether the command was confirmed gone — and, where the server
+    /// gave it no process group of its own, that this cannot be guaranteed and why.
     async fn stop(
         &self,
-        pgid: Option<u32>,
+        pid: Option<u32>,
+        mode: Option<StopMode>,
         channel: &mut russh::Channel<client::Msg>,
         mut stdout: Capture,
         mut stderr: Capture,
-    ) -> (bool, Box<Partial>) {
-        let kill = self.kill_group(pgid);
+    ) -> Stop {
+        let kill = self.kill_group(pid);
         tokio::pin!(kill);
         let budget = tokio::time::sleep(STOP_BUDGET);
         tokio::pin!(budget);
         let mut open = true;
-        let stopped = loop {
+        let gone = loop {
             tokio::select! {
-                stopped = &mut kill => break stopped,
+                gone = &mut kill => break gone,
                 () = &mut budget => {
                     tracing::warn!("the process group was not confirmed gone within {STOP_BUDGET:?}");
                     break false;
@@ -543,26 +707,40 @@ impl SshSession {
         if let Err(e) = channel.close().await {
             tracing::debug!("closing the channel failed: {e}");
         }
-        let partial = Partial {
+        let partial = Box::new(Partial {
             stdout: stdout.finish(),
             stderr: stderr.finish(),
+        });
+        let (stopped, note) = match (pid, mode) {
+            (None, _) => (
+                false,
+                Some("the command's process was not known yet, so nothing could be stopped".into()),
+            ),
+            (Some(_), Some(m)) if !m.guaranteed() => (false, m.reason().map(str::to_owned)),
+            (Some(_), _) if !gone => (
+                false,
+                Some(format!(
+                    "the process group was not confirmed gone within {} s",
+                    STOP_BUDGET.as_secs()
+                )),
+            ),
+            (Some(_), _) => (true, None),
         };
-        (stopped, Box::new(partial))
+        Stop {
+            stopped,
+            note,
+            partial,
+        }
     }
 
-    /// Kills the process group `pgid` (TERM, then KILL after a grace period, all on the
-    /// server) over a fresh channel. Returns whether the group was confirmed gone.
-    async fn kill_group(&self, pgid: Option<u32>) -> bool {
-        let Some(pgid) = pgid.filter(|p| *p > 1) else {
+    /// Kills the command whose process is `pid` and its process group (TERM, then KILL after
+    /// a grace period, all on the server) over a fresh channel. Returns whether both were
+    /// confirmed gone.
+    async fn kill_group(&self, pid: Option<u32>) -> bool {
+        let Some(pid) = pid.filter(|p| *p > 1) else {
             return false;
         };
-        let script = format!(
-            "kill -TERM -{pgid} 2>/dev/null; i=0; \
-             while kill -0 -{pgid} 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; \
-             kill -KILL -{pgid} 2>/dev/null; sleep 0.1; \
-             if kill -0 -{pgid} 2>/dev/null; then echo alive; else echo gone; fi"
-        );
-        match RemoteCommand::check(&script, CommandContext::Playbook) {
+        match RemoteCommand::check(&wrapper::kill_script(pid), CommandContext::Playbook) {
             Ok(cmd) => {
                 let limits = ExecLimits {
                     timeout: STOP_BUDGET,
@@ -573,7 +751,7 @@ impl SshSession {
                 match Box::pin(self.exec(&cmd, &limits, &mut |_, _| {}, &fresh)).await {
                     Ok(r) => r.stdout.text().trim() == "gone",
                     Err(e) => {
-                        tracing::warn!("could not stop process group {pgid}: {e}");
+                        tracing::warn!("could not stop process group {pid}: {e}");
                         false
                     }
                 }
@@ -585,8 +763,37 @@ impl SshSession {
         }
     }
 
-    /// Uploads `data` to `remote_path` by SFTP (via a temporary name, renamed when complete),
-    /// then checks the server's `sha256sum` of the file against ours.
+    /// How this server lets a command be stopped, found by running `true` through the
+    /// wrapper (what a check records, so an operator knows before a rollout).
+    pub async fn stop_mode(&self, cancel: &CancellationToken) -> Result<StopMode, SshError> {
+        let truth = RemoteCommand::check("true", CommandContext::Check).map_err(|refusal| {
+            SshError::Refused {
+                target: self.target.label(),
+                refusal,
+            }
+        })?;
+        let limits = ExecLimits {
+            timeout: Duration::from_secs(20),
+            max_kept_bytes: 1024,
+        };
+        let report = self.run(&truth, &limits, cancel).await?;
+        report.stop_mode.ok_or_else(|| SshError::Session {
+            target: self.target.label(),
+            stage: Stage::Running,
+            reason: format!(
+                "the command wrapper did not run (exit {:?}: {})",
+                report.exit,
+                report.stderr.text().trim()
+            ),
+            effect: RemoteEffect::None,
+        })
+    }
+
+    /// Uploads `data` to `remote_path` — by SFTP, or where the server has no SFTP subsystem
+    /// (many appliances) by streaming it to `cat` over an exec channel — via a temporary name
+    /// renamed into place when complete, then checks the server's SHA-256 of the file
+    /// (`sha256sum`, `openssl` or `shasum`, whichever it has) against ours. The method used is
+    /// in the result.
     #[tracing::instrument(skip_all, fields(target = %self.target.label(), path = remote_path))]
     pub async fn upload(
         &self,
@@ -597,52 +804,16 @@ impl SshSession {
     ) -> Result<Upload, SshError> {
         let label = self.target.label();
         let expected = hex::encode(Sha256::digest(data));
-        let session_err = |stage: Stage, reason: String| SshError::Session {
-            target: label.clone(),
-            stage,
-            reason,
-            effect: RemoteEffect::Unknown,
-        };
         let started = Instant::now();
-        let partial = format!("{remote_path}.guardia-part");
-        let transfer = async {
-            let channel = self
-                .handle
-                .channel_open_session()
-                .await
-                .map_err(|e| session_err(Stage::OpeningChannel, e.to_string()))?;
-            channel
-                .request_subsystem(true, "sftp")
-                .await
-                .map_err(|e| session_err(Stage::Uploading, e.to_string()))?;
-            let sftp = russh_sftp::client::SftpSession::new(channel.into_stream())
-                .await
-                .map_err(|e| session_err(Stage::Uploading, format!("SFTP: {e}")))?;
-            let mut file = sftp
-                .create(partial.clone())
-                .await
-                .map_err(|e| session_err(Stage::Uploading, format!("{partial}: {e}")))?;
-            file.write_all(data)
-                .await
-                .map_err(|e| session_err(Stage::Uploading, format!("{partial}: {e}")))?;
-            file.shutdown()
-                .await
-                .map_err(|e| session_err(Stage::Uploading, format!("{partial}: {e}")))?;
-            if sftp.try_exists(remote_path).await.unwrap_or(false) {
-                sftp.remove_file(remote_path)
-                    .await
-                    .map_err(|e| session_err(Stage::Uploading, format!("{remote_path}: {e}")))?;
+        let method = match bounded(self.upload_sftp(data, remote_path), timeout, cancel).await {
+            Bounded::Done(Ok(())) => UploadMethod::Sftp,
+            Bounded::Done(Err(SftpFailure::NoSubsystem(why))) => {
+                tracing::info!("no SFTP on {label} ({why}); uploading over exec");
+                let left = timeout.saturating_sub(started.elapsed());
+                self.upload_exec(data, remote_path, left, cancel).await?;
+                UploadMethod::Exec
             }
-            sftp.rename(partial.clone(), remote_path)
-                .await
-                .map_err(|e| session_err(Stage::Uploading, format!("{remote_path}: {e}")))?;
-            if let Err(e) = sftp.close().await {
-                tracing::debug!("closing SFTP failed: {e}");
-            }
-            Ok::<_, SshError>(())
-        };
-        match bounded(transfer, timeout, cancel).await {
-            Bounded::Done(r) => r?,
+            Bounded::Done(Err(SftpFailure::Failed(e))) => return Err(e),
             Bounded::TimedOut => {
                 return Err(SshError::Timeout {
                     target: label,
@@ -650,6 +821,7 @@ impl SshSession {
                     limit: timeout,
                     effect: RemoteEffect::Unknown,
                     remote_stopped: None,
+                    stop_note: None,
                     partial: None,
                 });
             }
@@ -659,18 +831,19 @@ impl SshSession {
                     stage: Stage::Uploading,
                     effect: RemoteEffect::Unknown,
                     remote_stopped: None,
+                    stop_note: None,
                     partial: None,
                 });
             }
-        }
+        };
         let transferred = started.elapsed();
 
-        let check =
-            RemoteCommand::program("sha256sum", &["--", remote_path], CommandContext::Playbook)
-                .map_err(|refusal| SshError::Refused {
-                    target: label.clone(),
-                    refusal,
-                })?;
+        let path = guardia_domain::command::quote(remote_path);
+        let check = RemoteCommand::check(&wrapper::hash_script(&path), CommandContext::Playbook)
+            .map_err(|refusal| SshError::Refused {
+                target: label.clone(),
+                refusal,
+            })?;
         let report = self
             .run(
                 &check,
@@ -681,31 +854,123 @@ impl SshSession {
                 cancel,
             )
             .await?;
-        let actual = report
-            .stdout
-            .text()
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_owned();
-        if report.exit != Exit::Code(0) || actual != expected {
+        let actual = wrapper::hash_in(&report.stdout.text());
+        if report.exit != Exit::Code(0) || actual.as_deref() != Some(expected.as_str()) {
             return Err(SshError::UploadMismatch {
                 target: label,
                 path: remote_path.to_owned(),
                 expected,
-                actual: if actual.is_empty() {
-                    format!("unreadable ({})", report.stderr.text().trim())
-                } else {
-                    actual
-                },
+                actual: actual.unwrap_or_else(|| {
+                    format!(
+                        "unreadable ({})",
+                        [report.stdout.text(), report.stderr.text()]
+                            .join(" ")
+                            .trim()
+                    )
+                }),
             });
         }
         Ok(Upload {
             bytes: data.len() as u64,
             sha256: expected,
+            method,
             transferred,
             verified: started.elapsed(),
         })
+    }
+
+    /// SFTP to `PATH.guardia-part`, then a rename. A server without an SFTP subsystem is told
+    /// apart from a failure once the transfer began.
+    async fn upload_sftp(&self, data: &[u8], remote_path: &str) -> Result<(), SftpFailure> {
+        let label = self.target.label();
+        let failed = |reason: String| {
+            SftpFailure::Failed(SshError::Session {
+                target: label.clone(),
+                stage: Stage::Uploading,
+                reason,
+                effect: RemoteEffect::Unknown,
+            })
+        };
+        let partial = format!("{remote_path}.guardia-part");
+        let channel = self.handle.channel_open_session().await.map_err(|e| {
+            SftpFailure::Failed(SshError::Session {
+                target: label.clone(),
+                stage: Stage::OpeningChannel,
+                reason: e.to_string(),
+                effect: RemoteEffect::None,
+            })
+        })?;
+        channel
+            .request_subsystem(true, "sftp")
+            .await
+            .map_err(|e| SftpFailure::NoSubsystem(e.to_string()))?;
+        // Nothing is written before the server answers SFTP's version handshake.
+        let sftp = russh_sftp::client::SftpSession::new(channel.into_stream())
+            .await
+            .map_err(|e| SftpFailure::NoSubsystem(format!("SFTP: {e}")))?;
+        let mut file = sftp
+            .create(partial.clone())
+            .await
+            .map_err(|e| failed(format!("{partial}: {e}")))?;
+        file.write_all(data)
+            .await
+            .map_err(|e| failed(format!("{partial}: {e}")))?;
+        file.shutdown()
+            .await
+            .map_err(|e| failed(format!("{partial}: {e}")))?;
+        if sftp.try_exists(remote_path).await.unwrap_or(false) {
+            sftp.remove_file(remote_path)
+                .await
+                .map_err(|e| failed(format!("{remote_path}: {e}")))?;
+        }
+        sftp.rename(partial.clone(), remote_path)
+            .await
+            .map_err(|e| failed(format!("{remote_path}: {e}")))?;
+        if let Err(e) = sftp.close().await {
+            tracing::debug!("closing SFTP failed: {e}");
+        }
+        Ok(())
+    }
+
+    /// `cat > PATH.guardia-part && mv -f PATH.guardia-part PATH`, the data on stdin.
+    async fn upload_exec(
+        &self,
+        data: &[u8],
+        remote_path: &str,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<(), SshError> {
+        let label = self.target.label();
+        let part = guardia_domain::command::quote(&format!("{remote_path}.guardia-part"));
+        let path = guardia_domain::command::quote(remote_path);
+        let text = format!("cat > {part} && mv -f {part} {path}");
+        let command = RemoteCommand::check(&text, CommandContext::Playbook).map_err(|refusal| {
+            SshError::Refused {
+                target: label.clone(),
+                refusal,
+            }
+        })?;
+        let limits = ExecLimits {
+            timeout,
+            max_kept_bytes: 4096,
+        };
+        let report = self
+            .exec_with_input(&command, Some(data), &limits, &mut |_, _| {}, cancel)
+            .await?;
+        if report.succeeded() {
+            Ok(())
+        } else {
+            Err(SshError::Session {
+                target: label,
+                stage: Stage::Uploading,
+                reason: format!(
+                    "{remote_path}: writing over exec failed ({:?}): {}",
+                    report.exit,
+                    report.stderr.text().trim()
+                ),
+                effect: RemoteEffect::Unknown,
+            })
+        }
     }
 
     /// Says goodbye to the server. Dropping a session also closes it, less politely.
@@ -724,6 +989,7 @@ async fn authenticate(
     handle: &mut Handle<Pinning>,
     target: &Target,
     credential: &Credential,
+    legacy: bool,
 ) -> Result<bool, SshError> {
     let label = target.label();
     let session_err = |e: russh::Error| SshError::Session {
@@ -756,20 +1022,37 @@ async fn authenticate(
                 },
             })?;
             let hash = if key.algorithm().is_rsa() {
-                handle
+                // A server that names no RSA signature hash (no `server-sig-algs`, or only
+                // `ssh-rsa`) is assumed to take SHA-256 — unless it is a legacy server, which
+                // gets the SHA-1 `ssh-rsa` signature it asked for (or is old enough to expect).
+                match handle
                     .best_supported_rsa_hash()
                     .await
                     .map_err(session_err)?
-                    .flatten()
-                    .or(Some(HashAlg::Sha256))
+                {
+                    Some(Some(hash)) => Some(hash),
+                    _ if legacy => None,
+                    _ => Some(HashAlg::Sha256),
+                }
             } else {
                 None
             };
-            handle
+            let key = Arc::new(key);
+            let accepted = handle
                 .authenticate_publickey(
                     target.user.clone(),
-                    PrivateKeyWithHashAlg::new(Arc::new(key), hash),
+                    PrivateKeyWithHashAlg::new(key.clone(), hash),
                 )
+                .await
+                .map(|r| r.success())
+                .map_err(session_err)?;
+            if accepted || !legacy || hash.is_none() || !key.algorithm().is_rsa() {
+                return Ok(accepted);
+            }
+            // Old servers (and some that advertise more than they accept) take RSA keys only
+            // with the SHA-1 `ssh-rsa` signature: a legacy server gets that second try.
+            handle
+                .authenticate_publickey(target.user.clone(), PrivateKeyWithHashAlg::new(key, None))
                 .await
                 .map(|r| r.success())
                 .map_err(session_err)
@@ -819,6 +1102,9 @@ pub struct ExecReport {
     pub stdout: Captured,
     pub stderr: Captured,
     pub elapsed: Duration,
+    /// How the server let the command be put in a process group (none: a stop is not
+    /// guaranteed); `None` if the wrapper's report never arrived.
+    pub stop_mode: Option<StopMode>,
 }
 
 impl ExecReport {
@@ -879,13 +1165,76 @@ impl Capture {
     }
 }
 
+/// How an upload reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMethod {
+    Sftp,
+    /// Streamed to `cat` over an exec channel: the server has no SFTP subsystem.
+    Exec,
+}
+
+impl UploadMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sftp => "sftp",
+            Self::Exec => "exec",
+        }
+    }
+}
+
+enum SftpFailure {
+    /// No SFTP here: nothing was written, the exec fallback may go ahead.
+    NoSubsystem(String),
+    Failed(SshError),
+}
+
+/// What stopping a command found.
+struct Stop {
+    stopped: bool,
+    note: Option<String>,
+    partial: Box<Partial>,
+}
+
 /// A verified upload.
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub bytes: u64,
     pub sha256: String,
+    pub method: UploadMethod,
     /// Time to transfer.
     pub transferred: Duration,
     /// Time to transfer and verify.
     pub verified: Duration,
+}
+
+/// The error for a handshake that found no algorithm both sides allow. When the server offers
+/// only what a `legacy_crypto` server would be offered, the message names the opt-in.
+fn no_common_algorithm(
+    target: String,
+    kind: &russh::AlgorithmKind,
+    theirs: &[String],
+    legacy_allowed: bool,
+) -> SshError {
+    let kind = match kind {
+        russh::AlgorithmKind::Kex => "key exchange",
+        russh::AlgorithmKind::Key => "host key",
+        russh::AlgorithmKind::Cipher => "cipher",
+        russh::AlgorithmKind::Mac => "MAC",
+        russh::AlgorithmKind::Compression => "compression",
+    };
+    let legacy_would_do = !legacy_allowed && {
+        let legacy = preferred(true);
+        theirs.iter().any(|t| {
+            legacy.kex.iter().any(|k| k.as_ref() == t)
+                || legacy.cipher.iter().any(|c| c.as_ref() == t)
+                || legacy.mac.iter().any(|m| m.as_ref() == t)
+                || t == "ssh-rsa"
+        })
+    };
+    SshError::NoCommonAlgorithm {
+        target,
+        kind,
+        offered: theirs.join(","),
+        legacy_would_do,
+    }
 }
