@@ -18,7 +18,8 @@ as_root() {
 # npm's binaryen; gnome-keyring (the Secret Service the audit signing key lives in) and
 # libdbus headers for the keyring client; Python with Ed25519 for the independent audit
 # verifier in docs/tools (tested); OpenSSH's sshd, sftp-server and ssh-keygen for the lab
-# fleet the SSH tests and demo run against, procps for `ps` checks on lab sites; dunst, a
+# fleet the SSH tests and demo run against, procps for `ps` checks on lab sites; Dropbear,
+# BusyBox and tcsh for the lab's legacy server profiles (issue 15); dunst, a
 # notification daemon the e2e test reads the console's desktop notifications back from.
 # (PostgreSQL joins with its issue.)
 packages=(
@@ -27,7 +28,7 @@ packages=(
   xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver
   gnome-keyring libsecret-tools libglib2.0-bin dunst
   python3 python3-cryptography
-  openssh-server openssh-sftp-server openssh-client procps
+  openssh-server openssh-sftp-server openssh-client procps dropbear-bin busybox tcsh
   fonts-noto-cjk imagemagick
 )
 # The machine image may ship its own Node.js; any working npm will do.

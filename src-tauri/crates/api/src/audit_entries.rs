@@ -90,6 +90,15 @@ pub(crate) fn ssh_checked(
             CheckState::Cancelled => "cancelled",
         };
         entry = entry.with(&step.name, state);
+        if step.name == "remote_stop" && step.state == CheckState::Fail {
+            entry = entry.with("remote_stop_detail", step.detail.as_str());
+        }
+    }
+    if let Some(algorithms) = &report.algorithms {
+        entry = entry.with("algorithms", algorithms.as_str());
+    }
+    if !report.legacy_algorithms.is_empty() {
+        entry = entry.with("legacy_algorithms", report.legacy_algorithms.join(","));
     }
     entry
 }
@@ -109,6 +118,34 @@ pub(crate) fn command_mode_changed(
     )
     .with("mode", change.mode.as_str())
     .with("reason", change.reason.trim())
+    .with("workstation", caller.workstation.as_str())
+}
+
+/// A server's legacy-algorithm opt-in changed; `previous` is whether it was opted in before.
+/// The reason is an admin's decision and goes in as written.
+pub(crate) fn legacy_crypto_changed(
+    at: DateTime<Utc>,
+    caller: &Caller,
+    change: &guardia_ipc::LegacyCryptoChange,
+    previous: bool,
+) -> EntryDraft {
+    EntryDraft::new(
+        at,
+        EntryKind::LegacyCryptoChanged,
+        caller.name(),
+        server_subject(&change.server),
+    )
+    .with("legacy_crypto", change.on)
+    .with("previous", previous)
+    .with("reason", change.reason.trim())
+    .with(
+        "algorithms",
+        if change.on {
+            guardia_ssh::legacy_algorithm_names().join(",")
+        } else {
+            String::new()
+        },
+    )
     .with("workstation", caller.workstation.as_str())
 }
 
@@ -402,11 +439,59 @@ mod golden {
                 step("health_http", CheckState::Cancelled),
             ],
             audit_index: 0,
+            algorithms: None,
+            legacy_algorithms: Vec::new(),
         };
         let entry = ssh_checked(&caller(), "web-01", &report, at());
         insta_like(
             &text(entry, 300),
             include_str!("../tests/golden/ssh.check.txt"),
+        );
+    }
+
+    #[test]
+    fn ssh_check_entry_names_legacy_algorithms_and_a_stop_not_guaranteed() {
+        let step = |name: &str, state, detail: &str| CheckStep {
+            name: name.into(),
+            state,
+            detail: detail.into(),
+            millis: 3,
+        };
+        let report = CheckReport {
+            server: "centos6-01".into(),
+            steps: vec![
+                step("authenticated", CheckState::Pass, ""),
+                step("remote_stop", CheckState::Fail, "remote stop not guaranteed: no setsid"),
+            ],
+            audit_index: 0,
+            algorithms: Some(
+                "kex diffie-hellman-group14-sha1, host key ssh-rsa, cipher aes128-ctr, mac hmac-sha1"
+                    .into(),
+            ),
+            legacy_algorithms: vec![
+                "diffie-hellman-group14-sha1".into(),
+                "ssh-rsa".into(),
+                "hmac-sha1".into(),
+            ],
+        };
+        let entry = ssh_checked(&caller(), "centos6-01", &report, at());
+        insta_like(
+            &text(entry, 301),
+            include_str!("../tests/golden/ssh.check.legacy.txt"),
+        );
+    }
+
+    #[test]
+    fn legacy_crypto_entry() {
+        let change = guardia_ipc::LegacyCryptoChange {
+            server: "centos6-01".into(),
+            on: true,
+            reason: " CentOS 6 until the 2027 replacement (ticket OPS-1234) ".into(),
+        };
+        let entry = legacy_crypto_changed(at(), &caller(), &change, false);
+        insta_like(
+            &text(entry, 88),
+            include_str!("../tests/golden/inventory.server.legacy_crypto.txt"),
         );
     }
 

@@ -167,6 +167,13 @@ impl Api {
             record: s.record,
             updated_at: s.updated_at,
             command_mode: s.command_mode,
+            legacy_crypto: s.legacy_crypto,
+            ssh_seen: s.ssh_seen.map(|seen| guardia_ipc::SshSeenView {
+                algorithms: seen.algorithms,
+                stop_guaranteed: seen.stop_guaranteed,
+                stop_detail: seen.stop_detail,
+                at: seen.at,
+            }),
         }
     }
 
@@ -693,8 +700,44 @@ impl Api {
 
     // --- Host keys ------------------------------------------------------------------------
 
-    pub(crate) fn ssh_options(&self) -> ConnectOptions {
-        ConnectOptions::default()
+    /// Connection options for one server: SHA-1-era algorithms only where an admin opted it
+    /// in (`legacy_crypto`), never otherwise.
+    pub(crate) fn ssh_options(&self, stored: &StoredServer) -> ConnectOptions {
+        ConnectOptions {
+            legacy_crypto: stored.legacy_crypto.is_some(),
+            ..ConnectOptions::default()
+        }
+    }
+
+    /// Opts a server in to (or out of) SHA-1-era SSH algorithms. The reason is required both
+    /// ways and audited with the state before; opting in twice only updates the reason.
+    pub async fn server_legacy_crypto_set(
+        &self,
+        caller: &Caller,
+        change: guardia_ipc::LegacyCryptoChange,
+    ) -> Result<ServerView, ApiError> {
+        let reason = change.reason.trim();
+        if reason.is_empty() {
+            return Err(ApiError::InvalidRequest(
+                "a reason is required to change a server's legacy_crypto opt-in / \
+                 레거시 암호 허용을 바꾸려면 사유가 필요합니다"
+                    .into(),
+            ));
+        }
+        let at = self.clock.now().with_timezone(&Utc);
+        let stored = self
+            .store
+            .set_legacy_crypto(&change.server, change.on.then_some(reason), &|before| {
+                audit_entries::legacy_crypto_changed(
+                    at,
+                    caller,
+                    &change,
+                    before.legacy_crypto.is_some(),
+                )
+            })
+            .await?;
+        let credentials = self.credential_index().await?;
+        Ok(self.server_view(stored, &credentials))
     }
 
     pub(crate) fn target(record: &ServerRecord) -> Target {
@@ -710,7 +753,7 @@ impl Api {
         let stored = self.stored_server(server).await?;
         let key = guardia_ssh::fetch_host_key(
             &Self::target(&stored.record),
-            &self.ssh_options(),
+            &self.ssh_options(&stored),
             &CancellationToken::new(),
         )
         .await
@@ -733,7 +776,7 @@ impl Api {
         let stored = self.stored_server(&request.server).await?;
         let key = guardia_ssh::fetch_host_key(
             &Self::target(&stored.record),
-            &self.ssh_options(),
+            &self.ssh_options(&stored),
             &CancellationToken::new(),
         )
         .await

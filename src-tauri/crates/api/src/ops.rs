@@ -119,6 +119,9 @@ operations! {
     SystemCommandModeSet: EditInventory => |api, caller, change| {
         api.system_command_mode_set(caller, change).await
     };
+    ServerLegacyCryptoSet: TrustHostKeys => |api, caller, change| {
+        api.server_legacy_crypto_set(caller, change).await
+    };
     SshCheck: RunRemote => |api, caller, server| api.ssh_check_start(caller, server).await;
     SshRun: RunRemote => |api, caller, request| api.ssh_run_start(caller, request).await;
     JobList: FollowJobs => |api, caller, ()| Ok(api.runtime().jobs().running());

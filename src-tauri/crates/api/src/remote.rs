@@ -115,7 +115,7 @@ impl Api {
             &target,
             pin.as_ref(),
             &credential,
-            &self.ssh_options(),
+            &self.ssh_options(stored),
             cancel,
         )
         .await;
@@ -156,7 +156,14 @@ impl Api {
                 "host_key",
                 stored.host_key.as_ref().map(|p| p.fingerprint.clone()),
             )
-            .with("timeout_ms", timeout.as_millis() as u64),
+            .with("timeout_ms", timeout.as_millis() as u64)
+            .with(
+                "legacy_algorithms",
+                session
+                    .ok()
+                    .map(|s| s.negotiated().legacy().join(","))
+                    .filter(|l| !l.is_empty()),
+            ),
         )
         .await?;
         let started = Instant::now();
@@ -206,10 +213,12 @@ impl Api {
                 if let SshError::Timeout { remote_stopped, .. }
                 | SshError::Cancelled { remote_stopped, .. } = e
                 {
-                    entry = entry.with(
-                        "remote_stopped",
-                        remote_stopped.map(|b| if b { "yes" } else { "no" }),
-                    );
+                    entry = entry
+                        .with(
+                            "remote_stopped",
+                            remote_stopped.map(|b| if b { "yes" } else { "no" }),
+                        )
+                        .with("stop_note", e.stop_note());
                 }
             }
         }
@@ -256,6 +265,7 @@ impl Api {
                 millis: started.elapsed().as_millis() as u64,
                 error: None,
                 remote_stopped: None,
+                stop_note: None,
                 audit_index,
             },
             Err(e) => CommandReport {
@@ -279,6 +289,7 @@ impl Api {
                     | SshError::Cancelled { remote_stopped, .. } => *remote_stopped,
                     _ => None,
                 },
+                stop_note: e.stop_note().map(str::to_owned),
                 audit_index,
             },
         };
@@ -325,6 +336,8 @@ impl Api {
         push(&mut steps, reachable, t);
 
         let t = begin(&steps);
+        let mut algorithms = None;
+        let mut legacy_algorithms = Vec::new();
         let session = if reached {
             match self.connect(caller, &stored, cancel).await {
                 Ok(s) => {
@@ -333,18 +346,28 @@ impl Api {
                         Finding::new(CheckState::Pass, s.host_key().fingerprint()),
                         t,
                     );
-                    push(
-                        &mut steps,
-                        Finding::new(CheckState::Pass, format!("as {}", record.user)),
-                        t,
-                    );
+                    let legacy = s.negotiated().legacy();
+                    let how = if legacy.is_empty() {
+                        format!("as {} · {}", record.user, s.negotiated())
+                    } else {
+                        format!(
+                            "as {} · {} · LEGACY (SHA-1 era): {}",
+                            record.user,
+                            s.negotiated(),
+                            legacy.join(", ")
+                        )
+                    };
+                    algorithms = Some(s.negotiated().to_string());
+                    legacy_algorithms = legacy.iter().map(|l| (*l).to_owned()).collect();
+                    push(&mut steps, Finding::new(CheckState::Pass, how), t);
                     Some(s)
                 }
                 Err(SshError::Cancelled { .. }) => None,
                 Err(
                     e @ (SshError::HostKeyChanged { .. }
                     | SshError::HostKeyUnknown { .. }
-                    | SshError::HostCertificate { .. }),
+                    | SshError::HostCertificate { .. }
+                    | SshError::NoCommonAlgorithm { .. }),
                 ) => {
                     push(&mut steps, Finding::new(CheckState::Fail, e.to_string()), t);
                     push(&mut steps, Finding::new(CheckState::Skipped, ""), t);
@@ -368,6 +391,43 @@ impl Api {
             }
             None
         };
+
+        // Whether a stop (timeout, Cancel, the kill switch) can reach every process a
+        // command starts there — so the operator knows before a rollout, not during one.
+        if !cancel.is_cancelled() && steps.len() == 3 {
+            let t = begin(&steps);
+            let found = match session.as_ref() {
+                None => Finding::new(CheckState::Skipped, "no SSH session"),
+                Some(s) => match s.stop_mode(cancel).await {
+                    Ok(mode) if mode.guaranteed() => Finding::new(CheckState::Pass, mode.as_str()),
+                    Ok(mode) => Finding::new(
+                        CheckState::Fail,
+                        format!(
+                            "remote stop not guaranteed / 원격 중지 보장 안 됨: {}",
+                            mode.reason().unwrap_or_default()
+                        ),
+                    ),
+                    Err(SshError::Cancelled { .. }) => {
+                        Finding::new(CheckState::Cancelled, "cancelled")
+                    }
+                    Err(e) => Finding::new(CheckState::Unknown, e.to_string()),
+                },
+            };
+            if let (Some(algorithms), CheckState::Pass | CheckState::Fail) =
+                (&algorithms, found.state)
+            {
+                let seen = guardia_store::SshSeen {
+                    algorithms: algorithms.clone(),
+                    stop_guaranteed: found.state == CheckState::Pass,
+                    stop_detail: found.detail.clone(),
+                    at: self.clock.now().to_utc(),
+                };
+                if let Err(e) = self.store.note_ssh_seen(server, &seen).await {
+                    tracing::warn!("could not record what the check saw on {server}: {e}");
+                }
+            }
+            push(&mut steps, found, t);
+        }
 
         let health = &record.health;
         if !cancel.is_cancelled() {
@@ -465,6 +525,8 @@ impl Api {
             server: server.to_owned(),
             steps,
             audit_index: 0,
+            algorithms,
+            legacy_algorithms,
         };
         report.audit_index = self
             .append(audit_entries::ssh_checked(
@@ -479,10 +541,11 @@ impl Api {
 }
 
 /// The steps of a server check, in order.
-pub const CHECK_STEPS: [&str; 7] = [
+pub const CHECK_STEPS: [&str; 8] = [
     "reachable",
     "host_key",
     "authenticated",
+    "remote_stop",
     "health_tcp",
     "health_http",
     "health_process",

@@ -59,6 +59,8 @@ pub enum EntryKind {
     HostKeyRefused,
     #[serde(rename = "inventory.system.command_mode")]
     CommandModeChanged,
+    #[serde(rename = "inventory.server.legacy_crypto")]
+    LegacyCryptoChanged,
     #[serde(rename = "credential.set")]
     CredentialSet,
     #[serde(rename = "credential.deleted")]
@@ -124,7 +126,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 47] = [
+    pub const ALL: [EntryKind; 48] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -141,6 +143,7 @@ impl EntryKind {
         Self::HostKeyForgotten,
         Self::HostKeyRefused,
         Self::CommandModeChanged,
+        Self::LegacyCryptoChanged,
         Self::CredentialSet,
         Self::CredentialDeleted,
         Self::BundleExported,
@@ -192,6 +195,7 @@ impl EntryKind {
             Self::HostKeyForgotten => "hostkey.forgotten",
             Self::HostKeyRefused => "hostkey.refused",
             Self::CommandModeChanged => "inventory.system.command_mode",
+            Self::LegacyCryptoChanged => "inventory.server.legacy_crypto",
             Self::CredentialSet => "credential.set",
             Self::CredentialDeleted => "credential.deleted",
             Self::BundleExported => "bundle.exported",

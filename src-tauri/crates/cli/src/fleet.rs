@@ -96,6 +96,18 @@ pub enum InventoryCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Offer one old server (OpenSSH 5.x, old Dropbear) the SHA-1-era algorithms it needs —
+    /// SHA-1 key exchange, ssh-rsa host and user keys, hmac-sha1, CBC — after the modern ones
+    /// (`on`), or stop offering them (`off`). Admins only; audited with the reason
+    LegacyCrypto {
+        server: String,
+        /// on or off
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        /// Why (recorded in the audit log)
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -366,11 +378,34 @@ pub async fn inventory(
                             match s.command_mode {
                                 guardia_ipc::CommandMode::Denylist => "",
                                 guardia_ipc::CommandMode::PlaybookOnly => "  playbook steps only",
-                            }
-                        )
+                            },
+                        ) + &server_warnings(s)
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
+            })?;
+        }
+        InventoryCommand::LegacyCrypto {
+            server,
+            state,
+            reason,
+        } => {
+            let view = api
+                .server_legacy_crypto_set(
+                    caller,
+                    guardia_ipc::LegacyCryptoChange {
+                        server: server.clone(),
+                        on: state == "on",
+                        reason,
+                    },
+                )
+                .await?;
+            out.print(&view, |v| match &v.legacy_crypto {
+                Some(reason) => format!(
+                    "{server}: LEGACY ALGORITHMS ALLOWED (SHA-1 key exchange, ssh-rsa, hmac-sha1, CBC \
+                     — after the modern ones, for this server only): {reason}"
+                ),
+                None => format!("{server}: modern algorithms only"),
             })?;
         }
         InventoryCommand::CommandMode {
@@ -648,7 +683,12 @@ pub async fn ssh(
                 match report.remote_stopped {
                     Some(true) => eprintln!("the remote process group was stopped"),
                     Some(false) => eprintln!(
-                        "THE REMOTE PROCESS GROUP WAS NOT CONFIRMED STOPPED: it may still be running"
+                        "THE REMOTE PROCESS GROUP WAS NOT CONFIRMED STOPPED: it may still be running{}",
+                        report
+                            .stop_note
+                            .as_deref()
+                            .map(|n| format!(" ({n})"))
+                            .unwrap_or_default()
                     ),
                     None => {}
                 }
@@ -661,6 +701,21 @@ pub async fn ssh(
             Ok(if ok { Done::Success } else { Done::Failed })
         }
     }
+}
+
+/// What a server line warns about: legacy algorithms allowed, a stop not guaranteed.
+fn server_warnings(s: &guardia_ipc::ServerView) -> String {
+    let mut out = String::new();
+    if s.legacy_crypto.is_some() {
+        out.push_str("  ⚠ LEGACY CRYPTO");
+    }
+    if s.ssh_seen
+        .as_ref()
+        .is_some_and(|seen| !seen.stop_guaranteed)
+    {
+        out.push_str("  ⚠ REMOTE STOP NOT GUARANTEED");
+    }
+    out
 }
 
 pub async fn bundle(

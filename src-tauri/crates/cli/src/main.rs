@@ -146,6 +146,7 @@ fn required(command: &Command) -> Option<Permission> {
         Command::Inventory(I::Import { .. }) => of!(InventoryImport),
         Command::Inventory(I::Bulk { .. }) => of!(ServerBulkEdit),
         Command::Inventory(I::CommandMode { .. }) => of!(SystemCommandModeSet),
+        Command::Inventory(I::LegacyCrypto { .. }) => of!(ServerLegacyCryptoSet),
         Command::Inventory(I::Export { .. }) => of!(InventoryExport),
         Command::Inventory(I::List { .. }) => of!(ServerList),
         Command::Credential(C::Set { .. }) => of!(CredentialSet),

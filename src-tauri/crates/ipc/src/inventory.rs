@@ -18,6 +18,32 @@ pub struct ServerView {
     /// Its system's mode: `playbook_only` refuses every ad-hoc command.
     #[serde(default)]
     pub command_mode: CommandMode,
+    /// The admin's reason for offering this server SHA-1-era algorithms (`None`: modern only).
+    #[serde(default)]
+    pub legacy_crypto: Option<String>,
+    /// What the last check that logged in found (algorithms, whether a stop is guaranteed).
+    #[serde(default)]
+    pub ssh_seen: Option<SshSeenView>,
+}
+
+/// What a login to a server found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshSeenView {
+    /// `kex …, host key …, cipher …, mac …`
+    pub algorithms: String,
+    /// Whether a stop (timeout, Cancel, the kill switch) reaches every process a command
+    /// starts there; when not, `stop_detail` says why ("remote stop not guaranteed").
+    pub stop_guaranteed: bool,
+    pub stop_detail: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An admin opts one server in to (or out of) legacy SSH algorithms, with a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyCryptoChange {
+    pub server: String,
+    pub on: bool,
+    pub reason: String,
 }
 
 /// An admin sets which commands a system's servers accept (audited, with the reason).
@@ -200,7 +226,7 @@ pub enum CheckState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckStep {
-    /// `reachable`, `host_key`, `authenticated`, `health_tcp`, `health_http`,
+    /// `reachable`, `host_key`, `authenticated`, `remote_stop`, `health_tcp`, `health_http`,
     /// `health_process`, `health_log`.
     pub name: String,
     pub state: CheckState,
@@ -213,6 +239,12 @@ pub struct CheckReport {
     pub server: String,
     pub steps: Vec<CheckStep>,
     pub audit_index: u64,
+    /// The algorithms negotiated, when the check logged in.
+    #[serde(default)]
+    pub algorithms: Option<String>,
+    /// Those of them that only a `legacy_crypto` server is offered.
+    #[serde(default)]
+    pub legacy_algorithms: Vec<String>,
 }
 
 impl CheckReport {
@@ -258,6 +290,9 @@ pub struct CommandReport {
     /// was confirmed gone (`false`: it may still be running).
     #[serde(default)]
     pub remote_stopped: Option<bool>,
+    /// Why the stop is not confirmed or not guaranteed on this server, when it is not.
+    #[serde(default)]
+    pub stop_note: Option<String>,
     pub audit_index: u64,
 }
 

@@ -35,8 +35,9 @@ pub use guardia_domain::governance::{ChainPolicy, SignInPolicy};
 pub use inventory::{
     BulkEdit, CheckReport, CheckState, CheckStep, CommandMode, CommandModeChange, CommandOutcome,
     CommandReport, CredentialInput, CredentialKindView, CredentialRef, CredentialView, HostKeyView,
-    ImportReport, InventoryFile, InventoryFormat, PresentedHostKey, RunCommand, ServerChangeView,
-    ServerDraft, ServerQuery, ServerRecord, ServerRef, ServerSave, ServerView, TrustHostKey,
+    ImportReport, InventoryFile, InventoryFormat, LegacyCryptoChange, PresentedHostKey, RunCommand,
+    ServerChangeView, ServerDraft, ServerQuery, ServerRecord, ServerRef, ServerSave, ServerView,
+    SshSeenView, TrustHostKey,
 };
 pub use people::{
     AccountLock, EndSession, PasswordChange, PasswordReset, PersonInput, PersonView, RolesChange,
@@ -132,6 +133,8 @@ macro_rules! for_each_command {
             HostKeyForget = host_key_forget: ServerRef => ();
             /// Sets a system's command mode: `playbook_only` (allowlist mode) refuses ad-hoc commands.
             SystemCommandModeSet = system_command_mode_set: CommandModeChange => ();
+            /// Opts one server in to (or out of) SHA-1-era SSH algorithms, with a reason (audited).
+            ServerLegacyCryptoSet = server_legacy_crypto_set: LegacyCryptoChange => ServerView;
             /// Starts a check of one server as a job: reachability, host key, login and health
             /// criteria (audited). The report arrives on the feed.
             SshCheck = ssh_check: ServerRef => JobTicket;

@@ -30,7 +30,7 @@ pub use error::{Partial, RemoteEffect, SshError, Stage};
 pub use hostkey::{HostKey, HostKeyError, KnownHost, KnownHostsError, parse_known_hosts};
 pub use session::{
     Captured, ConnectOptions, Credential, ExecLimits, ExecReport, Exit, Negotiated, OutputStream,
-    STOP_BUDGET, SshSession, Target, Upload, UploadMethod,
+    STOP_BUDGET, SshSession, Target, Upload, UploadMethod, legacy_algorithm_names,
 };
 pub use wrapper::StopMode;
 

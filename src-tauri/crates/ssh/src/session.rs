@@ -152,6 +152,16 @@ const LEGACY_KEX: &[kex::Name] = &[kex::DH_G14_SHA1, kex::DH_GEX_SHA1];
 const LEGACY_CIPHERS: &[cipher::Name] = &[cipher::AES_256_CBC, cipher::AES_128_CBC];
 const LEGACY_MACS: &[mac::Name] = &[mac::HMAC_SHA1_ETM, mac::HMAC_SHA1];
 
+/// Every algorithm a `legacy_crypto` server is offered beyond the modern ones, as the audit
+/// log names the opt-in.
+pub fn legacy_algorithm_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = LEGACY_KEX.iter().map(|k| k.as_ref()).collect();
+    names.push("ssh-rsa");
+    names.extend(LEGACY_CIPHERS.iter().map(|c| c.as_ref()));
+    names.extend(LEGACY_MACS.iter().map(|m| m.as_ref()));
+    names
+}
+
 /// The algorithms a connection negotiated, as the server and the audit log name them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Negotiated {

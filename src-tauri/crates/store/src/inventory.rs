@@ -16,6 +16,21 @@ pub struct StoredServer {
     pub updated_at: DateTime<Utc>,
     /// Its system's mode: whether ad-hoc commands may run at all.
     pub command_mode: CommandMode,
+    /// The admin's reason for offering this server SHA-1-era algorithms; `None`: modern only.
+    pub legacy_crypto: Option<String>,
+    /// What the last check that logged in found.
+    pub ssh_seen: Option<SshSeen>,
+}
+
+/// What a login to a server found: how it can be stopped, and with which algorithms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SshSeen {
+    pub algorithms: String,
+    /// Whether a stop reaches every process a command starts there.
+    pub stop_guaranteed: bool,
+    /// How (`process group`, `setsid` …) or, when not guaranteed, why not.
+    pub stop_detail: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Where a pin came from.
@@ -240,6 +255,18 @@ pub trait InventoryStore: Send + Sync {
         mode: CommandMode,
         audit: AuditFor<'_, CommandMode>,
     ) -> Result<(), StoreError>;
+
+    /// Opts a server in to legacy algorithms (`Some(reason)`) or out (`None`); the audit entry
+    /// is given the server as it was.
+    async fn set_legacy_crypto(
+        &self,
+        server: &str,
+        reason: Option<&str>,
+        audit: AuditFor<'_, StoredServer>,
+    ) -> Result<StoredServer, StoreError>;
+
+    /// Records what a login found (no audit entry of its own: the check's entry has it).
+    async fn note_ssh_seen(&self, server: &str, seen: &SshSeen) -> Result<(), StoreError>;
 
     async fn credentials(&self) -> Result<Vec<CredentialMeta>, StoreError>;
 

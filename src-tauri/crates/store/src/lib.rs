@@ -39,7 +39,8 @@ pub use audit::{
 pub use error::StoreError;
 pub use inventory::{
     BundleAudit, BundleRows, CredentialKind, CredentialMeta, ImportOutcome, InventoryStore,
-    JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, StoredServer,
+    JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, SshSeen,
+    StoredServer,
 };
 pub use people::{NewPerson, PeopleStore, PersonChange, StoredPerson};
 pub use sqlite::SqliteStore;

@@ -12,7 +12,8 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 
 use crate::inventory::{
     BundleAudit, BundleRows, CredentialKind, CredentialMeta, ImportOutcome, InventoryStore,
-    JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, StoredServer,
+    JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, SshSeen,
+    StoredServer,
 };
 use crate::sqlite_audit::append_in;
 use crate::{AuditFor, SqliteStore, StoreError};
@@ -23,7 +24,8 @@ macro_rules! server_select {
          s.id AS id, s.name AS server, s.address, s.port, s.login_user, s.auth, s.credential, \
          s.os, s.app_path, s.deploy_path, s.service_port, s.health, s.tags, s.updated_at, \
          k.key AS pin_key, k.fingerprint AS pin_fingerprint, k.trusted_by AS pin_by, \
-         k.trusted_at AS pin_at, k.source AS pin_source, y.command_mode \
+         k.trusted_at AS pin_at, k.source AS pin_source, y.command_mode, \
+         s.legacy_reason, s.ssh_algorithms, s.ssh_stop_guaranteed, s.ssh_stop_detail, s.ssh_seen_at \
          FROM servers s \
          JOIN sites t ON t.id = s.site_id \
          JOIN systems y ON y.id = t.system_id \
@@ -87,12 +89,29 @@ fn server_from_row(row: &SqliteRow) -> Result<StoredServer, StoreError> {
         }
     };
     let mode: String = row.try_get("command_mode")?;
+    let seen_at: Option<DateTime<Utc>> = row.try_get("ssh_seen_at")?;
+    let guaranteed: Option<i64> = row.try_get("ssh_stop_guaranteed")?;
+    let ssh_seen = match (seen_at, guaranteed) {
+        (Some(at), Some(g)) => Some(SshSeen {
+            algorithms: row
+                .try_get::<Option<String>, _>("ssh_algorithms")?
+                .unwrap_or_default(),
+            stop_guaranteed: g == 1,
+            stop_detail: row
+                .try_get::<Option<String>, _>("ssh_stop_detail")?
+                .unwrap_or_default(),
+            at,
+        }),
+        _ => None,
+    };
     Ok(StoredServer {
         record,
         host_key,
         updated_at: row.try_get("updated_at")?,
         command_mode: CommandMode::parse(&mode)
             .ok_or_else(|| corrupt(format!("command mode {mode}")))?,
+        legacy_crypto: row.try_get("legacy_reason")?,
+        ssh_seen,
     })
 }
 
@@ -271,6 +290,16 @@ async fn upsert_in(
             let moved = old.record.address != r.address || old.record.port != r.port;
             if moved {
                 forget_pin_in(conn, previous).await?;
+                // Another address may be another machine: its legacy opt-in and what was
+                // seen there do not carry over (fail closed).
+                sqlx::query(
+                    "UPDATE servers SET legacy_reason = NULL, ssh_algorithms = NULL, \
+                     ssh_stop_guaranteed = NULL, ssh_stop_detail = NULL, ssh_seen_at = NULL \
+                     WHERE name = ?1",
+                )
+                .bind(previous)
+                .execute(&mut *conn)
+                .await?;
             }
             (
                 "UPDATE servers SET site_id = ?1, name = ?2, address = ?3, port = ?4, \
@@ -677,6 +706,44 @@ impl InventoryStore for SqliteStore {
         .await?;
         let head = append_in(&mut tx, &[audit(&previous)]).await?;
         self.commit(tx, head).await?;
+        Ok(())
+    }
+
+    async fn set_legacy_crypto(
+        &self,
+        server: &str,
+        reason: Option<&str>,
+        audit: AuditFor<'_, StoredServer>,
+    ) -> Result<StoredServer, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let before = server_in(&mut tx, server)
+            .await?
+            .ok_or_else(|| StoreError::ServerNotFound(server.to_owned()))?;
+        sqlx::query("UPDATE servers SET legacy_reason = ?2 WHERE name = ?1")
+            .bind(server)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        let head = append_in(&mut tx, &[audit(&before)]).await?;
+        let after = server_in(&mut tx, server)
+            .await?
+            .ok_or_else(|| StoreError::ServerNotFound(server.to_owned()))?;
+        self.commit(tx, head).await?;
+        Ok(after)
+    }
+
+    async fn note_ssh_seen(&self, server: &str, seen: &SshSeen) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE servers SET ssh_algorithms = ?2, ssh_stop_guaranteed = ?3, \
+             ssh_stop_detail = ?4, ssh_seen_at = ?5 WHERE name = ?1",
+        )
+        .bind(server)
+        .bind(&seen.algorithms)
+        .bind(i64::from(seen.stop_guaranteed))
+        .bind(&seen.stop_detail)
+        .bind(seen.at)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

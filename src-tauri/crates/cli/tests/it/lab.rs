@@ -49,9 +49,9 @@ fn lab_leftovers(root: &Path, ssh_port: u64) -> Vec<String> {
 
 /// Takes the lab down if the test panics before its own `lab down`, so a failure leaves no
 /// sshd, health endpoint or 200 site apps running for the rest of the run.
-struct DownOnPanic<'a> {
-    data: &'a Path,
-    root: &'a Path,
+pub(crate) struct DownOnPanic<'a> {
+    pub(crate) data: &'a Path,
+    pub(crate) root: &'a Path,
 }
 
 impl Drop for DownOnPanic<'_> {

@@ -9,6 +9,7 @@ mod audit;
 mod cli;
 mod crash;
 mod lab;
+mod legacy;
 mod people;
 
 /// The person the tests that drive the API directly act as.
