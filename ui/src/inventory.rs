@@ -6,9 +6,9 @@ use guardia_ipc::{
     BulkEdit, CheckReport, CheckState, CommandMode, CommandModeChange, CredentialDelete,
     CredentialInput, CredentialKindView, CredentialList, CredentialRef, CredentialSet,
     HostKeyFetch, HostKeyForget, HostKeyTrust, ImportReport, InventoryExport, InventoryFile,
-    InventoryFormat, InventoryImport, PresentedHostKey, ServerBulkEdit, ServerDraft, ServerGet,
-    ServerList, ServerQuery, ServerRef, ServerSave, ServerSaveCmd, ServerView, SshCheck,
-    SystemCommandModeSet, TrustHostKey,
+    InventoryFormat, InventoryImport, LegacyCryptoChange, PresentedHostKey, ServerBulkEdit,
+    ServerDraft, ServerGet, ServerLegacyCryptoSet, ServerList, ServerQuery, ServerRef, ServerSave,
+    ServerSaveCmd, ServerView, SshCheck, SystemCommandModeSet, TrustHostKey,
 };
 use guardia_ipc::{JobCancel, JobId, JobOutcome, JobRef, JobState, Topic};
 use leptos::ev;
@@ -182,6 +182,8 @@ fn ServerTable(
             };
             let pinned = s.host_key.is_some();
             let credential = s.credential_present;
+            let legacy = s.legacy_crypto.is_some();
+            let stop_unsure = s.ssh_seen.as_ref().is_some_and(|seen| !seen.stop_guaranteed);
             view! {
                 <tr
                     class="server-row"
@@ -190,7 +192,15 @@ fn ServerTable(
                     data-name=name.clone()
                     on:click=move |_| on_open.run(open_name.clone())
                 >
-                    <td class="mono">{name.clone()}</td>
+                    <td class="mono">
+                        {name.clone()}
+                        {legacy.then(|| view! {
+                            " "<span class="badge warn" data-test="legacy-badge">{move || ui.t(Key::LegacyBadge)}</span>
+                        })}
+                        {stop_unsure.then(|| view! {
+                            " "<span class="badge alarm" data-test="stop-badge">{move || ui.t(Key::StopNotGuaranteedBadge)}</span>
+                        })}
+                    </td>
                     <td>{format!("{} / {}", s.record.system, s.record.site)}</td>
                     <td class=format!("tier tier-{}", s.record.tier.number())>{s.record.tier.number()}</td>
                     <td class="mono">
@@ -228,6 +238,7 @@ fn step_label(ui: Ui, name: &str) -> String {
         "reachable" => Key::StepReachable,
         "host_key" => Key::StepPin,
         "authenticated" => Key::StepAuth,
+        "remote_stop" => Key::StepRemoteStop,
         "health_tcp" => Key::StepTcp,
         "health_http" => Key::StepHttp,
         "health_process" => Key::StepProcess,
@@ -342,9 +353,27 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
         None => {}
     });
 
+    // The legacy-algorithm opt-in: an admin's decision with a reason (audited).
+    let legacy_form = RwSignal::new(false);
+    let legacy_reason = RwSignal::new(String::new());
+    let set_legacy = Action::new_local(move |change: &LegacyCryptoChange| {
+        let change = change.clone();
+        async move { ipc::call::<ServerLegacyCryptoSet>(change).await }
+    });
+    Effect::new(move |_| match set_legacy.value().get() {
+        Some(Ok(_)) => {
+            legacy_form.set(false);
+            legacy_reason.set(String::new());
+            on_changed.run(());
+        }
+        Some(Err(error)) => ui.notify_error(&error),
+        None => {}
+    });
+
     let keys = window_event_listener(ev::keydown, move |ev| {
-        if ev.key() == "Escape" && mode_form.get_untracked() {
+        if ev.key() == "Escape" && (mode_form.get_untracked() || legacy_form.get_untracked()) {
             mode_form.set(false);
+            legacy_form.set(false);
             return;
         }
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || typing_in_a_field(&ev) {
@@ -392,6 +421,9 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                     let pinned = pin.is_some();
                     let mode = s.command_mode;
                     let scope = StoredValue::new((r.institution.clone(), r.system.clone()));
+                    let legacy = s.legacy_crypto.clone();
+                    let legacy_on = legacy.is_some();
+                    let seen = s.ssh_seen.clone();
                     view! {
                         <h2 class="mono">{r.server.clone()}</h2>
                         <dl class="facts">
@@ -420,6 +452,54 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                             </dd>
                             <dt>{move || ui.t(Key::AddressCol)}</dt>
                             <dd class="mono">{format!("{}@{}:{} ({})", r.user, r.address, r.port, r.auth.code())}</dd>
+                            <dt>{move || ui.t(Key::SshLabel)}</dt>
+                            <dd
+                                data-test="legacy-crypto"
+                                data-state=if legacy.is_some() { "on" } else { "off" }
+                                class:warn=legacy.is_some()
+                            >
+                                {match legacy.clone() {
+                                    Some(reason) => view! {
+                                        {move || ui.t(Key::LegacyOn)}" — "<i>{reason}</i>
+                                    }.into_any(),
+                                    None => view! { {move || ui.t(Key::LegacyOff)} }.into_any(),
+                                }}
+                                " "
+                                <button
+                                    class="ghost small"
+                                    data-test="legacy-change"
+                                    aria-expanded=move || legacy_form.get().to_string()
+                                    on:click=move |_| legacy_form.update(|open| *open = !*open)
+                                >
+                                    {move || if legacy_on { ui.t(Key::LegacyRevoke) } else { ui.t(Key::LegacyAllow) }}
+                                </button>
+                            </dd>
+                            <dt>{move || ui.t(Key::RemoteStopLabel)}</dt>
+                            <dd
+                                data-test="remote-stop"
+                                data-state=match &seen {
+                                    None => "unknown",
+                                    Some(seen) if seen.stop_guaranteed => "guaranteed",
+                                    Some(_) => "not-guaranteed",
+                                }
+                                class:alarm=seen.as_ref().is_some_and(|seen| !seen.stop_guaranteed)
+                            >
+                                {match seen.clone() {
+                                    None => view! { {move || ui.t(Key::RemoteStopUnknown)} }.into_any(),
+                                    Some(seen) if seen.stop_guaranteed => view! {
+                                        {move || ui.t(Key::RemoteStopGuaranteed)}
+                                        {format!(" ({}, {})", seen.stop_detail, local_time(seen.at))}
+                                    }.into_any(),
+                                    Some(seen) => view! {
+                                        {move || ui.t(Key::RemoteStopNotGuaranteed)}
+                                        <br/><span class="small">{seen.stop_detail.clone()}</span>
+                                    }.into_any(),
+                                }}
+                            </dd>
+                            {seen.clone().map(|seen| view! {
+                                <dt>{move || ui.t(Key::AlgorithmsLabel)}</dt>
+                                <dd class="mono small" data-test="algorithms">{seen.algorithms}</dd>
+                            })}
                             <dt>{move || ui.t(Key::CredentialCol)}</dt>
                             <dd data-test="server-credential">
                                 {r.credential.clone().unwrap_or_default()}" "
@@ -482,6 +562,44 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                                             }}
                                         </button>
                                         <button class="ghost" on:click=move |_| mode_form.set(false)>
+                                            {move || ui.t(Key::Cancel)}
+                                        </button>
+                                    </div>
+                                </div>
+                            }
+                        })}
+                        {move || legacy_form.get().then(|| {
+                            let apply = move || {
+                                let reason = legacy_reason.get_untracked();
+                                if !reason.trim().is_empty() && !set_legacy.pending().get_untracked() {
+                                    set_legacy.dispatch(LegacyCryptoChange {
+                                        server: server_name.get_value(),
+                                        on: !legacy_on,
+                                        reason,
+                                    });
+                                }
+                            };
+                            view! {
+                                <div class="presented" data-test="legacy-form">
+                                    <label>
+                                        {move || ui.t(Key::LegacyReason)}
+                                        <input
+                                            data-test="legacy-reason"
+                                            prop:value=move || legacy_reason.get()
+                                            on:input=move |ev| legacy_reason.set(event_target_value(&ev))
+                                            on:keydown=move |ev| if ev.key() == "Enter" { apply() }
+                                        />
+                                    </label>
+                                    <div class="actions">
+                                        <button
+                                            class=if legacy_on { "primary" } else { "danger" }
+                                            data-test="legacy-apply"
+                                            disabled=move || legacy_reason.get().trim().is_empty() || set_legacy.pending().get()
+                                            on:click=move |_| apply()
+                                        >
+                                            {move || if legacy_on { ui.t(Key::LegacyApplyOff) } else { ui.t(Key::LegacyApplyOn) }}
+                                        </button>
+                                        <button class="ghost" on:click=move |_| legacy_form.set(false)>
                                             {move || ui.t(Key::Cancel)}
                                         </button>
                                     </div>

@@ -272,6 +272,7 @@ mod tests {
                 HostKeyTrust::NAME,
                 HostKeyForget::NAME,
                 SystemCommandModeSet::NAME,
+                ServerLegacyCryptoSet::NAME,
                 SshCheck::NAME,
                 SshRun::NAME,
                 JobList::NAME,
