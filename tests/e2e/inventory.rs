@@ -34,20 +34,26 @@ fn lab_up(data: &Path) -> Lab {
 /// the data directory, not in it: the data directory is owner-only (0700) and the lab's sshd
 /// reads its files as the lab user.
 pub(crate) fn lab_with(data: &Path, sites: u32) -> Lab {
+    lab_of(data, sites, &[])
+}
+
+/// A lab with some sites of other server profiles (`PROFILE:N`).
+fn lab_of(data: &Path, sites: u32, profiles: &[&str]) -> Lab {
     let beside = tempfile::tempdir().unwrap();
     let root = beside.path().join("lab");
     let sites = sites.to_string();
-    cli(
-        data,
-        &[
-            "lab",
-            "up",
-            "--sites",
-            &sites,
-            "--root",
-            root.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "lab",
+        "up",
+        "--sites",
+        &sites,
+        "--root",
+        root.to_str().unwrap(),
+    ];
+    for p in profiles {
+        args.extend(["--profile", p]);
+    }
+    cli(data, &args);
     Lab {
         root,
         data: data.to_owned(),
@@ -228,5 +234,94 @@ async fn the_inventory_screen_checks_servers_pins_keys_and_keeps_secrets_inward(
 
     cli(data.path(), &["credential", "delete", "ui-password"]);
     cli(data.path(), &["credential", "delete", "lab-key"]);
+    drop(lab);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_and_appliance_servers_show_what_they_need_and_what_cannot_be_guaranteed() {
+    let _one_lab = ONE_LAB.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let lab = lab_of(data.path(), 3, &["legacy-openssh:1", "busybox:1"]);
+    cli(
+        data.path(),
+        &[
+            "lab",
+            "fault",
+            "lab-0002",
+            "no-process-group",
+            "--root",
+            lab.root.to_str().unwrap(),
+        ],
+    );
+
+    let driver = Driver::start();
+    let ui = driver.launch(data.path()).await;
+    ui.click("[data-test=lang-en]").await;
+    ui.click("[data-test=nav-inventory]").await;
+    ui.find("[data-test=server-row][data-name=lab-0003]").await;
+    assert!(ui.all("[data-test=legacy-badge]").await.is_empty());
+
+    // The CentOS 6-era site is refused at the key exchange, naming the opt-in.
+    ui.click("[data-test=server-row][data-name=lab-0001] td")
+        .await;
+    ui.find("[data-test=server-panel][data-name=lab-0001]")
+        .await;
+    ui.find("[data-test=legacy-crypto][data-state=off]").await;
+    ui.click("[data-test=check-now]").await;
+    ui.wait_for_attr("[data-test=check-report]", "data-passed", "false")
+        .await;
+    ui.find("[data-test=check-step][data-name=host_key][data-state=fail]")
+        .await;
+    let report = ui.text("[data-test=check-report]").await;
+    assert!(report.contains("legacy_crypto"), "{report}");
+
+    // The admin allows legacy algorithms for this server only, with a reason.
+    ui.click("[data-test=legacy-change]").await;
+    let apply = ui.find("[data-test=legacy-apply]").await;
+    assert!(
+        !apply.is_enabled().await.unwrap(),
+        "allowed without a reason"
+    );
+    ui.type_into(
+        "[data-test=legacy-reason]",
+        "CentOS 6 until the 2027 replacement",
+    )
+    .await;
+    ui.click("[data-test=legacy-apply]").await;
+    ui.find("[data-test=legacy-crypto][data-state=on]").await;
+    ui.find("[data-test=server-row][data-name=lab-0001] [data-test=legacy-badge]")
+        .await;
+    ui.click("[data-test=check-now]").await;
+    ui.wait_for_attr("[data-test=check-report]", "data-passed", "true")
+        .await;
+    ui.find("[data-test=check-step][data-name=remote_stop][data-state=pass]")
+        .await;
+    ui.wait_for_text_containing("[data-test=algorithms]", "ssh-rsa")
+        .await;
+    ui.screenshot("inventory-legacy-server").await;
+
+    // The BusyBox appliance with nothing to make a process group: the check says so, and
+    // so do its page and the list, before anyone starts a rollout there.
+    ui.click("[data-test=server-row][data-name=lab-0002] td")
+        .await;
+    ui.find("[data-test=server-panel][data-name=lab-0002]")
+        .await;
+    ui.find("[data-test=remote-stop][data-state=unknown]").await;
+    ui.click("[data-test=check-now]").await;
+    ui.wait_for_attr("[data-test=check-report]", "data-passed", "false")
+        .await;
+    ui.find("[data-test=check-step][data-name=remote_stop][data-state=fail]")
+        .await;
+    ui.find("[data-test=remote-stop][data-state=not-guaranteed]")
+        .await;
+    ui.find("[data-test=server-row][data-name=lab-0002] [data-test=stop-badge]")
+        .await;
+    ui.screenshot("inventory-stop-not-guaranteed").await;
+
+    let audit = cli(
+        data.path(),
+        &["audit", "list", "--kind", "inventory.server.legacy_crypto"],
+    );
+    assert!(audit.contains("CentOS 6 until"), "{audit}");
     drop(lab);
 }

@@ -396,17 +396,21 @@ impl Api {
         // command starts there — so the operator knows before a rollout, not during one.
         if !cancel.is_cancelled() && steps.len() == 3 {
             let t = begin(&steps);
+            let mut why = String::new();
             let found = match session.as_ref() {
                 None => Finding::new(CheckState::Skipped, "no SSH session"),
                 Some(s) => match s.stop_mode(cancel).await {
-                    Ok(mode) if mode.guaranteed() => Finding::new(CheckState::Pass, mode.as_str()),
-                    Ok(mode) => Finding::new(
-                        CheckState::Fail,
-                        format!(
-                            "remote stop not guaranteed / 원격 중지 보장 안 됨: {}",
-                            mode.reason().unwrap_or_default()
-                        ),
-                    ),
+                    Ok(mode) if mode.guaranteed() => {
+                        why = mode.as_str().to_owned();
+                        Finding::new(CheckState::Pass, mode.as_str())
+                    }
+                    Ok(mode) => {
+                        why = mode.reason().unwrap_or_default().to_owned();
+                        Finding::new(
+                            CheckState::Fail,
+                            format!("remote stop not guaranteed / 원격 중지 보장 안 됨: {why}"),
+                        )
+                    }
                     Err(SshError::Cancelled { .. }) => {
                         Finding::new(CheckState::Cancelled, "cancelled")
                     }
@@ -419,7 +423,7 @@ impl Api {
                 let seen = guardia_store::SshSeen {
                     algorithms: algorithms.clone(),
                     stop_guaranteed: found.state == CheckState::Pass,
-                    stop_detail: found.detail.clone(),
+                    stop_detail: why,
                     at: self.clock.now().to_utc(),
                 };
                 if let Err(e) = self.store.note_ssh_seen(server, &seen).await {

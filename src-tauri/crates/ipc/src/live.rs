@@ -41,6 +41,11 @@ impl Topic {
     /// The topic of an audit entry kind (`task.created` → Tasks). Every entry is also an
     /// audit-log change, which the caller adds; unknown families land on Console.
     pub fn of_kind(kind: &str) -> Topic {
+        // A check also records on the server what it found (algorithms, whether a stop is
+        // guaranteed there): the server's pages show it.
+        if kind == "ssh.check" {
+            return Topic::Inventory;
+        }
         let family = kind.split('.').next().unwrap_or_default();
         match family {
             "task" | "approval" | "package" | "governance" => Topic::Tasks,
@@ -154,7 +159,8 @@ mod tests {
         assert_eq!(Topic::of_kind("inventory.server.saved"), Topic::Inventory);
         assert_eq!(Topic::of_kind("hostkey.trusted"), Topic::HostKeys);
         assert_eq!(Topic::of_kind("credential.set"), Topic::Credentials);
-        assert_eq!(Topic::of_kind("ssh.check"), Topic::Remote);
+        assert_eq!(Topic::of_kind("ssh.check"), Topic::Inventory);
+        assert_eq!(Topic::of_kind("ssh.command.result"), Topic::Remote);
         assert_eq!(Topic::of_kind("audit.verified"), Topic::Audit);
         assert_eq!(Topic::of_kind("console.started"), Topic::Console);
     }
