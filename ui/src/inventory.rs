@@ -233,6 +233,60 @@ fn ServerTable(
     }
 }
 
+/// An audited change that needs a reason: the reason field (Enter applies), the apply button
+/// (disabled until a reason is typed, and while the change is on its way) and Cancel.
+/// `data-test` names are `{test}-form`, `{test}-reason`, `{test}-apply`.
+#[component]
+fn ReasonForm(
+    test: &'static str,
+    label: Key,
+    apply: Key,
+    apply_class: &'static str,
+    /// `data-mode` of the apply button: what it switches to.
+    apply_mode: &'static str,
+    reason: RwSignal<String>,
+    pending: Signal<bool>,
+    on_apply: Callback<String>,
+    on_cancel: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let go = move || {
+        let text = reason.get_untracked();
+        if !text.trim().is_empty() && !pending.get_untracked() {
+            on_apply.run(text);
+        }
+    };
+    view! {
+        <div class="presented" data-test=format!("{test}-form")>
+            {children()}
+            <label>
+                {move || ui.t(label)}
+                <input
+                    data-test=format!("{test}-reason")
+                    prop:value=move || reason.get()
+                    on:input=move |ev| reason.set(event_target_value(&ev))
+                    on:keydown=move |ev| if ev.key() == "Enter" { go() }
+                />
+            </label>
+            <div class="actions">
+                <button
+                    class=apply_class
+                    data-test=format!("{test}-apply")
+                    data-mode=apply_mode
+                    disabled=move || reason.get().trim().is_empty() || pending.get()
+                    on:click=move |_| go()
+                >
+                    {move || ui.t(apply)}
+                </button>
+                <button class="ghost" on:click=move |_| on_cancel.run(())>
+                    {move || ui.t(Key::Cancel)}
+                </button>
+            </div>
+        </div>
+    }
+}
+
 fn step_label(ui: Ui, name: &str) -> String {
     let key = match name {
         "reachable" => Key::StepReachable,
@@ -524,87 +578,53 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
                                 CommandMode::Denylist => CommandMode::PlaybookOnly,
                                 CommandMode::PlaybookOnly => CommandMode::Denylist,
                             };
-                            let apply = move || {
-                                let reason = mode_reason.get_untracked();
-                                if !reason.trim().is_empty() && !set_mode.pending().get_untracked() {
-                                    let (institution, system) = scope.get_value();
-                                    set_mode.dispatch(CommandModeChange {
-                                        institution,
-                                        system,
-                                        mode: target,
-                                        reason,
-                                    });
-                                }
-                            };
                             view! {
-                                <div class="presented" data-test="command-mode-form">
+                                <ReasonForm
+                                    test="command-mode"
+                                    label=Key::CommandModeReason
+                                    apply=match target {
+                                        CommandMode::Denylist => Key::CommandModeToDenylist,
+                                        CommandMode::PlaybookOnly => Key::CommandModeToPlaybookOnly,
+                                    }
+                                    apply_class="primary"
+                                    apply_mode=target.as_str()
+                                    reason=mode_reason
+                                    pending=set_mode.pending().into()
+                                    on_apply=Callback::new(move |reason| {
+                                        let (institution, system) = scope.get_value();
+                                        set_mode.dispatch(CommandModeChange {
+                                            institution,
+                                            system,
+                                            mode: target,
+                                            reason,
+                                        });
+                                    })
+                                    on_cancel=Callback::new(move |()| mode_form.set(false))
+                                >
                                     <p>{move || ui.t(Key::CommandModeScope)}" "<b>{scope.get_value().1}</b></p>
-                                    <label>
-                                        {move || ui.t(Key::CommandModeReason)}
-                                        <input
-                                            data-test="command-mode-reason"
-                                            prop:value=move || mode_reason.get()
-                                            on:input=move |ev| mode_reason.set(event_target_value(&ev))
-                                            on:keydown=move |ev| if ev.key() == "Enter" { apply() }
-                                        />
-                                    </label>
-                                    <div class="actions">
-                                        <button
-                                            class="primary"
-                                            data-test="command-mode-apply"
-                                            data-mode=target.as_str()
-                                            disabled=move || mode_reason.get().trim().is_empty() || set_mode.pending().get()
-                                            on:click=move |_| apply()
-                                        >
-                                            {move || match target {
-                                                CommandMode::Denylist => ui.t(Key::CommandModeToDenylist),
-                                                CommandMode::PlaybookOnly => ui.t(Key::CommandModeToPlaybookOnly),
-                                            }}
-                                        </button>
-                                        <button class="ghost" on:click=move |_| mode_form.set(false)>
-                                            {move || ui.t(Key::Cancel)}
-                                        </button>
-                                    </div>
-                                </div>
+                                </ReasonForm>
                             }
                         })}
-                        {move || legacy_form.get().then(|| {
-                            let apply = move || {
-                                let reason = legacy_reason.get_untracked();
-                                if !reason.trim().is_empty() && !set_legacy.pending().get_untracked() {
+                        {move || legacy_form.get().then(|| view! {
+                            <ReasonForm
+                                test="legacy"
+                                label=Key::LegacyReason
+                                apply=if legacy_on { Key::LegacyApplyOff } else { Key::LegacyApplyOn }
+                                apply_class=if legacy_on { "primary" } else { "danger" }
+                                apply_mode=if legacy_on { "off" } else { "on" }
+                                reason=legacy_reason
+                                pending=set_legacy.pending().into()
+                                on_apply=Callback::new(move |reason| {
                                     set_legacy.dispatch(LegacyCryptoChange {
                                         server: server_name.get_value(),
                                         on: !legacy_on,
                                         reason,
                                     });
-                                }
-                            };
-                            view! {
-                                <div class="presented" data-test="legacy-form">
-                                    <label>
-                                        {move || ui.t(Key::LegacyReason)}
-                                        <input
-                                            data-test="legacy-reason"
-                                            prop:value=move || legacy_reason.get()
-                                            on:input=move |ev| legacy_reason.set(event_target_value(&ev))
-                                            on:keydown=move |ev| if ev.key() == "Enter" { apply() }
-                                        />
-                                    </label>
-                                    <div class="actions">
-                                        <button
-                                            class=if legacy_on { "primary" } else { "danger" }
-                                            data-test="legacy-apply"
-                                            disabled=move || legacy_reason.get().trim().is_empty() || set_legacy.pending().get()
-                                            on:click=move |_| apply()
-                                        >
-                                            {move || if legacy_on { ui.t(Key::LegacyApplyOff) } else { ui.t(Key::LegacyApplyOn) }}
-                                        </button>
-                                        <button class="ghost" on:click=move |_| legacy_form.set(false)>
-                                            {move || ui.t(Key::Cancel)}
-                                        </button>
-                                    </div>
-                                </div>
-                            }
+                                })
+                                on_cancel=Callback::new(move |()| legacy_form.set(false))
+                            >
+                                ""
+                            </ReasonForm>
                         })}
                         <h3>{move || ui.t(Key::PinCol)}</h3>
                         <p

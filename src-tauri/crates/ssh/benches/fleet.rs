@@ -51,17 +51,22 @@ fn key(m: &Manifest) -> Arc<Credential> {
     })
 }
 
+/// Connects to site `i`, offering the legacy algorithms to legacy sites.
 async fn connect(m: &Manifest, i: usize, cred: &Credential) -> SshSession {
     let pin = HostKey::parse_openssh(m.host_key_of(&m.sites[i])).unwrap();
+    let options = ConnectOptions {
+        legacy_crypto: m.sites[i].profile == Profile::LegacyOpenssh,
+        ..ConnectOptions::default()
+    };
     SshSession::connect(
         &target(m, i),
         Some(&pin),
         cred,
-        &ConnectOptions::default(),
+        &options,
         &CancellationToken::new(),
     )
     .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap_or_else(|e| panic!("{}: {e}", m.sites[i].name))
 }
 
 fn main() {
@@ -373,20 +378,7 @@ async fn reach(m: &Manifest, sites: &[usize], concurrency: usize) -> (f64, f64) 
         let (m, gate, truth) = (m.clone(), gate.clone(), truth.clone());
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await.unwrap();
-            let pin = HostKey::parse_openssh(m.host_key_of(&m.sites[i])).unwrap();
-            let options = ConnectOptions {
-                legacy_crypto: legacy,
-                ..ConnectOptions::default()
-            };
-            let s = SshSession::connect(
-                &target(&m, i),
-                Some(&pin),
-                &cred,
-                &options,
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e}", m.sites[i].name));
+            let s = connect(&m, i, &cred).await;
             let limits = ExecLimits {
                 timeout: Duration::from_secs(60),
                 max_kept_bytes: 1024,

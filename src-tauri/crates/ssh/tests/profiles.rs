@@ -7,122 +7,21 @@
 
 use std::time::Duration;
 
-use guardia_domain::command::{CommandContext, RemoteCommand};
-use guardia_lab::{Fault, LabSpec, Manifest, Profile, ProfileCount};
-use guardia_secrets::Sensitive;
-use guardia_ssh::{
-    ConnectOptions, Credential, ExecLimits, Exit, HostKey, RemoteEffect, SshError, SshSession,
-    StopMode, Target, UploadMethod,
-};
+use guardia_lab::{Fault, Profile};
+use guardia_ssh::{Exit, RemoteEffect, SshError, StopMode, UploadMethod};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
-struct Lab {
-    manifest: Manifest,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let report = guardia_lab::down(&self.manifest.root).expect("lab down");
-        assert!(
-            report.survivors.is_empty(),
-            "lab processes survived: {:?}",
-            report.survivors
-        );
-    }
-}
-
-fn lab(profile: Profile, octet: u8) -> Lab {
-    let dir = tempfile::tempdir().unwrap();
-    let mut spec = LabSpec::new(dir.path().join("lab"), 1);
-    spec.profiles = vec![ProfileCount {
-        profile,
-        count: None,
-    }];
-    spec.octet = octet;
-    let manifest = guardia_lab::up(&spec).expect("lab up");
-    assert_eq!(manifest.sites[0].profile, profile);
-    Lab {
-        manifest,
-        _dir: dir,
-    }
-}
-
-impl Lab {
-    fn target(&self) -> Target {
-        Target {
-            host: self.manifest.sites[0].address.to_string(),
-            port: self.manifest.ssh_port,
-            user: self.manifest.user.clone(),
-        }
-    }
-
-    fn key(&self) -> Credential {
-        let path = if self.manifest.sites[0].profile == Profile::LegacyOpenssh {
-            self.manifest.rsa_client_key()
-        } else {
-            self.manifest.client_key()
-        };
-        Credential::Key {
-            openssh: Sensitive::new(std::fs::read_to_string(path).unwrap()),
-            passphrase: None,
-        }
-    }
-
-    async fn connect(&self, legacy: bool) -> Result<SshSession, SshError> {
-        let pin =
-            HostKey::parse_openssh(self.manifest.host_key_of(&self.manifest.sites[0])).unwrap();
-        let options = ConnectOptions {
-            legacy_crypto: legacy,
-            ..ConnectOptions::default()
-        };
-        SshSession::connect(
-            &self.target(),
-            Some(&pin),
-            &self.key(),
-            &options,
-            &CancellationToken::new(),
-        )
-        .await
-    }
-}
-
-fn cmd(text: &str) -> RemoteCommand {
-    RemoteCommand::check(text, CommandContext::AdHoc).unwrap()
-}
-
-fn limits(timeout: Duration) -> ExecLimits {
-    ExecLimits {
-        timeout,
-        max_kept_bytes: 64 * 1024,
-    }
-}
-
-/// The live command lines on the site, read with the site's own `ps` (procps, or BusyBox's).
-async fn remote_ps(session: &SshSession) -> String {
-    session
-        .run(
-            &cmd("ps -eo stat=,args= 2>/dev/null || ps"),
-            &limits(Duration::from_secs(10)),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap()
-        .stdout
-        .text()
-        .lines()
-        .filter(|l| !l.starts_with('Z'))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use common::{cmd, lab_of, limits, remote_ps};
 
 /// Everything a rollout needs from one server, on one profile. `seed` keeps the `sleep`
 /// markers of parallel tests apart.
 async fn everything_works_on(profile: Profile, octet: u8, seed: u32) {
-    let lab = lab(profile, octet);
+    let lab = lab_of(profile, octet);
     let legacy = profile == Profile::LegacyOpenssh;
-    let s = lab.connect(legacy).await.expect("connect");
+    let s = lab.connect(0, legacy).await.expect("connect");
 
     // Algorithms: modern everywhere but on the legacy server, which is named as such.
     let negotiated = s.negotiated().clone();
@@ -266,8 +165,8 @@ async fn busybox_sites_do_everything_with_ash_and_no_setsid() {
 
 #[tokio::test]
 async fn a_legacy_server_without_the_opt_in_is_refused_naming_the_opt_in() {
-    let lab = lab(Profile::LegacyOpenssh, 65);
-    let err = lab.connect(false).await.unwrap_err();
+    let lab = lab_of(Profile::LegacyOpenssh, 65);
+    let err = lab.connect(0, false).await.unwrap_err();
     assert!(
         matches!(
             &err,
@@ -286,9 +185,9 @@ async fn a_legacy_server_without_the_opt_in_is_refused_naming_the_opt_in() {
 
 #[tokio::test]
 async fn where_no_process_group_can_be_made_a_stop_says_it_is_not_guaranteed() {
-    let lab = lab(Profile::Busybox, 66);
+    let lab = lab_of(Profile::Busybox, 66);
     guardia_lab::fault(&lab.manifest.root, "lab-0001", Fault::NoProcessGroup).unwrap();
-    let s = lab.connect(false).await.unwrap();
+    let s = lab.connect(0, false).await.unwrap();
     let mode = s.stop_mode(&CancellationToken::new()).await.unwrap();
     assert_eq!(mode, StopMode::None);
     assert!(mode.reason().unwrap().contains("setsid"));

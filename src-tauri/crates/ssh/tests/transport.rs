@@ -5,102 +5,17 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use guardia_domain::command::{CommandContext, RemoteCommand};
-use guardia_lab::{Fault, LabSpec, Manifest};
+use guardia_lab::Fault;
 use guardia_secrets::Sensitive;
 use guardia_ssh::{
-    ConnectOptions, Credential, ExecLimits, Exit, HostKey, RemoteEffect, SshError, SshSession,
-    Stage, Target,
+    ConnectOptions, Credential, ExecLimits, Exit, RemoteEffect, SshError, SshSession, Stage,
 };
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
-struct Lab {
-    manifest: Manifest,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let report = guardia_lab::down(&self.manifest.root).expect("lab down");
-        assert!(
-            report.survivors.is_empty(),
-            "lab processes survived: {:?}",
-            report.survivors
-        );
-    }
-}
-
-fn lab(sites: usize) -> Lab {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = guardia_lab::up(&LabSpec::new(dir.path().join("lab"), sites)).expect("lab up");
-    Lab {
-        manifest,
-        _dir: dir,
-    }
-}
-
-impl Lab {
-    fn target(&self, i: usize) -> Target {
-        Target {
-            host: self.manifest.sites[i].address.to_string(),
-            port: self.manifest.ssh_port,
-            user: self.manifest.user.clone(),
-        }
-    }
-
-    fn pin(&self, i: usize) -> HostKey {
-        HostKey::parse_openssh(self.manifest.host_key_of(&self.manifest.sites[i])).unwrap()
-    }
-
-    fn key(&self) -> Credential {
-        Credential::Key {
-            openssh: Sensitive::new(std::fs::read_to_string(self.manifest.client_key()).unwrap()),
-            passphrase: None,
-        }
-    }
-
-    async fn session(&self, i: usize) -> SshSession {
-        SshSession::connect(
-            &self.target(i),
-            Some(&self.pin(i)),
-            &self.key(),
-            &ConnectOptions::default(),
-            &CancellationToken::new(),
-        )
-        .await
-        .expect("connect")
-    }
-}
-
-fn cmd(text: &str) -> RemoteCommand {
-    RemoteCommand::check(text, CommandContext::AdHoc).unwrap()
-}
-
-fn limits(timeout: Duration) -> ExecLimits {
-    ExecLimits {
-        timeout,
-        max_kept_bytes: 64 * 1024,
-    }
-}
-
-/// Every command line running on the lab machine (the sites are local), via `ps` on a site.
-async fn remote_ps(session: &SshSession) -> String {
-    session
-        .run(
-            &cmd("ps -eo stat=,args="),
-            &limits(Duration::from_secs(10)),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap()
-        .stdout
-        .text()
-        .lines()
-        .filter(|l| !l.starts_with('Z'))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use common::{cmd, lab, limits, remote_ps};
 
 #[tokio::test]
 async fn exit_codes_and_both_streams_come_back_separately() {
