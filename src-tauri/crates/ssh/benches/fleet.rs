@@ -51,6 +51,29 @@ fn key(m: &Manifest) -> Arc<Credential> {
     })
 }
 
+/// Starts the lab, runs `work` on a multi-threaded runtime, and takes the lab down whatever
+/// happens.
+fn with_lab(spec: &LabSpec, what: &str, work: impl AsyncFnOnce(&Manifest)) {
+    let started = Instant::now();
+    let m = guardia_lab::up(spec).unwrap();
+    println!(
+        "{what}: {} sites on {} servers, up in {:.1} s",
+        m.sites.len(),
+        m.groups.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(work(&m))));
+    let down = guardia_lab::down(&m.root).unwrap();
+    assert!(down.survivors.is_empty());
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
 /// Connects to site `i`, offering the legacy algorithms to legacy sites.
 async fn connect(m: &Manifest, i: usize, cred: &Credential) -> SshSession {
     let pin = HostKey::parse_openssh(m.host_key_of(&m.sites[i])).unwrap();
@@ -94,26 +117,14 @@ fn main() {
         (20, 10, 5, 1)
     };
     let dir = tempfile::tempdir().unwrap();
-    let started = Instant::now();
-    let m = guardia_lab::up(&LabSpec::new(dir.path().join("lab"), sites)).unwrap();
-    println!(
-        "lab: {sites} sites on {} sshd, up in {:.1} s",
-        m.groups.len(),
-        started.elapsed().as_secs_f64()
+    with_lab(
+        &LabSpec::new(dir.path().join("lab"), sites),
+        "lab",
+        async |m| {
+            run(m, sites, concurrency, upload_sites, upload_mb).await;
+            openssh_anchor(m, if bench { 20 } else { 3 });
+        },
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        rt.block_on(run(&m, sites, concurrency, upload_sites, upload_mb));
-        openssh_anchor(&m, if bench { 20 } else { 3 });
-    }));
-    let down = guardia_lab::down(&m.root).unwrap();
-    assert!(down.survivors.is_empty());
-    if let Err(p) = result {
-        std::panic::resume_unwind(p);
-    }
     if !bench {
         // The mixed-fleet pass too, small.
         mixed(20, 10, 10, 10);
@@ -279,79 +290,63 @@ fn mixed(sites: usize, concurrency: usize, legacy_pct: usize, dropbear_pct: usiz
             count: Some(dropbear),
         },
     ];
-    let started = Instant::now();
-    let m = guardia_lab::up(&spec).unwrap();
     println!(
-        "mixed lab: {sites} sites ({} openssh, {legacy} legacy-openssh, {dropbear} dropbear) on {} \
-         servers, up in {:.1} s",
-        sites - legacy - dropbear,
-        m.groups.len(),
-        started.elapsed().as_secs_f64()
+        "mixed fleet: {} openssh, {legacy} legacy-openssh, {dropbear} dropbear",
+        sites - legacy - dropbear
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        rt.block_on(async {
-            // Sites in a fixed shuffled order, so the profiles are spread over the run as in
-            // a real fleet (Dropbear takes only 5 unauthenticated connections per client
-            // address at a time; a block of 100 Dropbear sites at once would hit that).
-            let mut order: Vec<usize> = (0..sites).collect();
-            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-            for i in (1..order.len()).rev() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                order.swap(i, (x % (i as u64 + 1)) as usize);
-            }
-            let (wall, cpu) = reach(&m, &order, concurrency).await;
-            println!(
-                "mixed fleet, all at once: {sites} sites at concurrency {concurrency}: wall {wall:.2} s, \
+    with_lab(&spec, "mixed lab", async |m| {
+        // Sites in a fixed shuffled order, so the profiles are spread over the run as in
+        // a real fleet (Dropbear takes only 5 unauthenticated connections per client
+        // address at a time; a block of 100 Dropbear sites at once would hit that).
+        let mut order: Vec<usize> = (0..sites).collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in (1..order.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            order.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let (wall, cpu) = reach(m, &order, concurrency).await;
+        println!(
+            "mixed fleet, all at once: {sites} sites at concurrency {concurrency}: wall {wall:.2} s, \
                  console CPU {cpu:.2} s = {:.2} ms/site",
-                cpu * 1000.0 / sites as f64
-            );
-            for profile in [Profile::Openssh, Profile::LegacyOpenssh, Profile::Dropbear] {
-                // Round-robin over the profile's server processes, so connections in flight
-                // spread evenly over them.
-                let mut of: Vec<usize> = (0..sites)
-                    .filter(|i| m.sites[*i].profile == profile)
-                    .collect();
-                let mut seen = std::collections::HashMap::new();
-                let mut rank = vec![0usize; sites];
-                for &i in &of {
-                    let n = seen.entry(m.sites[i].group).or_insert(0usize);
-                    rank[i] = *n;
-                    *n += 1;
-                }
-                of.sort_by_key(|i| (rank[*i], m.sites[*i].group));
-                if of.is_empty() {
-                    continue;
-                }
-                // Dropbear: about 3 connections in flight per Dropbear process (it serves 10
-                // sites and refuses a 6th unauthenticated connection from one address).
-                let servers = m.groups.iter().filter(|g| g.profile == profile).count();
-                let gate = if profile == Profile::Dropbear {
-                    concurrency.min(3 * servers)
-                } else {
-                    concurrency
-                };
-                let (wall, cpu) = reach(&m, &of, gate).await;
-                println!(
-                    "  {:<15} {:>5} sites at concurrency {gate:>3}: wall {wall:>6.2} s, \
-                     console CPU {:.2} ms/site",
-                    profile.as_str(),
-                    of.len(),
-                    cpu * 1000.0 / of.len() as f64
-                );
+            cpu * 1000.0 / sites as f64
+        );
+        for profile in [Profile::Openssh, Profile::LegacyOpenssh, Profile::Dropbear] {
+            // Round-robin over the profile's server processes, so connections in flight
+            // spread evenly over them.
+            let mut of: Vec<usize> = (0..sites)
+                .filter(|i| m.sites[*i].profile == profile)
+                .collect();
+            let mut seen = std::collections::HashMap::new();
+            let mut rank = vec![0usize; sites];
+            for &i in &of {
+                let n = seen.entry(m.sites[i].group).or_insert(0usize);
+                rank[i] = *n;
+                *n += 1;
             }
-        });
-    }));
-    let down = guardia_lab::down(&m.root).unwrap();
-    assert!(down.survivors.is_empty());
-    if let Err(p) = result {
-        std::panic::resume_unwind(p);
-    }
+            of.sort_by_key(|i| (rank[*i], m.sites[*i].group));
+            if of.is_empty() {
+                continue;
+            }
+            // Dropbear: about 3 connections in flight per Dropbear process (it serves 10
+            // sites and refuses a 6th unauthenticated connection from one address).
+            let servers = m.groups.iter().filter(|g| g.profile == profile).count();
+            let gate = if profile == Profile::Dropbear {
+                concurrency.min(3 * servers)
+            } else {
+                concurrency
+            };
+            let (wall, cpu) = reach(m, &of, gate).await;
+            println!(
+                "  {:<15} {:>5} sites at concurrency {gate:>3}: wall {wall:>6.2} s, \
+                     console CPU {:.2} ms/site",
+                profile.as_str(),
+                of.len(),
+                cpu * 1000.0 / of.len() as f64
+            );
+        }
+    });
 }
 
 /// Connect + authenticate + `true` on `sites` (indices into the lab) at `concurrency`, each

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 mod common;
 
-use common::{cmd, lab_of, limits, remote_ps};
+use common::{cancel_once_started, cmd, lab_of, limits, remote_ps};
 
 /// Everything a rollout needs from one server, on one profile. `seed` keeps the `sleep`
 /// markers of parallel tests apart.
@@ -110,21 +110,7 @@ async fn everything_works_on(profile: Profile, octet: u8, seed: u32) {
         format!("sleep {}", 42_000 + seed),
         format!("sleep {}", 43_000 + seed),
     );
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    let err = s
-        .exec(
-            &cmd(&format!("{a} & {b} & echo started; wait")),
-            &limits(Duration::from_secs(60)),
-            &mut |_, bytes| {
-                if String::from_utf8_lossy(bytes).contains("started") {
-                    trigger.cancel();
-                }
-            },
-            &cancel,
-        )
-        .await
-        .unwrap_err();
+    let err = cancel_once_started(&s, &format!("{a} & {b} & echo started; wait")).await;
     assert!(
         matches!(
             err,

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 mod common;
 
-use common::{cmd, lab, limits, remote_ps};
+use common::{cancel_once_started, cmd, lab, limits, remote_ps};
 
 #[tokio::test]
 async fn exit_codes_and_both_streams_come_back_separately() {
@@ -111,21 +111,7 @@ async fn a_timeout_reports_an_unknown_outcome_and_kills_the_remote_process() {
 async fn cancel_stops_the_whole_remote_process_group() {
     let lab = lab(1);
     let s = lab.session(0).await;
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    let err = s
-        .exec(
-            &cmd("sleep 31341 & sleep 31342 & echo started; wait"),
-            &limits(Duration::from_secs(60)),
-            &mut |_, bytes| {
-                if String::from_utf8_lossy(bytes).contains("started") {
-                    trigger.cancel();
-                }
-            },
-            &cancel,
-        )
-        .await
-        .unwrap_err();
+    let err = cancel_once_started(&s, "sleep 31341 & sleep 31342 & echo started; wait").await;
     assert!(
         matches!(
             err,

@@ -139,3 +139,23 @@ pub async fn remote_ps(session: &SshSession) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Runs `command` (which prints `started` once its children run) and cancels it then;
+/// returns the error the cancel produced.
+pub async fn cancel_once_started(session: &SshSession, command: &str) -> SshError {
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    session
+        .exec(
+            &cmd(command),
+            &limits(Duration::from_secs(60)),
+            &mut |_, bytes| {
+                if String::from_utf8_lossy(bytes).contains("started") {
+                    trigger.cancel();
+                }
+            },
+            &cancel,
+        )
+        .await
+        .unwrap_err()
+}
