@@ -144,7 +144,7 @@ async fn a_check_of_a_slow_site_is_cancelled_from_the_window_and_says_cancelled(
         .await;
     ui.click("[data-test=check-now]").await;
     // Progress arrives pushed, step by step; cancel while the slow health answer is awaited.
-    ui.wait_for_attr("[data-test=check-progress]", "data-done", "4")
+    ui.wait_for_attr("[data-test=check-progress]", "data-done", "5")
         .await;
     ui.screenshot("live-check-running").await;
     let asked = Instant::now();
