@@ -426,7 +426,11 @@ impl Api {
                     stop_detail: why,
                     at: self.clock.now().to_utc(),
                 };
-                if let Err(e) = self.store.note_ssh_seen(server, &seen).await {
+                if let Err(e) = self
+                    .store
+                    .note_ssh_seen(server, &record.address, record.port, &seen)
+                    .await
+                {
                     tracing::warn!("could not record what the check saw on {server}: {e}");
                 }
             }

@@ -730,9 +730,6 @@ fn start(spec: &LabSpec) -> Result<Manifest, LabError> {
         set_mode(&file, 0o600)?;
     }
     write_scripts(&root, has(Profile::Busybox))?;
-    if has(Profile::Dropbear) || has(Profile::Busybox) {
-        dropbear_keys::authorize(&user, &public_keys)?;
-    }
 
     // Sites, and one server per group of sites of a profile.
     let bad: BTreeSet<usize> = (0..spec.bad).map(|k| spec.sites - 1 - k).collect();
@@ -781,6 +778,11 @@ fn start(spec: &LabSpec) -> Result<Manifest, LabError> {
     }
 
     manifest.save()?;
+    // After the manifest exists: a start failing from here on is taken down again, which
+    // takes these keys out of the lab user's home too.
+    if has(Profile::Dropbear) || has(Profile::Busybox) {
+        dropbear_keys::authorize(&user, &public_keys)?;
+    }
     for g in 0..manifest.groups.len() {
         start_group(&mut manifest, g)?;
     }
@@ -1015,9 +1017,17 @@ mod dropbear_keys {
 
     pub(super) fn remove(user: &str, keys: &[String]) -> Result<(), LabError> {
         with_locked(user, |file, text| {
+            // One line per key this lab added: another lab may have added the same key.
+            let mut left: Vec<&str> = keys.iter().map(|k| k.trim()).collect();
             let kept: String = text
                 .lines()
-                .filter(|l| !keys.iter().any(|k| k.trim() == l.trim()))
+                .filter(|l| match left.iter().position(|k| *k == l.trim()) {
+                    Some(at) => {
+                        left.remove(at);
+                        false
+                    }
+                    None => true,
+                })
                 .map(|l| format!("{l}\n"))
                 .collect();
             file.set_len(0)
@@ -1543,11 +1553,14 @@ pub fn down(root: &Path) -> Result<DownReport, LabError> {
     let pids = procs::lab_processes(&manifest);
     let survivors = procs::stop(&pids, Duration::from_secs(5));
     if manifest.sites.iter().any(|s| s.profile.is_dropbear()) {
-        let keys = std::fs::read_to_string(manifest.root.join("authorized_keys"))
-            .map_err(io_err(manifest.root.join("authorized_keys")))?;
-        let keys: Vec<String> = keys.lines().map(str::to_owned).collect();
-        if let Err(e) = dropbear_keys::remove(&manifest.user, &keys) {
-            tracing::warn!("{e}");
+        match std::fs::read_to_string(manifest.root.join("authorized_keys")) {
+            Ok(keys) => {
+                let keys: Vec<String> = keys.lines().map(str::to_owned).collect();
+                if let Err(e) = dropbear_keys::remove(&manifest.user, &keys) {
+                    tracing::warn!("{e}");
+                }
+            }
+            Err(e) => tracing::warn!("the lab's keys stay in the lab user's home: {e}"),
         }
     }
     let path = manifest.root.join(MANIFEST);

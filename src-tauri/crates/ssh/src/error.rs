@@ -97,8 +97,10 @@ pub enum SshError {
         "{target}: the server offers no {kind} algorithm GUARDiA allows (it offers {offered}){}",
         if *legacy_would_do {
             ". These are SHA-1-era algorithms of an old server: an admin can allow them for \
-             this server only by marking it legacy_crypto with a reason \
-             (guardia inventory legacy-crypto SERVER on --reason …)"
+             this server only by marking it legacy_crypto with a reason (the server page's \
+             SSH → Allow legacy…, or guardia inventory legacy-crypto SERVER on --reason …) / \
+             오래된 서버의 SHA-1 알고리즘입니다. 관리자가 사유와 함께 이 서버에만 legacy_crypto를 \
+             허용할 수 있습니다"
         } else { "" }
     )]
     NoCommonAlgorithm {
@@ -112,11 +114,20 @@ pub enum SshError {
     #[error("{target}: the server presented a host certificate; GUARDiA pins plain host keys")]
     HostCertificate { target: String },
 
-    #[error("{target}: the server refused {method} authentication for user `{user}`")]
+    #[error(
+        "{target}: the server refused {method} authentication for user `{user}`{}",
+        if *legacy_would_do {
+            ". It names no SHA-2 signature for RSA keys: if it is an old server that takes only \
+             SHA-1 `ssh-rsa` signatures, an admin can allow them for this server by marking it \
+             legacy_crypto / 오래된 서버라면 관리자가 이 서버에 legacy_crypto를 허용할 수 있습니다"
+        } else { "" }
+    )]
     AuthRejected {
         target: String,
         user: String,
         method: &'static str,
+        /// An RSA key was refused by a server that named no SHA-2 RSA signature.
+        legacy_would_do: bool,
     },
 
     #[error("{target}: the stored credential cannot be used: {reason}")]

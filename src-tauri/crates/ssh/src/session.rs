@@ -423,14 +423,23 @@ impl SshSession {
             }
         };
 
-        let auth = authenticate(&mut handle, target, credential, options.legacy_crypto);
-        match bounded(auth, options.auth_timeout, cancel).await {
+        let mut sha1_only = false;
+        let auth = authenticate(
+            &mut handle,
+            target,
+            credential,
+            options.legacy_crypto,
+            &mut sha1_only,
+        );
+        let outcome = bounded(auth, options.auth_timeout, cancel).await;
+        match outcome {
             Bounded::Done(Ok(true)) => {}
             Bounded::Done(Ok(false)) => {
                 return Err(SshError::AuthRejected {
                     target: label,
                     user: target.user.clone(),
                     method: credential.method(),
+                    legacy_would_do: sha1_only && !options.legacy_crypto,
                 });
             }
             Bounded::Done(Err(e)) => return Err(e),
@@ -902,7 +911,7 @@ impl SshSession {
             })
         };
         let partial = format!("{remote_path}.guardia-part");
-        let channel = self.handle.channel_open_session().await.map_err(|e| {
+        let mut channel = self.handle.channel_open_session().await.map_err(|e| {
             SftpFailure::Failed(SshError::Session {
                 target: label.clone(),
                 stage: Stage::OpeningChannel,
@@ -914,6 +923,27 @@ impl SshSession {
             .request_subsystem(true, "sftp")
             .await
             .map_err(|e| SftpFailure::NoSubsystem(e.to_string()))?;
+        // The server's answer to the request: a refusal (no `Subsystem sftp`) falls back at
+        // once instead of waiting out SFTP's own handshake timeout.
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), channel.wait()).await {
+                Ok(Some(ChannelMsg::Success)) => break,
+                Ok(Some(ChannelMsg::Failure)) => {
+                    return Err(SftpFailure::NoSubsystem("the server refused SFTP".into()));
+                }
+                Ok(Some(ChannelMsg::Eof | ChannelMsg::Close) | None) => {
+                    return Err(SftpFailure::NoSubsystem(
+                        "the channel closed before SFTP started".into(),
+                    ));
+                }
+                Ok(Some(_)) => {}
+                Err(_) => {
+                    return Err(SftpFailure::NoSubsystem(
+                        "no answer to the SFTP request within 10 s".into(),
+                    ));
+                }
+            }
+        }
         // Nothing is written before the server answers SFTP's version handshake.
         let sftp = russh_sftp::client::SftpSession::new(channel.into_stream())
             .await
@@ -953,7 +983,7 @@ impl SshSession {
         let label = self.target.label();
         let part = guardia_domain::command::quote(&format!("{remote_path}.guardia-part"));
         let path = guardia_domain::command::quote(remote_path);
-        let text = format!("cat > {part} && mv -f {part} {path}");
+        let text = format!("cat > {part} && mv -f -- {part} {path}");
         let command = RemoteCommand::check(&text, CommandContext::Playbook).map_err(|refusal| {
             SshError::Refused {
                 target: label.clone(),
@@ -1000,6 +1030,7 @@ async fn authenticate(
     target: &Target,
     credential: &Credential,
     legacy: bool,
+    sha1_only: &mut bool,
 ) -> Result<bool, SshError> {
     let label = target.label();
     let session_err = |e: russh::Error| SshError::Session {
@@ -1042,7 +1073,12 @@ async fn authenticate(
                 {
                     Some(Some(hash)) => Some(hash),
                     _ if legacy => None,
-                    _ => Some(HashAlg::Sha256),
+                    _ => {
+                        // An old server may take only SHA-1 `ssh-rsa` signatures: a refusal
+                        // will say the opt-in could help.
+                        *sha1_only = true;
+                        Some(HashAlg::Sha256)
+                    }
                 }
             } else {
                 None

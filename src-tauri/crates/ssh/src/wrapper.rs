@@ -93,34 +93,41 @@ fn printf_escaped(command: &str) -> String {
 
 /// The text sent as the SSH `exec` request for `command`.
 ///
-/// The wrapper reads its own process group from `/proc`; if it leads one, the command runs
-/// there; otherwise it tries `setsid`, `busybox setsid`, then `perl`, and failing all of them
+/// The wrapper reads its own process group from `/proc` (or `ps`); if it leads one, the
+/// command runs there; otherwise it tries `setsid` and `busybox setsid` — only when it knows it
+/// is not a group leader, since `setsid` forks (and its parent exits at once) for a leader —
+/// then `perl` (which never forks), and failing all of them
 /// runs the command anyway and says so (`none`). It then prints `guardia-NONCE PID MODE` on
 /// stdout and `guardia-NONCE` on stderr — everything before those is login noise — and
 /// `exec`s the command, so PID is the command's process (and its group's id).
 pub(crate) fn wrap(command: &str, nonce: &str) -> String {
     let body = format!(
-        "n={nonce};c=$(printf \"{cmd}x\");c=${{c%x}};p=$$;g=;\
-         if read -r s 2>/dev/null </proc/$p/stat;then s=${{s##*)}};set -- $s;g=$3;fi;\
+        "n={nonce};c=$(printf \"x{cmd}x\");c=${{c#x}};c=${{c%x}};p=$$;g=;\
+         if read -r s 2>/dev/null </proc/$p/stat;then s=${{s##*)}};set -- $s;g=$3;\
+         else set -- $(ps -o pgid= -p $p 2>/dev/null);g=$1;fi;\
          if [ \"$g\" = \"$p\" ];then m=group;set -- sh -c \"$c\";\
-         elif command -v setsid >/dev/null 2>&1;then m=setsid;set -- setsid sh -c \"$c\";\
-         elif busybox setsid true >/dev/null 2>&1;then m=busybox;set -- busybox setsid sh -c \"$c\";\
+         elif [ -n \"$g\" ] && command -v setsid >/dev/null 2>&1;then m=setsid;set -- setsid sh -c \"$c\";\
+         elif [ -n \"$g\" ] && busybox setsid true >/dev/null 2>&1;then m=busybox;set -- busybox setsid sh -c \"$c\";\
          elif command -v perl >/dev/null 2>&1;then m=perl;set -- perl -e \"setpgrp(0,0);exec @ARGV\" sh -c \"$c\";\
          else m=none;set -- sh -c \"$c\";fi;\
          printf \"guardia-%s %s %s\\n\" $n $p $m;printf \"guardia-%s\\n\" $n >&2;exec \"$@\"",
-        cmd = printf_escaped(command),
+        // A leading blank keeps `sh -c` from taking a command that starts with `-` for an
+        // option; it means nothing to the shell otherwise.
+        cmd = printf_escaped(&format!(" {command}")),
     );
     debug_assert!(!body.contains(['\'', '!', '\n']));
     format!("exec sh -c '{body}'")
 }
 
 /// The script that stops the command whose process is `pid` (and, in a group, its group):
-/// TERM, up to 2 s to go, KILL, then says `gone` or `alive`. Runs in `sh`, dash, ash alike.
+/// TERM, up to 2 s to go, KILL, then says `gone` or `alive`. Runs in `sh`, dash, ash alike
+/// (and where `sleep` takes whole seconds only).
 pub(crate) fn kill_script(pid: u32) -> String {
     format!(
         "P={pid}; kill -TERM -$P 2>/dev/null; kill -TERM $P 2>/dev/null; i=0; \
-         while {{ kill -0 -$P || kill -0 $P; }} 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; \
-         kill -KILL -$P 2>/dev/null; kill -KILL $P 2>/dev/null; sleep 0.1; \
+         while {{ kill -0 -$P || kill -0 $P; }} 2>/dev/null && [ $i -lt 20 ]; do \
+         sleep 0.1 2>/dev/null || {{ sleep 1; i=$((i+9)); }}; i=$((i+1)); done; \
+         kill -KILL -$P 2>/dev/null; kill -KILL $P 2>/dev/null; sleep 0.1 2>/dev/null || sleep 1; \
          if {{ kill -0 -$P || kill -0 $P; }} 2>/dev/null; then echo alive; else echo gone; fi"
     )
 }
@@ -291,6 +298,15 @@ mod tests {
             let _ = e.push(stderr.as_bytes());
             assert!(e.found, "{shell}: stderr marker missing in {stderr:?}");
         }
+    }
+
+    #[test]
+    fn a_command_starting_with_a_dash_is_not_taken_for_an_option() {
+        let (stdout, _) = run_in("/bin/sh", &wrap("-x=1 2>/dev/null; echo ok", "ab")).unwrap();
+        let mut p = Preamble::new("guardia-ab ".into());
+        let (line, rest) = p.push(stdout.as_bytes());
+        assert!(line.is_some(), "{stdout}");
+        assert_eq!(&*rest, b"ok\n");
     }
 
     #[test]

@@ -266,7 +266,14 @@ pub trait InventoryStore: Send + Sync {
     ) -> Result<StoredServer, StoreError>;
 
     /// Records what a login found (no audit entry of its own: the check's entry has it).
-    async fn note_ssh_seen(&self, server: &str, seen: &SshSeen) -> Result<(), StoreError>;
+    /// Only while the server is still at `address`:`port` (where the check logged in).
+    async fn note_ssh_seen(
+        &self,
+        server: &str,
+        address: &str,
+        port: u16,
+        seen: &SshSeen,
+    ) -> Result<(), StoreError>;
 
     async fn credentials(&self) -> Result<Vec<CredentialMeta>, StoreError>;
 

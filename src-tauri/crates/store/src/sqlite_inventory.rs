@@ -732,16 +732,26 @@ impl InventoryStore for SqliteStore {
         Ok(after)
     }
 
-    async fn note_ssh_seen(&self, server: &str, seen: &SshSeen) -> Result<(), StoreError> {
+    async fn note_ssh_seen(
+        &self,
+        server: &str,
+        address: &str,
+        port: u16,
+        seen: &SshSeen,
+    ) -> Result<(), StoreError> {
+        // Only if the server is still at the address the check reached: a check that began
+        // before an address change must not describe the new machine.
         sqlx::query(
             "UPDATE servers SET ssh_algorithms = ?2, ssh_stop_guaranteed = ?3, \
-             ssh_stop_detail = ?4, ssh_seen_at = ?5 WHERE name = ?1",
+             ssh_stop_detail = ?4, ssh_seen_at = ?5 WHERE name = ?1 AND address = ?6 AND port = ?7",
         )
         .bind(server)
         .bind(&seen.algorithms)
         .bind(i64::from(seen.stop_guaranteed))
         .bind(&seen.stop_detail)
         .bind(seen.at)
+        .bind(address)
+        .bind(i64::from(port))
         .execute(self.pool())
         .await?;
         Ok(())
