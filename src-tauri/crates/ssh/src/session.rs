@@ -829,7 +829,19 @@ impl SshSession {
             Bounded::Done(Err(SftpFailure::NoSubsystem(why))) => {
                 tracing::info!("no SFTP on {label} ({why}); uploading over exec");
                 let left = timeout.saturating_sub(started.elapsed());
-                self.upload_exec(data, remote_path, left, cancel).await?;
+                match self.upload_exec(data, remote_path, left, cancel).await {
+                    Ok(()) => {}
+                    // Seen with Dropbear under load: the channel closes without an exit
+                    // status. Whether the file arrived is exactly what the hash check below
+                    // establishes, so it decides.
+                    Err(SshError::Session {
+                        stage: Stage::Running,
+                        effect: RemoteEffect::Unknown,
+                        reason,
+                        ..
+                    }) => tracing::warn!("exec upload to {label}: {reason}; checking by hash"),
+                    Err(e) => return Err(e),
+                }
                 UploadMethod::Exec
             }
             Bounded::Done(Err(SftpFailure::Failed(e))) => return Err(e),
@@ -863,16 +875,18 @@ impl SshSession {
                 target: label.clone(),
                 refusal,
             })?;
-        let report = self
-            .run(
-                &check,
-                &ExecLimits {
-                    timeout,
-                    max_kept_bytes: 4096,
-                },
-                cancel,
-            )
-            .await?;
+        let limits = ExecLimits {
+            timeout,
+            max_kept_bytes: 4096,
+        };
+        // Reading a hash changes nothing: a lost exit status is worth one more try.
+        let report = match self.run(&check, &limits, cancel).await {
+            Err(SshError::Session {
+                stage: Stage::Running,
+                ..
+            }) => self.run(&check, &limits, cancel).await?,
+            other => other?,
+        };
         let actual = wrapper::hash_in(&report.stdout.text());
         if report.exit != Exit::Code(0) || actual.as_deref() != Some(expected.as_str()) {
             return Err(SshError::UploadMismatch {
