@@ -782,15 +782,18 @@ impl SshSession {
         }
     }
 
+    /// A script GUARDiA itself sends, checked like every command (a refusal names this server).
+    fn checked(&self, text: &str, context: CommandContext) -> Result<RemoteCommand, SshError> {
+        RemoteCommand::check(text, context).map_err(|refusal| SshError::Refused {
+            target: self.target.label(),
+            refusal,
+        })
+    }
+
     /// How this server lets a command be stopped, found by running `true` through the
     /// wrapper (what a check records, so an operator knows before a rollout).
     pub async fn stop_mode(&self, cancel: &CancellationToken) -> Result<StopMode, SshError> {
-        let truth = RemoteCommand::check("true", CommandContext::Check).map_err(|refusal| {
-            SshError::Refused {
-                target: self.target.label(),
-                refusal,
-            }
-        })?;
+        let truth = self.checked("true", CommandContext::Check)?;
         let limits = ExecLimits {
             timeout: Duration::from_secs(20),
             max_kept_bytes: 1024,
@@ -870,11 +873,7 @@ impl SshSession {
         let transferred = started.elapsed();
 
         let path = guardia_domain::command::quote(remote_path);
-        let check = RemoteCommand::check(&wrapper::hash_script(&path), CommandContext::Playbook)
-            .map_err(|refusal| SshError::Refused {
-                target: label.clone(),
-                refusal,
-            })?;
+        let check = self.checked(&wrapper::hash_script(&path), CommandContext::Playbook)?;
         let limits = ExecLimits {
             timeout,
             max_kept_bytes: 4096,
@@ -998,12 +997,7 @@ impl SshSession {
         let part = guardia_domain::command::quote(&format!("{remote_path}.guardia-part"));
         let path = guardia_domain::command::quote(remote_path);
         let text = format!("cat > {part} && mv -f -- {part} {path}");
-        let command = RemoteCommand::check(&text, CommandContext::Playbook).map_err(|refusal| {
-            SshError::Refused {
-                target: label.clone(),
-                refusal,
-            }
-        })?;
+        let command = self.checked(&text, CommandContext::Playbook)?;
         let limits = ExecLimits {
             timeout,
             max_kept_bytes: 4096,
