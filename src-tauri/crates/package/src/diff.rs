@@ -121,9 +121,7 @@ impl DiffIndex {
     pub fn parse(text: &str) -> Result<DiffIndex, String> {
         let mut index = DiffIndex {
             text: text.to_owned(),
-            notes: String::new(),
-            files: Vec::new(),
-            rows: Vec::new(),
+            ..DiffIndex::empty()
         };
         if text.trim().is_empty() {
             return Ok(index);
@@ -299,6 +297,16 @@ impl DiffIndex {
             return Err("no file changes found: is this a unified diff?".to_owned());
         }
         Ok(index)
+    }
+
+    /// An index of no changes.
+    pub fn empty() -> DiffIndex {
+        DiffIndex {
+            text: String::new(),
+            notes: String::new(),
+            files: Vec::new(),
+            rows: Vec::new(),
+        }
     }
 
     fn note(&mut self, text: String) {

@@ -13,6 +13,8 @@
 pub mod archive;
 pub mod corpus;
 pub mod diff;
+pub mod display;
+pub mod highlight;
 pub mod manifest;
 pub mod refusal;
 pub mod warnings;

@@ -203,3 +203,99 @@ fn a_folder_with_a_symlink_is_refused_not_followed() {
     assert_eq!(refusal.code, RefusalCode::LinkOrDevice);
     assert_eq!(refusal.file.as_deref(), Some("artifacts/passwd"));
 }
+
+#[test]
+fn every_language_the_review_promises_has_a_grammar_and_keywords_are_marked() {
+    use guardia_package::highlight::{Class, fragment, syntax_for};
+    for language in [
+        "java",
+        "jsp",
+        "html",
+        "js",
+        "css",
+        "sql",
+        "xml",
+        "properties",
+        "sh",
+        "json",
+        "yaml",
+    ] {
+        assert!(syntax_for(language).is_some(), "no grammar for {language}");
+    }
+    let java = syntax_for("java").unwrap();
+    let runs = fragment(
+        java,
+        &["public class Notice { // the board", "  int size = 20;"],
+    );
+    assert!(
+        runs[0].iter().any(|r| r.class == Class::Comment),
+        "{runs:?}"
+    );
+    assert!(
+        runs[1]
+            .iter()
+            .any(|r| r.class == Class::Number && r.start == 13 && r.len == 2),
+        "{runs:?}"
+    );
+}
+
+#[test]
+fn rows_are_highlighted_on_demand_and_the_background_pass_fills_the_rest() {
+    use guardia_package::highlight::RowHighlights;
+    let package = verify(read_path(&fixture(1), &Limits::default()).unwrap(), None).unwrap();
+    let mut highlights = RowHighlights::new(&package.diff);
+    let jsp = package.diff.file("web/notice.jsp").unwrap();
+    let added = jsp.rows.start + 3;
+    highlights.ensure(&package.diff, &[added]);
+    assert!(highlights.get(added).is_some());
+    let before = highlights.done();
+    assert!(highlights.fill(&package.diff) > 0);
+    assert!(highlights.done() > before);
+    // Binary and mode-only files have nothing to highlight.
+    let png = package.diff.file("web/logo.png").unwrap();
+    assert!(highlights.get(png.rows.start).is_none());
+}
+
+#[test]
+fn whitespace_only_changes_fold_and_split_pairs_removed_with_added() {
+    use guardia_package::display::{DisplayKind, Layout, NONE, lay_out};
+    let diff = "diff --git a/a.sql b/a.sql\n--- a/a.sql\n+++ b/a.sql\n@@ -1,3 +1,3 @@\n-SELECT  1;\n+SELECT 1;\n-old\n+new\n ctx\n";
+    let index = guardia_package::DiffIndex::parse(diff).unwrap();
+    let unified = lay_out(&index, Layout::Unified, false);
+    assert_eq!(unified.rows.len(), 1 + 1 + 5);
+    let hidden = lay_out(&index, Layout::Unified, true);
+    // `SELECT  1;` → `SELECT 1;` folds into one context row; `old` → `new` stays.
+    assert_eq!(hidden.rows.len(), unified.rows.len() - 1);
+    assert!(hidden.rows[2].as_context);
+    assert!(!hidden.rows[3].as_context);
+    let diff = "diff --git a/a.sql b/a.sql\n--- a/a.sql\n+++ b/a.sql\n@@ -1,2 +1,2 @@\n-SELECT  1;\n+SELECT 1;\n ctx\n";
+    let index = guardia_package::DiffIndex::parse(diff).unwrap();
+    let hidden = lay_out(&index, Layout::Unified, true);
+    assert_eq!(hidden.rows.len(), 1 + 1 + 2);
+    assert!(hidden.rows[2].as_context);
+    let split = lay_out(&index, Layout::Split, false);
+    assert_eq!(split.rows[0].kind, DisplayKind::File);
+    assert_eq!(split.hunk_rows, [1]);
+    assert_ne!(split.rows[2].left, NONE);
+    assert_ne!(split.rows[2].right, NONE);
+    assert_eq!(
+        split.rows[3].left, split.rows[3].right,
+        "context on both sides"
+    );
+}
+
+#[test]
+fn the_version_diff_lists_only_what_changed_between_versions() {
+    use guardia_package::display::interdiff;
+    let v1 = verify(read_path(&fixture(1), &Limits::default()).unwrap(), None).unwrap();
+    let v2 = verify(read_path(&fixture(2), &Limits::default()).unwrap(), None).unwrap();
+    let between = interdiff(&v1.diff, &v2.diff);
+    let paths: Vec<_> = between.files.iter().map(|f| f.path()).collect();
+    assert_eq!(paths, ["web/css/site.css"]);
+    let texts: Vec<_> = between.rows.iter().map(|r| between.row_text(r)).collect();
+    assert!(
+        texts.contains(&"+.notice:hover { background: #223; }"),
+        "{texts:#?}"
+    );
+    assert!(texts.contains(&"+.notice:hover { background: #2a3142; outline: 1px solid #5b8def; }"));
+}

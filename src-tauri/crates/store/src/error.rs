@@ -28,6 +28,11 @@ pub enum StoreError {
         "the approval chain of task {0} changed meanwhile; nothing was changed — reload and try again"
     )]
     ChainChanged(TaskId),
+    /// Another console imported this package version (or the same package) meanwhile.
+    #[error(
+        "version {version} of the package for {task} was imported meanwhile; nothing was changed"
+    )]
+    PackageExists { task: TaskId, version: u32 },
     #[error("there is no server named `{0}`")]
     ServerNotFound(String),
     #[error("there is no system `{0}` (institution/system) in the inventory")]

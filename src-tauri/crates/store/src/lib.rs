@@ -24,11 +24,13 @@ mod audit;
 mod error;
 mod inventory;
 mod people;
+mod reviews;
 mod sqlite;
 mod sqlite_approvals;
 mod sqlite_audit;
 mod sqlite_inventory;
 mod sqlite_people;
+mod sqlite_reviews;
 
 pub use approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules, SystemSummary, TaskMove};
 pub use audit::{
@@ -43,6 +45,10 @@ pub use inventory::{
     StoredServer,
 };
 pub use people::{NewPerson, PeopleStore, PersonChange, StoredPerson};
+pub use reviews::{
+    Comment, Document, DocumentKind, Mark, MarkState, NewPackage, PackageState, ReviewDecision,
+    ReviewStore, ReviewVerdict, ReviewWrite, Side, StoredFile, StoredPackage,
+};
 pub use sqlite::SqliteStore;
 
 /// Opens the store a URL names: `sqlite:<path>` (or a bare path) today; `postgres://…`
@@ -141,7 +147,13 @@ pub trait PreferenceStore: Send + Sync {
 
 /// Everything GUARDiA stores. Callers hold an `Arc<dyn Store>`.
 pub trait Store:
-    TaskStore + PreferenceStore + AuditStore + InventoryStore + PeopleStore + ApprovalStore
+    TaskStore
+    + PreferenceStore
+    + AuditStore
+    + InventoryStore
+    + PeopleStore
+    + ApprovalStore
+    + ReviewStore
 {
     /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
     fn describe(&self) -> String;

@@ -246,21 +246,10 @@ impl ApprovalStore for SqliteStore {
             .execute(&mut *tx)
             .await?
             .rows_affected(),
-            Some(version) => sqlx::query(
-                "UPDATE approval_chains SET chain = ?3, is_open = ?4, next_due = ?5, \
-                 version = version + 1, updated_at = ?6 \
-                 WHERE task_id = ?1 AND round = ?2 AND version = ?7",
-            )
-            .bind(write.task.to_string())
-            .bind(i64::from(write.chain.round))
-            .bind(&json)
-            .bind(is_open)
-            .bind(next_due)
-            .bind(write.at)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
+            Some(version) => {
+                update_chain_in(&mut tx, write.task, write.chain, version, write.at).await?;
+                1
+            }
         };
         if written == 0 {
             return Err(StoreError::ChainChanged(write.task));
@@ -283,4 +272,36 @@ impl ApprovalStore for SqliteStore {
         self.commit(tx, head).await?;
         Ok(task)
     }
+}
+
+/// Updates a chain round if it is still at `version` (compare-and-set), inside the caller's
+/// transaction; [`StoreError::ChainChanged`] otherwise.
+pub(crate) async fn update_chain_in(
+    conn: &mut sqlx::SqliteConnection,
+    task: TaskId,
+    chain: &Chain,
+    version: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(chain)
+        .map_err(|e| StoreError::corrupt(format!("chain of {task}"), e))?;
+    let written = sqlx::query(
+        "UPDATE approval_chains SET chain = ?3, is_open = ?4, next_due = ?5, \
+         version = version + 1, updated_at = ?6 \
+         WHERE task_id = ?1 AND round = ?2 AND version = ?7",
+    )
+    .bind(task.to_string())
+    .bind(i64::from(chain.round))
+    .bind(&json)
+    .bind(chain.waiting().is_some())
+    .bind(chain.next_deadline())
+    .bind(at)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if written == 0 {
+        return Err(StoreError::ChainChanged(task));
+    }
+    Ok(())
 }

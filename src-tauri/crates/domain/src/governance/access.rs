@@ -90,6 +90,9 @@ impl Role {
             | P::ManagePeople
             | P::EditGovernance => matches!(self, Role::Admin),
             P::RunRemote => matches!(self, Role::Operator | Role::Admin),
+            // Whoever carries the agent's work in: the PM, an operator at the inbox, an admin.
+            P::ImportPackages => matches!(self, Role::Pm | Role::Operator | Role::Admin),
+            P::ReviewResults => matches!(self, Role::Pm),
         }
     }
 }
@@ -129,10 +132,14 @@ pub enum Permission {
     EditGovernance,
     /// Away and deputy for the systems one owns.
     RouteOwnSystems,
+    /// Bring a result package in (file dialog, inbox folder, CLI).
+    ImportPackages,
+    /// Mark files viewed, comment, and decide a result package (the PM's review).
+    ReviewResults,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 20] = [
         Permission::ReadTasks,
         Permission::WriteTasks,
         Permission::ReadInbox,
@@ -151,6 +158,8 @@ impl Permission {
         Permission::ManagePeople,
         Permission::EditGovernance,
         Permission::RouteOwnSystems,
+        Permission::ImportPackages,
+        Permission::ReviewResults,
     ];
 
     /// The name the `FORBIDDEN` message gives, e.g. `decide_approvals`.
@@ -174,6 +183,8 @@ impl Permission {
             Permission::ManagePeople => "manage_people",
             Permission::EditGovernance => "edit_governance",
             Permission::RouteOwnSystems => "route_own_systems",
+            Permission::ImportPackages => "import_packages",
+            Permission::ReviewResults => "review_results",
         }
     }
 }

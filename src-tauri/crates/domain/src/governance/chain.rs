@@ -564,6 +564,31 @@ impl Chain {
         self.advance(at, routing)
     }
 
+    /// Whether the chain has a result stage (a PM step) at all.
+    pub fn has_result_stage(&self) -> bool {
+        self.steps.iter().any(|step| step.stage == Stage::Result)
+    }
+
+    /// The next package version after a rework: the result stage starts again from its
+    /// first step. The earlier round's decisions stay in the audit log and the review's own
+    /// record; on the chain, the steps are pending again (the PM who asked for rework may
+    /// judge the new version). Opens the stage if it was not open.
+    pub fn reopen_result_stage(&mut self, at: DateTime<Utc>, routing: &Routing) -> Vec<Effect> {
+        let request_done = self
+            .steps
+            .iter()
+            .filter(|step| step.stage == Stage::Request)
+            .all(|step| matches!(step.status, StepStatus::Approved | StepStatus::Passed));
+        if !request_done || !self.has_result_stage() {
+            return Vec::new();
+        }
+        for step in self.steps.iter_mut().filter(|s| s.stage == Stage::Result) {
+            *step = Step::new(step.kind, Stage::Result);
+        }
+        self.result_stage_open = true;
+        self.advance(at, routing)
+    }
+
     /// Escalates the waiting step if its SLA ran out by `now`: one hop along the route with a
     /// fresh SLA, marked URGENT. A pooled step escalates to the supervisor. With nobody left,
     /// the step stays, URGENT, and stops counting.

@@ -236,6 +236,66 @@ fn a_deploy_is_approved_for_work_after_the_owner_and_the_pm_step_opens_with_the_
 }
 
 #[test]
+fn a_pm_who_asked_for_rework_judges_the_next_version_from_a_fresh_result_stage() {
+    let (mut chain, _) = started(RiskClass::InfraSecurity, false);
+    approve(&mut chain, "lee.owner", 1);
+    // Nothing to reopen before the result stage was reached.
+    chain.open_result_stage(at(2), &routing());
+    let rejected = chain
+        .decide(
+            &p("jung.pm"),
+            any_role,
+            Verdict::Reject,
+            "escape the title too",
+            at(3),
+            &routing(),
+        )
+        .unwrap();
+    assert_eq!(rejected, [Effect::Rejected { step: 1 }]);
+    assert!(chain.is_over());
+    let effects = chain.reopen_result_stage(at(30), &routing());
+    assert_eq!(
+        effects,
+        [Effect::Notify {
+            step: 1,
+            to: Holder::Pool { role: Role::Pm },
+            urgent: false
+        }]
+    );
+    assert_eq!(
+        chain.steps[0].status,
+        StepStatus::Approved,
+        "the request stays signed"
+    );
+    assert_eq!(chain.steps[1].decision, None);
+    assert_eq!(chain.steps[2].status, StepStatus::Pending);
+    // The same PM may judge v2; the owner still may not sign a second step.
+    approve(&mut chain, "jung.pm", 31);
+    assert!(matches!(
+        chain.decide(
+            &p("lee.owner"),
+            any_role,
+            Verdict::Approve,
+            "ok",
+            at(32),
+            &routing()
+        ),
+        Err(DecisionRefused::SecondSignature { .. })
+    ));
+}
+
+#[test]
+fn a_request_still_in_approval_has_no_result_stage_to_reopen() {
+    let (mut chain, _) = started(RiskClass::Change, false);
+    assert_eq!(chain.reopen_result_stage(at(1), &routing()), []);
+    assert!(!chain.result_stage_open);
+    let (mut inspection, _) = started(RiskClass::Inspection, false);
+    approve(&mut inspection, "lee.owner", 1);
+    assert!(!inspection.has_result_stage());
+    assert_eq!(inspection.reopen_result_stage(at(2), &routing()), []);
+}
+
+#[test]
 fn an_infra_change_needs_three_different_people_in_order() {
     let (mut chain, _) = started(RiskClass::InfraSecurity, false);
     approve(&mut chain, "lee.owner", 1);
