@@ -494,6 +494,7 @@ pub fn error_headline(lang: Lang, code: ErrorCode) -> &'static str {
             "자동화가 중지되어 새 작업을 시작할 수 없습니다",
             "Automation is stopped; nothing new starts",
         ),
+        ErrorCode::PackageRefused => ("패키지가 거부되었습니다", "Package refused"),
         ErrorCode::Internal => ("예상하지 못한 오류", "Unexpected error"),
     };
     pick(lang, ko, en)

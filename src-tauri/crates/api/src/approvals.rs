@@ -24,7 +24,7 @@ use guardia_ipc::{
     ErrorCode, InboxItem, IpcError, RouteChange, RulesChange, SystemChoice, SystemRouteChange,
     SystemRulesChange, SystemRulesView, TaskDecision, TaskDetail, TaskRef, TaskSummary,
 };
-use guardia_store::{ChainWrite, StoreError, SystemRules, TaskMove};
+use guardia_store::{ChainWrite, Document, PackageState, StoreError, SystemRules, TaskMove};
 
 use crate::approval_entries::{self as entries, CONSOLE};
 use crate::{Api, Caller, CheckpointReason, Permission, audit_entries};
@@ -150,15 +150,19 @@ impl Api {
 
 /// What a chain operation leads to, gathered before anything is written.
 #[derive(Default)]
-struct Settled {
-    entries: Vec<EntryDraft>,
-    moves: Vec<(TaskEvent, String)>,
+pub(crate) struct Settled {
+    pub entries: Vec<EntryDraft>,
+    pub moves: Vec<(TaskEvent, String)>,
     /// Something to tell people (desktop notifications).
-    notices: Vec<(usize, Holder, bool)>,
+    pub notices: Vec<(usize, Holder, bool)>,
+    /// Documents for the agent's outbox (work order, rework brief).
+    pub documents: Vec<Document>,
+    /// A result-stage step decided the package under review.
+    pub package_state: Option<PackageState>,
 }
 
 /// Where a system sits: the institutions that have it (scopes are per institution).
-struct Place {
+pub(crate) struct Place {
     system: String,
     institutions: Vec<String>,
 }
@@ -176,11 +180,11 @@ impl Place {
             .all(|institution| test(institution))
     }
 
-    fn holds(&self, caller: &Caller, role: Role) -> bool {
+    pub(crate) fn holds(&self, caller: &Caller, role: Role) -> bool {
         self.for_all(|institution| caller.holds_on(role, institution, &self.system))
     }
 
-    fn may(&self, caller: &Caller, permission: Permission) -> bool {
+    pub(crate) fn may(&self, caller: &Caller, permission: Permission) -> bool {
         self.for_all(|institution| caller.may_on(permission, institution, &self.system))
     }
 }
@@ -222,7 +226,7 @@ impl Approvals<'_> {
         Ok(policy)
     }
 
-    async fn rules(&self, system: &str) -> Result<SystemRules, ApprovalError> {
+    pub(crate) async fn rules(&self, system: &str) -> Result<SystemRules, ApprovalError> {
         match self.api.store.system_rules(system).await? {
             Some(rules) => Ok(rules),
             None => {
@@ -233,7 +237,7 @@ impl Approvals<'_> {
         }
     }
 
-    async fn place(&self, system: &str) -> Result<Place, ApprovalError> {
+    pub(crate) async fn place(&self, system: &str) -> Result<Place, ApprovalError> {
         Ok(Place {
             system: system.to_owned(),
             institutions: self.api.store.institutions_of(system).await?,
@@ -249,7 +253,7 @@ impl Approvals<'_> {
             .ok_or(ApprovalError::NotFound(id))
     }
 
-    async fn detail(&self, task: Task) -> Result<TaskDetail, ApprovalError> {
+    pub(crate) async fn detail(&self, task: Task) -> Result<TaskDetail, ApprovalError> {
         let timeline = self.api.store.timeline(task.id).await?;
         let approvals = self.rounds(task.id).await?;
         Ok(TaskDetail {
@@ -338,7 +342,7 @@ impl Approvals<'_> {
         let mut settled = Settled {
             entries: vec![entries::approval_submitted(task, &chain, caller, now)],
             moves: event.map(|e| (e, String::new())).into_iter().collect(),
-            notices: Vec::new(),
+            ..Settled::default()
         };
         self.settle(task, &mut chain, &rules, effects, now, &mut settled)
             .await?;
@@ -386,11 +390,25 @@ impl Approvals<'_> {
                 what: "it has no approval chain yet; its requester submits it (guardia task submit)",
             });
         };
-        if task.status != TaskStatus::PendingApproval {
+        let result_stage =
+            task.status == TaskStatus::PendingReview && stored.chain.result_stage_open;
+        if task.status != TaskStatus::PendingApproval && !result_stage {
             return Err(ApprovalError::WrongStatus {
                 task: task.id,
                 status: task.status,
                 what: "its request is not waiting for approval (the result review decides later steps)",
+            });
+        }
+        if result_stage
+            && stored
+                .chain
+                .waiting()
+                .is_some_and(|(_, step)| step.kind == guardia_domain::governance::StepKind::Pm)
+        {
+            return Err(ApprovalError::WrongStatus {
+                task: task.id,
+                status: task.status,
+                what: "the PM step is decided on the review screen, bound to what was seen (guardia package decide)",
             });
         }
         let place = self.place(task.system.as_str()).await?;
@@ -432,8 +450,7 @@ impl Approvals<'_> {
                 caller,
                 now,
             )],
-            moves: Vec::new(),
-            notices: Vec::new(),
+            ..Settled::default()
         };
         self.settle(&task, &mut stored.chain, &rules, effects, now, &mut settled)
             .await?;
@@ -498,18 +515,62 @@ impl Approvals<'_> {
                         .push(entries::approval_overdue(task, chain, step, now));
                 }
                 Effect::RequestApproved | Effect::ChainComplete => {
-                    // A chain with no result stage completes the request as it ends; the
-                    // result stage's completion belongs to the review (its own move).
-                    let request_stage_done = !chain.result_stage_open;
-                    if request_stage_done {
+                    if !chain.result_stage_open {
+                        // The request is approved for work: the agent gets its work order.
                         out.moves
                             .push((TaskEvent::ChainApproved, "approval chain signed".into()));
+                        let order = self
+                            .api
+                            .reviews()
+                            .work_order(task, CONSOLE, now)
+                            .await
+                            .map_err(|e| ApprovalError::Invalid(format!("work order: {e}")))?;
+                        out.entries.push(crate::review_entries::outbox_written(
+                            task,
+                            order.kind.code(),
+                            &order.file_name,
+                            &order.content,
+                            CONSOLE,
+                            now,
+                        ));
+                        out.documents.push(order);
+                    } else {
+                        // The last result-stage step signed: the package is approved.
+                        out.moves.push((
+                            TaskEvent::ResultApproved,
+                            "result approved by every step of the chain".into(),
+                        ));
+                        out.package_state = Some(PackageState::Approved);
                     }
                 }
                 Effect::Rejected { step } => {
                     if let Some(d) = &chain.steps[step].decision {
-                        out.moves
-                            .push((TaskEvent::RequestRejected, d.comment.clone()));
+                        if chain.steps[step].stage == guardia_domain::governance::Stage::Result {
+                            // A later step turned the result down: back to the agent.
+                            out.moves
+                                .push((TaskEvent::ReworkRequested, d.comment.clone()));
+                            out.package_state = Some(PackageState::Rework);
+                            let brief = self
+                                .api
+                                .reviews()
+                                .rework_brief(task, d.by.as_str(), &d.comment, now)
+                                .await
+                                .map_err(|e| {
+                                    ApprovalError::Invalid(format!("rework brief: {e}"))
+                                })?;
+                            out.entries.push(crate::review_entries::outbox_written(
+                                task,
+                                brief.kind.code(),
+                                &brief.file_name,
+                                &brief.content,
+                                d.by.as_str(),
+                                now,
+                            ));
+                            out.documents.push(brief);
+                        } else {
+                            out.moves
+                                .push((TaskEvent::RequestRejected, d.comment.clone()));
+                        }
                     }
                 }
                 Effect::Returned { step } => {
@@ -575,8 +636,19 @@ impl Approvals<'_> {
                 task_moves,
                 at: now,
                 audit,
+                documents: settled.documents.clone(),
+                package_state: match (
+                    settled.package_state,
+                    self.api.store.packages(task.id).await?.last(),
+                ) {
+                    (Some(state), Some(latest)) => Some((latest.version, state)),
+                    _ => None,
+                },
             })
             .await?;
+        for document in &settled.documents {
+            self.api.reviews().deliver(document).await;
+        }
         for (step, to, urgent) in settled.notices {
             tracing::info!(
                 task = %task.id,

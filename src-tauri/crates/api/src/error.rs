@@ -89,6 +89,8 @@ pub enum ApiError {
     People(#[from] crate::PeopleError),
     #[error(transparent)]
     Approval(#[from] crate::ApprovalError),
+    #[error(transparent)]
+    Review(#[from] crate::ReviewError),
     /// A file given as input cannot be used (missing, unreadable, not what it should be).
     #[error("{path}: {reason}")]
     BadFile { path: String, reason: String },
@@ -157,6 +159,7 @@ impl ApiError {
             ApiError::Task(task) => task.code(),
             ApiError::People(people) => people.code(),
             ApiError::Approval(approval) => approval.code(),
+            ApiError::Review(review) => review.code(),
             ApiError::Cancelled => ErrorCode::Cancelled,
             ApiError::IntegrityBlocked { .. } => ErrorCode::IntegrityBlocked,
             ApiError::ProofFailed { .. } => ErrorCode::Storage,

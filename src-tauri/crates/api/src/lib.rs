@@ -28,6 +28,8 @@ mod notices;
 mod ops;
 mod people;
 mod remote;
+mod review_entries;
+mod reviews;
 mod session;
 mod tasks;
 
@@ -47,6 +49,7 @@ pub use logging::init_logging;
 pub use notices::{Notice, NoticeMemory};
 pub use ops::{BOUND, Operation, PERMISSIONS};
 pub use people::{DEMO_PASSWORD, People, PeopleError, SignInRefused};
+pub use reviews::{FULL_COVERAGE_KEY, INBOX_ACTOR, Loaded, MAX_WINDOW, ReviewError, Reviews};
 pub use session::Session;
 pub use tasks::{TaskError, Tasks};
 
@@ -72,6 +75,8 @@ pub struct Api {
     origin: String,
     /// The audit signing key, loaded from the keyring on first use.
     signer: OnceCell<Arc<AuditSigningKey>>,
+    /// Packages under review, parsed, and the rows served to each reviewer.
+    review_state: reviews::ReviewState,
 }
 
 /// What an [`Api`] is made of.
@@ -100,6 +105,7 @@ impl Api {
             secrets: parts.secrets,
             origin,
             signer: OnceCell::new(),
+            review_state: reviews::ReviewState::default(),
         };
         // What a crash mid-change left in the keyring goes; unscoped entries get their own.
         api.recover_keyring().await;

@@ -93,6 +93,7 @@ impl Api {
                 }
             });
         crate::approvals::Approvals::schedule(self);
+        crate::reviews::Reviews::schedule(self);
         let api = self.clone();
         let who = caller.clone();
         self.runtime.scheduler().every(

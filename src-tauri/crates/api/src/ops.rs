@@ -160,6 +160,19 @@ operations! {
     ChainPolicySet: EditGovernance => |api, caller, policy| {
         Ok(api.approvals().set_policy(caller, policy).await?)
     };
+    PackageImportCmd: ImportPackages => |api, caller, args| Ok(api.reviews().import(caller, args).await?);
+    PackageGet: ReadTasks => |api, caller, r| Ok(api.reviews().get(caller, r).await?);
+    DiffWindowGet: ReadTasks => |api, caller, q| Ok(api.reviews().window(caller, q).await?);
+    DiffHighlight: ReadTasks => |api, caller, q| Ok(api.reviews().highlight(q).await?);
+    DiffSearchCmd: ReadTasks => |api, caller, q| Ok(api.reviews().search(q).await?);
+    LogWindowGet: ReadTasks => |api, caller, q| Ok(api.reviews().log_window(q).await?);
+    LogSearchCmd: ReadTasks => |api, caller, q| Ok(api.reviews().log_search(q).await?);
+    FileMarkSet: ReviewResults => |api, caller, mark| Ok(api.reviews().mark(caller, mark).await?);
+    ReviewCommentAdd: ReviewResults => |api, caller, c| Ok(api.reviews().comment(caller, c).await?);
+    ReviewDecide: ReviewResults => |api, caller, d| Ok(api.reviews().decide(caller, d).await?);
+    ReviewDecisions: ReadTasks => |api, caller, task| Ok(api.reviews().decisions(&task.id).await?);
+    TaskDocuments: ReadTasks => |api, caller, task| Ok(api.reviews().documents(&task.id).await?);
+    PackageInbox: ImportPackages => |api, caller, ()| Ok(api.reviews().inbox(caller).await?);
 }
 
 impl Api {

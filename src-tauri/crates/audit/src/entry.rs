@@ -123,10 +123,18 @@ pub enum EntryKind {
     GovernancePolicyChanged,
     #[serde(rename = "inventory.bulk_edit")]
     InventoryBulkEdited,
+    #[serde(rename = "package.refused")]
+    PackageRefused,
+    #[serde(rename = "review.commented")]
+    ReviewCommented,
+    #[serde(rename = "review.decided")]
+    ReviewDecided,
+    #[serde(rename = "outbox.written")]
+    OutboxWritten,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 48] = [
+    pub const ALL: [EntryKind; 52] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -175,6 +183,10 @@ impl EntryKind {
         Self::GovernanceSystemChanged,
         Self::GovernancePolicyChanged,
         Self::InventoryBulkEdited,
+        Self::PackageRefused,
+        Self::ReviewCommented,
+        Self::ReviewDecided,
+        Self::OutboxWritten,
     ];
 
     pub fn code(self) -> &'static str {
@@ -227,6 +239,10 @@ impl EntryKind {
             Self::GovernanceSystemChanged => "governance.system",
             Self::GovernancePolicyChanged => "governance.policy",
             Self::InventoryBulkEdited => "inventory.bulk_edit",
+            Self::PackageRefused => "package.refused",
+            Self::ReviewCommented => "review.commented",
+            Self::ReviewDecided => "review.decided",
+            Self::OutboxWritten => "outbox.written",
         }
     }
 

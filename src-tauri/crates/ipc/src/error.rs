@@ -41,6 +41,9 @@ pub enum ErrorCode {
     Cancelled,
     /// The runtime is stopping or automation is locked: nothing new starts.
     Stopped,
+    /// A result package was refused (the message names the file and the reason code).
+    /// Nothing was stored but the refusal's audit entry.
+    PackageRefused,
     /// A bug: something that should not happen did.
     Internal,
 }

@@ -18,6 +18,7 @@ mod error;
 mod inventory;
 mod live;
 mod people;
+mod reviews;
 
 pub use approvals::{
     FreezeInput, InboxItem, RouteChange, RulesChange, SystemChoice, SystemRouteChange,
@@ -42,6 +43,14 @@ pub use inventory::{
 pub use people::{
     AccountLock, EndSession, PasswordChange, PasswordReset, PersonInput, PersonView, RolesChange,
     SessionEnd, SessionState, SessionView, SignInRequest,
+};
+
+pub use reviews::{
+    ArtifactView, CommentInput, CommentView, Coverage, DecisionView, DiffCell, DiffLayout, DiffRow,
+    DiffSearch, DiffView, DiffWindow, DiffWindowQuery, DocumentView, FileMark, HealthRow,
+    HighlightQuery, Highlights, InboxFolderView, InboxPackage, LogLine, LogSearch, LogWindow,
+    LogWindowQuery, MarkView, PackageImport, PackageRef, PackageView, ProducerView, ResultView,
+    ReviewDecisionInput, ReviewFile, SearchHits, Span, VersionBrief, VersionChange, WarningView,
 };
 
 pub use live::{
@@ -167,6 +176,32 @@ macro_rules! for_each_command {
             SystemChoices = system_choices: () => Vec<SystemChoice>;
             ChainPolicyGet = chain_policy_get: () => ChainPolicy;
             ChainPolicySet = chain_policy_set: ChainPolicy => ChainPolicy;
+            /// Import a result package from a path (file dialog or inbox).
+            PackageImportCmd = package_import: PackageImport => PackageView;
+            /// A package's outline for the review screen.
+            PackageGet = package_get: PackageRef => PackageView;
+            /// A window of display rows of a package's diff.
+            DiffWindowGet = diff_window: DiffWindowQuery => DiffWindow;
+            /// Highlighting of a window (asked after painting it).
+            DiffHighlight = diff_highlight: HighlightQuery => Highlights;
+            /// Search inside the diff.
+            DiffSearchCmd = diff_search: DiffSearch => SearchHits;
+            /// A window of the execution log.
+            LogWindowGet = log_window: LogWindowQuery => LogWindow;
+            /// Search inside the execution log.
+            LogSearchCmd = log_search: LogSearch => SearchHits;
+            /// Mark a file viewed / waived / not viewed.
+            FileMarkSet = file_mark_set: FileMark => Coverage;
+            /// Comment on a line.
+            ReviewCommentAdd = review_comment: CommentInput => CommentView;
+            /// Approve, ask for rework, or take the task over.
+            ReviewDecide = review_decide: ReviewDecisionInput => TaskDetail;
+            /// The review decisions of a task.
+            ReviewDecisions = review_decisions: TaskRef => Vec<DecisionView>;
+            /// What the console wrote for the agent (work orders, rework briefs).
+            TaskDocuments = task_documents: TaskRef => Vec<DocumentView>;
+            /// The inbox folder and what is in it.
+            PackageInbox = package_inbox: () => InboxFolderView;
         }
     };
 }
@@ -295,6 +330,19 @@ mod tests {
                 SystemChoices::NAME,
                 ChainPolicyGet::NAME,
                 ChainPolicySet::NAME,
+                PackageImportCmd::NAME,
+                PackageGet::NAME,
+                DiffWindowGet::NAME,
+                DiffHighlight::NAME,
+                DiffSearchCmd::NAME,
+                LogWindowGet::NAME,
+                LogSearchCmd::NAME,
+                FileMarkSet::NAME,
+                ReviewCommentAdd::NAME,
+                ReviewDecide::NAME,
+                ReviewDecisions::NAME,
+                TaskDocuments::NAME,
+                PackageInbox::NAME,
             ]
         );
     }

@@ -48,7 +48,7 @@ impl Topic {
         }
         let family = kind.split('.').next().unwrap_or_default();
         match family {
-            "task" | "approval" | "package" | "governance" => Topic::Tasks,
+            "task" | "approval" | "package" | "review" | "outbox" | "governance" => Topic::Tasks,
             "audit" => Topic::Audit,
             "inventory" | "bundle" => Topic::Inventory,
             "credential" => Topic::Credentials,

@@ -354,6 +354,16 @@ pub struct FileMark {
     pub reason: String,
 }
 
+/// A file's mark after a change, and the caller's coverage of the version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub path: String,
+    pub mark: Option<MarkView>,
+    pub viewed: u32,
+    pub waived: u32,
+    pub total: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommentInput {
     pub task: String,

@@ -73,6 +73,11 @@ pub struct ChainWrite<'a> {
     pub at: DateTime<Utc>,
     /// The entries this write appends, in order.
     pub audit: Vec<EntryDraft>,
+    /// Documents for the agent this decision produces (a work order when the request is
+    /// approved, a rework brief when a result-stage step rejects).
+    pub documents: Vec<crate::Document>,
+    /// A package's new state (a result-stage step decided it).
+    pub package_state: Option<(u32, crate::PackageState)>,
 }
 
 /// One system of the inventory, for pickers.

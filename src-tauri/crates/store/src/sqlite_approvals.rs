@@ -10,6 +10,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules, SystemSummary};
 use crate::sqlite::{move_task_in, task_in};
 use crate::sqlite_audit::append_in;
+use crate::sqlite_reviews::{insert_document_in, set_package_state_in};
 use crate::{SqliteStore, StoreError};
 
 macro_rules! rules_select {
@@ -264,6 +265,12 @@ impl ApprovalStore for SqliteStore {
                 write.at,
             )
             .await?;
+        }
+        for doc in &write.documents {
+            insert_document_in(&mut tx, doc).await?;
+        }
+        if let Some((version, state)) = write.package_state {
+            set_package_state_in(&mut tx, write.task, version, state).await?;
         }
         let task = task_in(&mut tx, write.task)
             .await?

@@ -296,12 +296,7 @@ impl ReviewStore for SqliteStore {
             }
         }
         if let Some((version, state)) = write.state {
-            sqlx::query("UPDATE packages SET state = ?3 WHERE task_id = ?1 AND version = ?2")
-                .bind(&task_id)
-                .bind(i64::from(version))
-                .bind(state.code())
-                .execute(&mut *tx)
-                .await?;
+            set_package_state_in(&mut tx, write.task, version, state).await?;
         }
         for mark in &write.marks {
             insert_mark(&mut tx, mark).await?;
@@ -342,20 +337,7 @@ impl ReviewStore for SqliteStore {
             .await?;
         }
         if let Some(doc) = &write.document {
-            sqlx::query(
-                "INSERT INTO task_documents (task_id, seq, kind, file_name, content, sha256, at, by) \
-                 SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 \
-                 FROM task_documents WHERE task_id = ?1",
-            )
-            .bind(&task_id)
-            .bind(doc.kind.code())
-            .bind(&doc.file_name)
-            .bind(&doc.content)
-            .bind(&doc.sha256)
-            .bind(doc.at)
-            .bind(&doc.by)
-            .execute(&mut *tx)
-            .await?;
+            insert_document_in(&mut tx, doc).await?;
         }
         if let Some((chain, version)) = write.chain {
             update_chain_in(&mut tx, write.task, chain, version, write.at).await?;
@@ -400,5 +382,42 @@ async fn insert_mark(conn: &mut sqlx::SqliteConnection, mark: &Mark) -> Result<(
     .bind(mark.carried_from.map(i64::from))
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Records a document for the agent with the next number of its task.
+pub(crate) async fn insert_document_in(
+    conn: &mut sqlx::SqliteConnection,
+    doc: &Document,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO task_documents (task_id, seq, kind, file_name, content, sha256, at, by) \
+         SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 \
+         FROM task_documents WHERE task_id = ?1",
+    )
+    .bind(doc.task.to_string())
+    .bind(doc.kind.code())
+    .bind(&doc.file_name)
+    .bind(&doc.content)
+    .bind(&doc.sha256)
+    .bind(doc.at)
+    .bind(&doc.by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn set_package_state_in(
+    conn: &mut sqlx::SqliteConnection,
+    task: TaskId,
+    version: u32,
+    state: PackageState,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE packages SET state = ?3 WHERE task_id = ?1 AND version = ?2")
+        .bind(task.to_string())
+        .bind(i64::from(version))
+        .bind(state.code())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

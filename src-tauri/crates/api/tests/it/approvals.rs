@@ -243,11 +243,16 @@ async fn a_deploy_goes_from_requester_to_owner_to_approved_with_four_eyes_refusa
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
 
-    let kinds = last_kinds(&api, 3).await;
+    let kinds = last_kinds(&api, 4).await;
     assert_eq!(
         kinds,
-        ["approval.granted", "task.transitioned", "audit.checkpoint"],
-        "the decision, the task's move and the checkpoint it signs"
+        [
+            "approval.granted",
+            "outbox.written",
+            "task.transitioned",
+            "audit.checkpoint"
+        ],
+        "the decision, the work order for the agent, the task's move and the checkpoint it signs"
     );
     let checkpoint = api.audit_status().await.unwrap().last_checkpoint.unwrap();
     assert_eq!(checkpoint.reason, "approval");

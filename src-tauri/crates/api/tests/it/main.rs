@@ -11,4 +11,5 @@ mod fleet;
 mod hardening;
 mod live;
 mod people;
+mod reviews;
 mod support;
