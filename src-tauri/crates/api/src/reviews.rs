@@ -1255,6 +1255,13 @@ impl Reviews<'_> {
         system: &str,
         required: bool,
     ) -> Result<bool, ReviewError> {
+        if !caller.may(Permission::EditGovernance) {
+            return Err(ReviewError::OutOfScope {
+                person: caller.person.to_string(),
+                permission: Permission::EditGovernance,
+                system: system.to_owned(),
+            });
+        }
         let system = guardia_domain::SystemName::parse(system)
             .map_err(|e| ReviewError::Invalid(format!("system `{system}`: {e}")))?;
         let mut systems: Vec<String> = self

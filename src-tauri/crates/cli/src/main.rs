@@ -28,6 +28,7 @@ use serde::Serialize;
 mod approvals;
 mod fleet;
 mod lab;
+mod packages;
 mod people;
 
 #[derive(Debug, Parser)]
@@ -99,6 +100,9 @@ enum Command {
     /// Approval routing per system: owner, deputy, supervisor, away, SLA, windows
     #[command(subcommand)]
     System(approvals::SystemCommand),
+    /// Result packages: seal, import, show, mark, decide, documents, inbox
+    #[command(subcommand)]
+    Package(packages::PackageCommand),
 }
 
 /// The permission a command needs: read from its IPC command's row in the operation table,
@@ -160,6 +164,16 @@ fn required(command: &Command) -> Option<Permission> {
         Command::Ssh(S::Run { .. }) => of!(SshRun),
         // A bundle carries secrets out, and brings servers and secrets in.
         Command::Bundle(B::Export { .. } | B::Import { .. }) => of!(CredentialSet),
+        Command::Package(p) => match p {
+            packages::PackageCommand::Seal { .. } => return None,
+            packages::PackageCommand::Import { .. } => of!(PackageImportCmd),
+            packages::PackageCommand::Show { .. } => of!(PackageGet),
+            packages::PackageCommand::Mark { .. } => of!(FileMarkSet),
+            packages::PackageCommand::Decide { .. } => of!(ReviewDecide),
+            packages::PackageCommand::Documents { .. } => of!(TaskDocuments),
+            packages::PackageCommand::Inbox { .. } => of!(PackageInbox),
+            packages::PackageCommand::Coverage { .. } => of!(SystemRulesSet),
+        },
         Command::Lab(_) | Command::User(_) => return None,
     })
 }
@@ -497,6 +511,9 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
             return signed(api, caller, people::run(api, caller, &out, command).await).await;
         }
         Command::Inbox => return approvals::inbox(api, caller, &out).await,
+        Command::Package(command) => {
+            return signed(api, caller, packages::run(api, caller, &out, command).await).await;
+        }
         Command::System(command) => {
             return signed(
                 api,
@@ -594,6 +611,7 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         | Command::User(_)
         | Command::Inbox
         | Command::System(_)
+        | Command::Package(_)
         | Command::Task(
             TaskCommand::Submit { .. }
             | TaskCommand::Approve { .. }
