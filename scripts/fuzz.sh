@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser GUARDiA reads untrusted input with — inventory CSV, Ansible INI, the
-# sealed bundle's header, checkpoint notes and verifier keys, and the command denylist's
-# shell parser — with libFuzzer (coverage-guided), for RUNS executions each (default
+# sealed bundle's header, checkpoint notes and verifier keys, the command denylist's shell
+# parser, and result packages (archives, manifests, diffs) — with libFuzzer (coverage-guided), for RUNS executions each (default
 # 100000; `scripts/fuzz.sh 1000000` for a longer campaign) or SECONDS per target, whichever
 # comes first (default 60; GUARDIA_FUZZ_SECONDS=0 for no time limit): a guard that keeps CI
 # bounded should a target slow down (figures: docs/architecture.md#fuzzing--퍼징). A panic, a failed assertion, a
@@ -19,7 +19,7 @@ source scripts/lib/env.sh
 
 runs=${1:-${GUARDIA_FUZZ_RUNS:-100000}}
 seconds=${GUARDIA_FUZZ_SECONDS:-60}
-targets=(inventory_csv ansible_ini bundle checkpoint_note command)
+targets=(inventory_csv ansible_ini bundle checkpoint_note command package)
 # Its own target dir: instrumented builds never mix with the console's.
 export CARGO_TARGET_DIR="$HOME/.cache/guardia/fuzz-target"
 triple=$(rustc -vV | sed -n 's/^host: //p')

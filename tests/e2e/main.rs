@@ -10,4 +10,5 @@ mod console;
 mod governance;
 mod inventory;
 mod live;
+mod review;
 mod signin;

@@ -24,6 +24,9 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The directory holding the binaries of the profile this test was built in: a test runs
 /// from `<target>/<profile>/deps/`, and the binaries sit one level up.
+/// The review screen's diff row height in CSS pixels (the UI's `reviews::ROW`).
+pub const REVIEW_ROW: f64 = 20.0;
+
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe

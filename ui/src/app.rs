@@ -11,6 +11,7 @@ use crate::audit::AuditPage;
 use crate::i18n::{Key, tr};
 use crate::inventory::InventoryPage;
 use crate::ipc;
+use crate::reviews::ReviewsPage;
 use crate::session::{Phase, SessionCorner, SignInScreen};
 use crate::settings::SettingsPage;
 use crate::tasks::TasksPage;
@@ -131,28 +132,34 @@ impl Page {
             Page::Tasks => Key::StatusHint,
             Page::Audit => Key::AuditHint,
             Page::Inventory => Key::StatusInventory,
-            Page::Reviews | Page::Rollouts | Page::Settings => Key::StatusOther,
+            Page::Reviews => Key::StatusReviews,
+            Page::Rollouts | Page::Settings => Key::StatusOther,
         }
     }
 
     /// The permission that opens this section, if any.
     fn needs(self) -> Option<Permission> {
         match self {
-            Page::Tasks => Some(Permission::ReadTasks),
+            Page::Tasks | Page::Reviews => Some(Permission::ReadTasks),
             Page::Audit => Some(Permission::ReadAudit),
             Page::Inventory => Some(Permission::ReadInventory),
-            Page::Reviews | Page::Rollouts | Page::Settings => None,
+            Page::Rollouts | Page::Settings => None,
         }
     }
 
     /// What a not-yet-built section will do, so the placeholder still says something useful.
     fn blurb(self) -> Option<Key> {
         match self {
-            Page::Reviews => Some(Key::ReviewsBlurb),
             Page::Rollouts => Some(Key::RolloutsBlurb),
-            Page::Tasks | Page::Audit | Page::Inventory | Page::Settings => None,
+            Page::Tasks | Page::Reviews | Page::Audit | Page::Inventory | Page::Settings => None,
         }
     }
+}
+
+/// Which section the window shows (screens switch it, e.g. a task's "Open review").
+#[derive(Clone, Copy)]
+pub struct Nav {
+    pub page: RwSignal<Page>,
 }
 
 /// Until the saved preference arrives, guess from the webview's language.
@@ -257,7 +264,9 @@ fn Shell() -> impl IntoView {
     let ui = expect_context::<Ui>();
     crate::live::provide();
     crate::approvals::provide();
+    crate::reviews::provide();
     let page = RwSignal::new(Page::Tasks);
+    provide_context(Nav { page });
 
     let keys = window_event_listener(ev::keydown, move |ev| {
         if !ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
@@ -318,6 +327,7 @@ fn Shell() -> impl IntoView {
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
                     Page::Audit => view! { <AuditPage /> }.into_any(),
                     Page::Inventory => view! { <InventoryPage /> }.into_any(),
+                    Page::Reviews => view! { <ReviewsPage /> }.into_any(),
                     Page::Settings => view! { <SettingsPage /> }.into_any(),
                     other => view! { <Placeholder page=other /> }.into_any(),
                 }}

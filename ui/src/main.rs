@@ -14,6 +14,7 @@ mod i18n;
 mod inventory;
 mod ipc;
 mod live;
+mod reviews;
 mod session;
 mod settings;
 mod tasks;

@@ -412,6 +412,19 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
         <div class="approval-actions">
             <ApprovalActions detail=actions />
         </div>
+        {matches!(task.status, TaskStatus::PendingReview | TaskStatus::ReadyToRollOut | TaskStatus::InProgress
+            | TaskStatus::RollingOut | TaskStatus::Completed | TaskStatus::Failed | TaskStatus::Halted | TaskStatus::RolledBack)
+            .then(|| {
+                let id = task.id.to_string();
+                view! {
+                    <button class="primary" data-test="open-review-from-task" on:click=move |_| {
+                        expect_context::<crate::reviews::ReviewNav>().task.set(Some(id.clone()));
+                        expect_context::<crate::app::Nav>().page.set(crate::app::Page::Reviews);
+                    }>{move || ui.t(Key::OpenReview)}</button>
+                }
+            })}
+        <h3>{move || ui.t(Key::Documents)}</h3>
+        <crate::reviews::DocumentsList task=task.id.to_string() />
         {(!rounds.is_empty()).then(|| view! {
             <h3>{move || ui.t(Key::ApprovalChain)}</h3>
             <div data-test="approval-chain"><ChainPanel rounds=rounds /></div>

@@ -9,6 +9,10 @@ use guardia_store::Store;
 
 use crate::ApiError;
 
+/// The demo task that comes with a result package to review (the example package of
+/// `tests/fixtures/packages/notice-fix`, v1).
+const DEMO_PACKAGE_TASK: &str = "공지사항 제목 XSS 수정";
+
 struct DemoTask {
     hours_ago: i64,
     title: &'static str,
@@ -98,6 +102,17 @@ const DEMO: &[DemoTask] = &[
         sub_type: "data-cleanup",
         system: "minwon-portal",
         request: "2026-10 이관 시 생긴 중복 신청 건(약 3,200건)을 정리해 주세요. 원본은 백업 후 진행.",
+        requester: "jung.eunji",
+        happy_steps: 3,
+        then: &[(E::ResultImported, "package v1")],
+    },
+    DemoTask {
+        hours_ago: 6,
+        title: DEMO_PACKAGE_TASK,
+        category: Category::Deploy,
+        sub_type: "web-fix",
+        system: "minwon-portal",
+        request: "공지사항 제목이 HTML로 그대로 출력됩니다(XSS). 제목을 이스케이프하고 1보다 작은 페이지 번호도 막아 주세요.",
         requester: "jung.eunji",
         happy_steps: 3,
         then: &[(E::ResultImported, "package v1")],
@@ -250,6 +265,9 @@ pub(crate) async fn seed(store: &dyn Store, now: DateTime<FixedOffset>) -> Resul
                     crate::audit_entries::task_transitioned(task, transition, &actor, note, when)
                 })
                 .await?;
+        }
+        if demo.title == DEMO_PACKAGE_TASK {
+            crate::reviews::seed_demo_package(store, &task, at.to_utc()).await?;
         }
     }
     tracing::info!(tasks = DEMO.len(), "demo data seeded");

@@ -607,37 +607,7 @@ impl Reviews<'_> {
             transitions.push((transition, note.as_str()));
         }
 
-        let new = NewPackage {
-            package: StoredPackage {
-                task: task.id,
-                version: next,
-                sha256: sha.clone(),
-                source_sha256: hex::encode(package.source_sha256),
-                container: package.container.code().to_owned(),
-                source_name: source.to_owned(),
-                producer: serde_json::to_string(&package.manifest.producer).unwrap_or_default(),
-                created_at: package.manifest.created_at,
-                imported_at: now,
-                imported_by: caller.name().to_owned(),
-                state: PackageState::Review,
-                manifest: package.manifest_bytes.clone(),
-                warnings: serde_json::to_string(&found).unwrap_or_else(|_| "[]".into()),
-            },
-            files: package
-                .files
-                .iter()
-                .filter(|(path, _)| path.as_str() != guardia_package::MANIFEST)
-                .map(|(path, entry)| StoredFile {
-                    path: path.clone(),
-                    role: guardia_package::Role::of_path(path)
-                        .map_or("", guardia_package::Role::code)
-                        .to_owned(),
-                    size: entry.bytes.len() as u64,
-                    sha256: entry.sha256_hex(),
-                    content: entry.bytes.clone(),
-                })
-                .collect(),
-        };
+        let new = new_package(task.id, next, &package, source, caller.name(), now, &found);
         let mut write = ReviewWrite::new(task.id, now);
         write.package = Some(new);
         write.marks = marks;
@@ -858,6 +828,7 @@ impl Reviews<'_> {
                 DiffCell {
                     kind: kind.to_owned(),
                     line,
+                    old_line: if kind == "context" { r.old_line } else { 0 },
                     text: index.row_text(r).to_owned(),
                 }
             })
@@ -2112,6 +2083,144 @@ fn settled(path: &Path) -> bool {
         }
     }
     latest.is_some_and(|t| t.elapsed().is_ok_and(|age| age >= SETTLED_FOR))
+}
+
+/// A verified package as stored: metadata, manifest, every file's bytes.
+fn new_package(
+    task: TaskId,
+    version: u32,
+    package: &Package,
+    source: &str,
+    by: &str,
+    now: DateTime<Utc>,
+    found: &[guardia_package::Warning],
+) -> NewPackage {
+    NewPackage {
+        package: StoredPackage {
+            task,
+            version,
+            sha256: package.sha256_hex(),
+            source_sha256: hex::encode(package.source_sha256),
+            container: package.container.code().to_owned(),
+            source_name: source.to_owned(),
+            producer: serde_json::to_string(&package.manifest.producer).unwrap_or_default(),
+            created_at: package.manifest.created_at,
+            imported_at: now,
+            imported_by: by.to_owned(),
+            state: PackageState::Review,
+            manifest: package.manifest_bytes.clone(),
+            warnings: serde_json::to_string(found).unwrap_or_else(|_| "[]".into()),
+        },
+        files: package
+            .files
+            .iter()
+            .filter(|(path, _)| path.as_str() != guardia_package::MANIFEST)
+            .map(|(path, entry)| StoredFile {
+                path: path.clone(),
+                role: guardia_package::Role::of_path(path)
+                    .map_or("", guardia_package::Role::code)
+                    .to_owned(),
+                size: entry.bytes.len() as u64,
+                sha256: entry.sha256_hex(),
+                content: entry.bytes.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The example package's files, built in (the demo's package to review).
+const DEMO_FILES: [(&str, &[u8]); 6] = [
+    (
+        "artifacts/web/notice.jsp",
+        include_bytes!(
+            "../../../../tests/fixtures/packages/notice-fix/v1/artifacts/web/notice.jsp"
+        ),
+    ),
+    (
+        "changes.diff",
+        include_bytes!("../../../../tests/fixtures/packages/notice-fix/v1/changes.diff"),
+    ),
+    (
+        "context.md",
+        include_bytes!("../../../../tests/fixtures/packages/notice-fix/v1/context.md"),
+    ),
+    (
+        "execution.log",
+        include_bytes!("../../../../tests/fixtures/packages/notice-fix/v1/execution.log"),
+    ),
+    (
+        "health_check.json",
+        include_bytes!("../../../../tests/fixtures/packages/notice-fix/v1/health_check.json"),
+    ),
+    (
+        "result.json",
+        include_bytes!("../../../../tests/fixtures/packages/notice-fix/v1/result.json"),
+    ),
+];
+
+/// Gives the demo's task in PENDING_REVIEW the example package as v1, imported by the
+/// agent: the demo's review screen has something real to show.
+pub(crate) async fn seed_demo_package(
+    store: &dyn guardia_store::Store,
+    task: &Task,
+    at: DateTime<Utc>,
+) -> Result<(), crate::ApiError> {
+    let mut sealed: guardia_package::corpus::Files = DEMO_FILES
+        .iter()
+        .map(|(path, bytes)| ((*path).to_owned(), bytes.to_vec()))
+        .collect();
+    let producer = guardia_package::Producer {
+        name: "claude-code".into(),
+        version: "2.1.0".into(),
+        run_id: "run-7f3a2c".into(),
+    };
+    let manifest = guardia_package::seal(&sealed, &task.id.to_string(), 1, producer, at)
+        .map_err(|refusal| crate::ApiError::Internal(format!("the demo package: {refusal}")))?;
+    sealed.insert(guardia_package::MANIFEST.to_owned(), manifest);
+    let entries: BTreeMap<String, Entry> = sealed
+        .into_iter()
+        .map(|(path, bytes)| {
+            let sha256 = Sha256::digest(&bytes).into();
+            (path, Entry { bytes, sha256 })
+        })
+        .collect();
+    let digest = guardia_package::archive::folder_digest(&entries);
+    let package = guardia_package::verify(
+        Entries {
+            container: guardia_package::Container::Folder,
+            files: entries,
+            sha256: digest,
+        },
+        Some(&task.id.to_string()),
+    )
+    .map_err(|refusal| crate::ApiError::Internal(format!("the demo package: {refusal}")))?;
+    let found = warnings::check(&package);
+    let agent = Caller::with_grants(
+        guardia_domain::PersonName::parse("ai-agent")
+            .map_err(|e| crate::ApiError::Invalid(vec![e]))?,
+        Vec::new(),
+    );
+    let mut write = ReviewWrite::new(task.id, at);
+    write.package = Some(new_package(
+        task.id,
+        1,
+        &package,
+        "demo",
+        agent.name(),
+        at,
+        &found,
+    ));
+    write.audit = vec![entries::package_imported(
+        task,
+        &package,
+        "demo",
+        &found,
+        Carried::default(),
+        &agent,
+        at,
+    )];
+    store.write_review(write).await?;
+    Ok(())
 }
 
 /// How long the agent has, by priority (the work order's deadline).

@@ -452,6 +452,11 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
                 Err(message) => Err(ApiError::InvalidRequest(message)),
             };
         }
+        // Sealing writes a manifest into a folder: no database, nobody to sign in.
+        Command::Package(command @ packages::PackageCommand::Seal { .. }) => {
+            let out = Output { json: cli.json };
+            return packages::seal(command, &out);
+        }
         command => Cli { command, ..cli },
     };
     let api = std::sync::Arc::new(Api::open(DataDir::locate(cli.data_dir.clone())?).await?);

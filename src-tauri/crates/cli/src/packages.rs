@@ -94,33 +94,7 @@ pub async fn run(
 ) -> Result<Done, ApiError> {
     let reviews = api.reviews();
     match command {
-        PackageCommand::Seal {
-            dir,
-            task,
-            version,
-            producer,
-            producer_version,
-            run_id,
-        } => {
-            let files = read_folder(&dir)?;
-            let producer = guardia_package::Producer {
-                name: producer,
-                version: producer_version,
-                run_id,
-            };
-            let manifest = guardia_package::seal(&files, task.trim(), version, producer, api.now())
-                .map_err(|refusal| ApiError::BadFile {
-                    path: dir.display().to_string(),
-                    reason: refusal.to_string(),
-                })?;
-            let target = dir.join(guardia_package::MANIFEST);
-            std::fs::write(&target, &manifest).map_err(ApiError::Io)?;
-            let shown = target.display().to_string();
-            out.print(
-                &serde_json::json!({ "manifest": shown, "files": files.len() }),
-                |_| format!("wrote {shown} ({} files)", files.len()),
-            )?;
-        }
+        PackageCommand::Seal { .. } => return seal(command, out),
         PackageCommand::Import { path, task } => {
             let view = reviews
                 .import(
@@ -243,6 +217,42 @@ pub async fn run(
             )?;
         }
     }
+    Ok(Done::Success)
+}
+
+/// `guardia package seal`: writes the manifest of a package folder.
+pub fn seal(command: PackageCommand, out: &Output) -> Result<Done, ApiError> {
+    let PackageCommand::Seal {
+        dir,
+        task,
+        version,
+        producer,
+        producer_version,
+        run_id,
+    } = command
+    else {
+        return Err(ApiError::Internal("seal called for another command".into()));
+    };
+    let files = read_folder(&dir)?;
+    let producer = guardia_package::Producer {
+        name: producer,
+        version: producer_version,
+        run_id,
+    };
+    let manifest =
+        guardia_package::seal(&files, task.trim(), version, producer, chrono::Utc::now()).map_err(
+            |refusal| ApiError::BadFile {
+                path: dir.display().to_string(),
+                reason: refusal.to_string(),
+            },
+        )?;
+    let target = dir.join(guardia_package::MANIFEST);
+    std::fs::write(&target, &manifest).map_err(ApiError::Io)?;
+    let shown = target.display().to_string();
+    out.print(
+        &serde_json::json!({ "manifest": shown, "files": files.len() }),
+        |_| format!("wrote {shown} ({} files)", files.len()),
+    )?;
     Ok(Done::Success)
 }
 

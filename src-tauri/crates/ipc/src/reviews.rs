@@ -232,6 +232,9 @@ pub struct DiffCell {
     pub kind: String,
     /// The line number on its side.
     pub line: u32,
+    /// For an unchanged line: its number in the old file too (0 otherwise).
+    #[serde(default)]
+    pub old_line: u32,
     pub text: String,
 }
 

@@ -3,7 +3,6 @@
 //! ≤ 50 ms; full-highlight throughput in lines/s. Prints the figures; `scripts/bench/review.sh`
 //! runs it. Each figure is the median of several runs.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use guardia_package::corpus;
@@ -11,81 +10,26 @@ use guardia_package::display::{Layout, lay_out};
 use guardia_package::highlight::{RowHighlights, syntaxes};
 use guardia_package::{Limits, read_archive, verify};
 
-/// A git diff of `files` files with `lines` diff lines in all, in the languages a review
-/// sees (Java, JSP, JS, SQL, XML, properties …).
-pub fn big_diff(files: usize, lines: usize) -> String {
-    let exts = [
-        "java",
-        "jsp",
-        "js",
-        "css",
-        "sql",
-        "xml",
-        "properties",
-        "sh",
-        "html",
-    ];
-    let per_file = lines / files;
-    let mut out = String::with_capacity(lines * 52);
-    for f in 0..files {
-        let ext = exts[f % exts.len()];
-        let path = format!("src/module{:03}/part{f:04}/Component{f:04}.{ext}", f % 37);
-        out.push_str(&format!(
-            "diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n+++ b/{path}\n"
-        ));
-        // Hunks of 20 rows: 14 context, 3 removed, 3 added (rows of the diff).
-        let hunks = per_file.saturating_sub(4).div_ceil(21);
-        for h in 0..hunks.max(1) {
-            let start = 1 + h * 40;
-            out.push_str(&format!(
-                "@@ -{start},17 +{start},17 @@ class Component{f} {{\n"
-            ));
-            for l in 0..7 {
-                out.push_str(&format!(
-                    "     int value{l} = compute(\"row {h}-{l}\", {l}); // keep\n"
-                ));
-            }
-            for l in 0..3 {
-                out.push_str(&format!(
-                    "-    String name{l} = \"old value {h}\"; /* before */\n"
-                ));
-            }
-            for l in 0..3 {
-                out.push_str(&format!(
-                    "+    String name{l} = escape(\"new value {h}\"); /* after */\n"
-                ));
-            }
-            for l in 7..14 {
-                out.push_str(&format!("     return values.get({l}) + offset; // {h}\n"));
-            }
-        }
-    }
-    out
-}
-
 fn median(mut runs: Vec<Duration>) -> Duration {
     runs.sort();
     runs[runs.len() / 2]
 }
 
 fn main() {
-    let diff = big_diff(500, 100_000);
+    // `cargo bench` passes --bench: the full figures. Under `cargo test` (CI) a small smoke
+    // run checks the bench still works without spending the time.
+    let bench = std::env::args().any(|a| a == "--bench");
+    let (file_count, line_count, runs) = if bench {
+        (500, 100_000, 7)
+    } else {
+        (20, 4_000, 1)
+    };
+    let diff = corpus::big_diff(file_count, line_count);
     let rows = diff.lines().count();
-    let mut files: corpus::Files = BTreeMap::new();
-    files.insert("changes.diff".into(), diff.clone().into_bytes());
-    files.insert("execution.log".into(), b"INFO done\n".to_vec());
-    files.insert(
-        "health_check.json".into(),
-        br#"{"checks":[{"name":"GET /","status":"pass"}]}"#.to_vec(),
-    );
-    files.insert(
-        "result.json".into(),
-        br#"{"status":"success","summary":"bench","changed_files":[]}"#.to_vec(),
-    );
-    let sealed = corpus::sealed(files, "OPS-20261206-001", 1);
+    let sealed = corpus::sealed(corpus::big_package(&diff), "OPS-20261206-001", 1);
     let zip = corpus::zip(&corpus::members(&sealed));
     println!(
-        "package: {} diff lines, 500 files, diff {:.1} MB, zip {:.2} MB",
+        "package: {} diff lines, {file_count} files, diff {:.1} MB, zip {:.2} MB",
         rows,
         diff.len() as f64 / 1e6,
         zip.len() as f64 / 1e6
@@ -95,11 +39,11 @@ fn main() {
     let mut import = Vec::new();
     let mut layout = Vec::new();
     let mut package = None;
-    for _ in 0..7 {
+    for _ in 0..runs {
         let t = Instant::now();
         let index = guardia_package::DiffIndex::parse(&diff).unwrap_or_else(|e| panic!("{e}"));
         parse.push(t.elapsed());
-        assert_eq!(index.files.len(), 500);
+        assert_eq!(index.files.len(), file_count);
         let t = Instant::now();
         let p = verify(
             read_archive(&zip, &Limits::default()).unwrap_or_else(|e| panic!("{e}")),
@@ -110,7 +54,7 @@ fn main() {
         let t = Instant::now();
         let display = lay_out(&p.diff, Layout::Split, false);
         layout.push(t.elapsed());
-        assert!(display.rows.len() > 80_000);
+        assert!(display.rows.len() > line_count * 4 / 5);
         package = Some(p);
     }
     let Some(package) = package else { return };
@@ -139,7 +83,7 @@ fn main() {
     let middle = (index.rows.len() / 2) as u32;
     let window: Vec<u32> = (middle..middle + 100).collect();
     let mut windows = Vec::new();
-    for _ in 0..7 {
+    for _ in 0..runs {
         let mut cold = RowHighlights::new(index);
         let t = Instant::now();
         cold.ensure(index, &window);

@@ -27,12 +27,11 @@ pub struct Limits {
     pub max_entries: usize,
     pub max_entry_bytes: u64,
     pub max_total_bytes: u64,
-    /// Decompressed ÷ compressed, checked for entries and archives over [`RATIO_FLOOR`].
+    /// Decompressed ÷ compressed, checked for entries and archives over `ratio_floor`.
     pub max_ratio: u64,
+    /// Below this many bytes a high compression ratio is harmless (a file of blanks).
+    pub ratio_floor: u64,
 }
-
-/// Below this many bytes a high compression ratio is harmless (a file of blanks).
-pub const RATIO_FLOOR: u64 = 1 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -41,6 +40,7 @@ impl Default for Limits {
             max_entry_bytes: 256 << 20,
             max_total_bytes: 512 << 20,
             max_ratio: 200,
+            ratio_floor: 1 << 20,
         }
     }
 }
@@ -271,7 +271,7 @@ impl<'a> Tally<'a> {
         };
         let size = entry.bytes.len() as u64;
         if let Some(compressed) = compressed
-            && size > RATIO_FLOOR
+            && size > self.limits.ratio_floor
             && size / compressed.max(1) > self.limits.max_ratio
         {
             return Err(Refusal::of(
@@ -398,7 +398,7 @@ fn read_tar(
         }
         if let Some(consumed) = &compressed {
             let consumed = consumed.get();
-            if out > RATIO_FLOOR && out / consumed.max(1) > limits.max_ratio {
+            if out > limits.ratio_floor && out / consumed.max(1) > limits.max_ratio {
                 return Err(Refusal::new(
                     C::CompressionRatio,
                     None,

@@ -405,3 +405,83 @@ pub fn bad_packages(good: &Files, task: &str) -> Vec<Bad> {
     );
     out
 }
+
+/// A git diff of `files` files with `lines` diff lines in all, in the languages a review
+/// sees (Java, JSP, JS, SQL, XML, properties …).
+pub fn big_diff(files: usize, lines: usize) -> String {
+    let exts = [
+        "java",
+        "jsp",
+        "js",
+        "css",
+        "sql",
+        "xml",
+        "properties",
+        "sh",
+        "html",
+    ];
+    let per_file = lines / files;
+    let mut out = String::with_capacity(lines * 52);
+    for f in 0..files {
+        let ext = exts[f % exts.len()];
+        let path = format!("src/module{:03}/part{f:04}/Component{f:04}.{ext}", f % 37);
+        out.push_str(&format!(
+            "diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n--- a/{path}\n+++ b/{path}\n"
+        ));
+        // Hunks of 20 rows: 14 context, 3 removed, 3 added (rows of the diff).
+        let hunks = per_file.saturating_sub(4).div_ceil(21);
+        for h in 0..hunks.max(1) {
+            let start = 1 + h * 40;
+            out.push_str(&format!(
+                "@@ -{start},17 +{start},17 @@ class Component{f} {{\n"
+            ));
+            for l in 0..7 {
+                out.push_str(&format!(
+                    "     int value{l} = compute(\"row {h}-{l}\", {l}); // keep\n"
+                ));
+            }
+            for l in 0..3 {
+                out.push_str(&format!(
+                    "-    String name{l} = \"old value {h}\"; /* before */\n"
+                ));
+            }
+            for l in 0..3 {
+                out.push_str(&format!(
+                    "+    String name{l} = escape(\"new value {h}\"); /* after */\n"
+                ));
+            }
+            for l in 7..14 {
+                out.push_str(&format!("     return values.get({l}) + offset; // {h}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// A package around `diff`: a short log, one passing check, a summary listing every file.
+pub fn big_package(diff: &str) -> Files {
+    let changed: Vec<String> = diff
+        .lines()
+        .filter_map(|l| l.strip_prefix("+++ b/"))
+        .map(|p| format!("\"{p}\""))
+        .collect();
+    let mut files = Files::new();
+    files.insert("changes.diff".into(), diff.as_bytes().to_vec());
+    files.insert(
+        "execution.log".into(),
+        b"INFO generated for the speed figures\n".to_vec(),
+    );
+    files.insert(
+        "health_check.json".into(),
+        br#"{"checks":[{"name":"GET /","status":"pass"}]}"#.to_vec(),
+    );
+    files.insert(
+        "result.json".into(),
+        format!(
+            r#"{{"status":"success","summary":"speed figures","changed_files":[{}]}}"#,
+            changed.join(",")
+        )
+        .into_bytes(),
+    );
+    files
+}

@@ -293,6 +293,16 @@ impl DiffIndex {
                 diff_hash: hasher.finalize().into(),
             });
         }
+        // One section per file: marks, comments and coverage are per path.
+        let mut seen = std::collections::HashSet::new();
+        for file in &index.files {
+            if !seen.insert(file.path()) {
+                return Err(format!(
+                    "{} appears twice in the diff; git writes one section per file",
+                    file.path()
+                ));
+            }
+        }
         if index.files.is_empty() && !text.trim().is_empty() {
             return Err("no file changes found: is this a unified diff?".to_owned());
         }

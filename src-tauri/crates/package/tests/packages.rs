@@ -299,3 +299,13 @@ fn the_version_diff_lists_only_what_changed_between_versions() {
     );
     assert!(texts.contains(&"+.notice:hover { background: #2a3142; outline: 1px solid #5b8def; }"));
 }
+
+/// Found by the fuzzer: a diff with two sections for one path (marks and comments are per
+/// path, and the version diff compared the wrong sections).
+#[test]
+fn a_diff_naming_a_file_twice_is_refused() {
+    let twice = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-a\n+b\n\
+                 diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-b\n+c\n";
+    let error = guardia_package::DiffIndex::parse(twice).unwrap_err();
+    assert!(error.contains("a.txt appears twice"), "{error}");
+}

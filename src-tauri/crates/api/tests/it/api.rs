@@ -217,6 +217,24 @@ async fn demo_seed_fills_only_an_empty_database_and_covers_the_lifecycle() {
     ] {
         assert!(statuses.contains(&status), "demo shows a {status} task");
     }
+    // The demo's task waiting for review has a real package to review.
+    let reviewed = tasks
+        .iter()
+        .find(|t| t.status == TaskStatus::PendingReview && t.title.as_str().contains("XSS"))
+        .expect("a demo task with a package");
+    let package = api
+        .reviews()
+        .get(
+            &who(),
+            guardia_ipc::PackageRef {
+                task: reviewed.id.to_string(),
+                version: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(package.files.len(), 8);
+    assert_eq!(package.producer.name, "claude-code");
     // Registered oldest first, so the newest-first list is also newest-id-first.
     let ids: Vec<_> = tasks.iter().map(|t| t.id).collect();
     let mut by_id = ids.clone();
