@@ -262,6 +262,15 @@ fn ReviewScreen(task: String) -> impl IntoView {
     let live = expect_context::<Live>();
     let nav = expect_context::<ReviewNav>();
     let version = RwSignal::new(0u32);
+    // What the reviewer set up survives a refetch of the package (a comment saved here or a
+    // change made by another console rebuilds the view below).
+    let state = ViewState {
+        tab: RwSignal::new(Tab::Diff),
+        layout: RwSignal::new(DiffLayout::Unified),
+        hide_ws: RwSignal::new(false),
+        against: RwSignal::new(0),
+        scroll: RwSignal::new(0.0),
+    };
     let task_id = StoredValue::new(task.clone());
     let package = LocalResource::new(move || {
         live.track(Topic::Tasks);
@@ -271,9 +280,20 @@ fn ReviewScreen(task: String) -> impl IntoView {
         };
         async move { ipc::call::<PackageGet>(r).await }
     });
+    // The screen is rebuilt only when the package or its review state changes; a new
+    // comment (here or from another console) only updates the comment list and markers.
+    let key = Memo::new(move |_| {
+        package.get().map(|answer| {
+            answer.map(|v| (v.version, v.sha256.clone(), v.state.clone(), v.can_decide))
+        })
+    });
+    let comments = Memo::new(move |_| match package.get() {
+        Some(Ok(v)) => v.comments,
+        _ => Vec::new(),
+    });
     view! {
         <section class="review" data-test="review-screen" data-task=task.clone()>
-            {move || match package.get() {
+            {move || match key.get() {
                 None => view! { <p class="loading" data-test="review-loading">{ui.t(Key::Loading)}</p> }.into_any(),
                 Some(Err(error)) => view! {
                     <div class="review-missing">
@@ -281,10 +301,36 @@ fn ReviewScreen(task: String) -> impl IntoView {
                         <ErrorPanel title=Signal::derive(move || ui.t(Key::NavReviews).to_owned()) error=error retry=Callback::new(move |()| package.refetch()) />
                     </div>
                 }.into_any(),
-                Some(Ok(view)) => view! { <PackageReview view=view version=version /> }.into_any(),
+                Some(Ok(_)) => match package.get_untracked() {
+                    Some(Ok(view)) => view! {
+                        <PackageReview view=view version=version state=state comments=comments.into() />
+                    }.into_any(),
+                    _ => ().into_any(),
+                },
             }}
         </section>
     }
+}
+
+/// The reviewer's view of a package, kept across refetches.
+#[derive(Clone, Copy)]
+struct ViewState {
+    tab: RwSignal<Tab>,
+    layout: RwSignal<DiffLayout>,
+    hide_ws: RwSignal<bool>,
+    against: RwSignal<u32>,
+    /// The diff pane's scroll offset.
+    scroll: RwSignal<f64>,
+}
+
+/// Whether a key press belongs to a text field (a checkbox with focus does not take keys).
+fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    let checkbox = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| el.get_attribute("type").as_deref() == Some("checkbox"));
+    !checkbox && typing_in_a_field(ev)
 }
 
 /// The caller's marks as the screen shows them: what the package said, then what this
@@ -292,14 +338,26 @@ fn ReviewScreen(task: String) -> impl IntoView {
 type Marks = RwSignal<HashMap<String, Option<MarkView>>>;
 
 #[component]
-fn PackageReview(view: PackageView, version: RwSignal<u32>) -> impl IntoView {
+fn PackageReview(
+    view: PackageView,
+    version: RwSignal<u32>,
+    state: ViewState,
+    comments: Signal<Vec<guardia_ipc::CommentView>>,
+) -> impl IntoView {
     let ui = expect_context::<Ui>();
     let nav = expect_context::<ReviewNav>();
     let pkg = StoredValue::new(view.clone());
-    let tab = RwSignal::new(Tab::Diff);
-    let layout = RwSignal::new(DiffLayout::Unified);
-    let hide_ws = RwSignal::new(false);
-    let against = RwSignal::new(0u32);
+    let ViewState {
+        tab,
+        layout,
+        hide_ws,
+        against,
+        scroll,
+    } = state;
+    // Another version has nothing to compare against that this one had.
+    if against.get_untracked() >= view.version {
+        against.set(0);
+    }
     let marks: Marks = RwSignal::new(
         view.files
             .iter()
@@ -399,7 +457,7 @@ fn PackageReview(view: PackageView, version: RwSignal<u32>) -> impl IntoView {
             }
             return;
         }
-        if typing_in_a_field(&ev) {
+        if typing(&ev) {
             return;
         }
         match ev.key().as_str() {
@@ -422,7 +480,7 @@ fn PackageReview(view: PackageView, version: RwSignal<u32>) -> impl IntoView {
                     against.update(|a| *a = if *a == 0 { p.version - 1 } else { 0 });
                 }
             }
-            "v" if deciding => {
+            "v" if deciding && against.get_untracked() == 0 => {
                 if let Some(path) = file_paths
                     .get_value()
                     .get(current_file.get_untracked() as usize)
@@ -448,7 +506,6 @@ fn PackageReview(view: PackageView, version: RwSignal<u32>) -> impl IntoView {
     let warnings = view.warnings.clone();
     let files_for_tree = view.files.clone();
     let files_for_diff = view.files.clone();
-    let comments = view.comments.clone();
     let health = view.health.clone();
     let result = view.result.clone();
     let artifacts = view.artifacts.clone();
@@ -526,10 +583,10 @@ fn PackageReview(view: PackageView, version: RwSignal<u32>) -> impl IntoView {
                                     set_mark.dispatch((path, "waived".to_owned(), reason));
                                 }
                             }) />
-                        <CommentsList comments=comments.clone() />
+                        <CommentsList comments=comments />
                         </div>
-                        <DiffPane pkg=pkg files=files_for_diff.clone() view=diff_view current=current_file jump=jump
-                            comments=comments.clone() comment_at=comment_at deciding=deciding />
+                        <DiffPane pkg=pkg files=files_for_diff.clone() view=diff_view current=current_file jump=jump scroll=scroll
+                            comments=comments comment_at=comment_at deciding=deciding />
                     </div>
                 }.into_any(),
                 Tab::Log => view! { <LogPane pkg=pkg /> }.into_any(),
@@ -616,9 +673,11 @@ fn FileTree(
 /// The version's line comments: carried over from an earlier version, or outdated when
 /// their line changed.
 #[component]
-fn CommentsList(comments: Vec<guardia_ipc::CommentView>) -> impl IntoView {
+fn CommentsList(comments: Signal<Vec<guardia_ipc::CommentView>>) -> impl IntoView {
     let ui = expect_context::<Ui>();
-    (!comments.is_empty()).then(|| {
+    move || {
+        let comments = comments.get();
+        (!comments.is_empty()).then(|| {
         view! {
             <div class="comments" data-test="comments">
                 <h3>{move || ui.t(Key::CommentsWord)}</h3>
@@ -636,7 +695,8 @@ fn CommentsList(comments: Vec<guardia_ipc::CommentView>) -> impl IntoView {
                 </ul>
             </div>
         }
-    })
+        })
+    }
 }
 
 /// What the diff pane knows of the view it shows.
@@ -657,7 +717,8 @@ fn DiffPane(
     view: Signal<DiffView>,
     current: RwSignal<u32>,
     jump: RwSignal<Option<u32>>,
-    comments: Vec<guardia_ipc::CommentView>,
+    scroll: RwSignal<f64>,
+    comments: Signal<Vec<guardia_ipc::CommentView>>,
     comment_at: RwSignal<Option<(String, String, u32)>>,
     deciding: bool,
 ) -> impl IntoView {
@@ -667,7 +728,8 @@ fn DiffPane(
     let chunks = RwSignal::new(HashMap::<u32, Vec<DiffRow>>::new());
     let lights = RwSignal::new(HashMap::<u32, Highlights>::new());
     let asked = StoredValue::new(BTreeSet::<u32>::new());
-    let scroll_top = RwSignal::new(0.0f64);
+    let scroll_top = scroll;
+    let retry = RwSignal::new(0u32);
     let height = RwSignal::new(600.0f64);
     let selected = RwSignal::new(None::<u32>);
     let search = RwSignal::new(String::new());
@@ -676,23 +738,28 @@ fn DiffPane(
     let paths: StoredValue<Vec<String>> =
         StoredValue::new(files.iter().map(|f| f.path.clone()).collect());
     // Comments by file, side and line (for the gutter marker).
-    let commented: StoredValue<BTreeSet<(String, String, u32)>> = StoredValue::new(
-        comments
-            .iter()
-            .filter(|c| !c.outdated)
-            .map(|c| (c.path.clone(), c.side.clone(), c.line))
-            .collect(),
-    );
+    let commented = Memo::new(move |_| {
+        comments.with(|all| {
+            all.iter()
+                .filter(|c| !c.outdated)
+                .map(|c| (c.path.clone(), c.side.clone(), c.line))
+                .collect::<BTreeSet<(String, String, u32)>>()
+        })
+    });
     // A new view (layout, whitespace, version diff) is a new list.
     let generation = StoredValue::new(0u64);
-    Effect::new(move |_| {
-        let _ = view.get();
+    Effect::new(move |previous: Option<DiffView>| {
+        let now = view.get();
+        if previous.is_some_and(|p| p != now) {
+            scroll_top.set(0.0);
+        }
         generation.update_value(|g| *g += 1);
         chunks.set(HashMap::new());
         lights.set(HashMap::new());
         asked.set_value(BTreeSet::new());
         outline.set(None);
         hits.set(Vec::new());
+        now
     });
 
     let fetch = move |chunk: u32| {
@@ -743,12 +810,18 @@ fn DiffPane(
                     }
                 }
                 Ok(_) => {}
-                Err(e) => {
+                Err(e) if generation.get_value() == gen_at_start => {
                     asked.update_value(|a| {
                         a.remove(&chunk);
                     });
                     ui.notify_error(&e);
+                    // Ask again in a while (the backend may have been busy).
+                    set_timeout(
+                        move || retry.update(|n| *n += 1),
+                        std::time::Duration::from_secs(2),
+                    );
                 }
+                Err(_) => {}
             }
         });
     };
@@ -764,6 +837,7 @@ fn DiffPane(
     };
     Effect::new(move |_| {
         let _ = view.get();
+        retry.track();
         let (start, end) = range();
         for chunk in start / CHUNK..=end.saturating_sub(1) / CHUNK {
             fetch(chunk);
@@ -794,9 +868,17 @@ fn DiffPane(
     // Jumps asked by the tree, the keyboard (next unviewed) or a search hit.
     Effect::new(move |_| {
         if let Some(file) = jump.get() {
+            // In the version diff the files are its own: find the package file by path.
             let start = outline.with(|o| {
-                o.as_ref()
-                    .and_then(|o| o.file_starts.get(file as usize).copied())
+                o.as_ref().and_then(|o| {
+                    let at = if o.files.is_empty() {
+                        Some(file as usize)
+                    } else {
+                        let path = paths.with_value(|p| p.get(file as usize).cloned())?;
+                        o.files.iter().position(|f| *f == path)
+                    };
+                    at.and_then(|i| o.file_starts.get(i).copied())
+                })
             });
             if let Some(start) = start {
                 scroll_to(start);
@@ -807,6 +889,8 @@ fn DiffPane(
     Effect::new(move |_| {
         if let Some(el) = scroller.get() {
             height.set(f64::from(el.client_height().max(200)));
+            // Back where the reviewer was (a rebuilt view keeps its place).
+            el.set_scroll_top(scroll_top.get_untracked() as i32);
         }
     });
     let resize = window_event_listener(ev::resize, move |_| {
@@ -869,7 +953,7 @@ fn DiffPane(
         if ev.alt_key()
             || ev.ctrl_key()
             || ev.meta_key()
-            || typing_in_a_field(&ev)
+            || typing(&ev)
             || comment_at.get_untracked().is_some()
         {
             return;
@@ -974,7 +1058,7 @@ fn DiffPane(
                     _ => {
                         let (left_spans, right_spans) = light.unwrap_or_default();
                         let marked = |cell: &Option<DiffCell>, side: &str| {
-                            cell.as_ref().is_some_and(|c| commented.with_value(|s| s.contains(&(file_path.clone(), side.to_owned(), c.line))))
+                            cell.as_ref().is_some_and(|c| commented.with(|s| s.contains(&(file_path.clone(), side.to_owned(), c.line))))
                         };
                         let note_left = marked(&row.left, if split { "old" } else { side_of(row.left.as_ref()) });
                         let note_right = marked(&row.right, "new");
@@ -1022,7 +1106,10 @@ fn DiffPane(
             <div class="diff-tools">
                 <input type="search" data-test="diff-search" placeholder=move || ui.t(Key::SearchInDiff)
                     prop:value=move || search.get()
-                    on:input=move |ev| search.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        search.set(event_target_value(&ev));
+                        hits.set(Vec::new());
+                    }
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" {
                             ev.prevent_default();

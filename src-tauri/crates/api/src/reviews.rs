@@ -159,6 +159,8 @@ pub struct Loaded {
     views: Mutex<HashMap<ViewKey, Arc<ViewData>>>,
     /// Per index (0: the package's own diff; N: the diff against version N).
     highlights: Mutex<HashMap<u32, Arc<Mutex<RowHighlights>>>>,
+    /// The indexes whose background highlighting has started.
+    filling: Mutex<std::collections::HashSet<u32>>,
 }
 
 impl Loaded {
@@ -213,6 +215,10 @@ type ShownKey = (TaskId, u32, String);
 pub(crate) struct ReviewState {
     loaded: Mutex<Vec<Arc<Loaded>>>,
     shown: Mutex<HashMap<ShownKey, Vec<u64>>>,
+    /// Inbox packages as last read, by path, with when their files last changed.
+    inbox: Mutex<HashMap<PathBuf, (Option<std::time::SystemTime>, InboxRead)>>,
+    /// Inbox packages whose import was refused, as they were then.
+    inbox_failed: Mutex<std::collections::HashSet<(PathBuf, Option<std::time::SystemTime>)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -264,6 +270,9 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 
 /// The row of `file` showing line `line` on `side`.
 fn find_line(index: &DiffIndex, file: usize, side: Side, line: u32) -> Option<u32> {
+    if line == 0 {
+        return None;
+    }
     let f = &index.files[file];
     (f.rows.start..f.rows.end).find(|r| {
         let row = &index.rows[*r as usize];
@@ -400,7 +409,13 @@ impl Reviews<'_> {
                 interdiff(&old.package.diff, &new.package.diff)
             })
             .await
-            .map_err(|e| ReviewError::Invalid(format!("comparing versions failed: {e}")))?;
+            .map_err(|e| ReviewError::Invalid(format!("comparing versions failed: {e}")))?
+            .map_err(|e| {
+                ReviewError::Invalid(format!(
+                    "v{} cannot be compared with v{}: {e}",
+                    loaded.version, key.against
+                ))
+            })?;
             Some(Arc::new(index))
         };
         let layout = if key.split {
@@ -867,7 +882,13 @@ impl Reviews<'_> {
                         file: d.file,
                         text: String::new(),
                         left: cell(d.left, d.as_context),
-                        right: cell(d.right, d.as_context),
+                        // Unified with whitespace hidden keeps the folded removed row on the
+                        // right: counted as served, not drawn.
+                        right: if q.view.layout == DiffLayout::Split {
+                            cell(d.right, d.as_context)
+                        } else {
+                            None
+                        },
                     },
                 }
             })
@@ -953,18 +974,21 @@ impl Reviews<'_> {
         })
         .await
         .map_err(|e| ReviewError::Invalid(format!("highlighting failed: {e}")))?;
-        // The rest, in the background, once per package and view.
-        let background = loaded.clone();
-        self.api.runtime.spawn("review-highlight", async move {
-            let result = tokio::task::spawn_blocking(move || {
-                let index = data.index(&background);
-                lock(&highlights).fill(index)
-            })
-            .await;
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "background highlighting stopped");
-            }
-        });
+        // The rest, in the background, once per package and diff; a few hunks at a time,
+        // so a window the reviewer scrolls to waits for a few hunks at most.
+        if lock(&loaded.filling).insert(against) {
+            let background = loaded.clone();
+            self.api.runtime.spawn("review-highlight", async move {
+                let result = tokio::task::spawn_blocking(move || {
+                    let index = data.index(&background);
+                    while lock(&highlights).fill_some(index, 16) {}
+                })
+                .await;
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "background highlighting stopped");
+                }
+            });
+        }
         Ok(out)
     }
 
@@ -1291,6 +1315,20 @@ impl Reviews<'_> {
                 caller.person, task.id
             )));
         }
+        // Whoever took the task over made its later packages: another PM judges them.
+        if self
+            .api
+            .store
+            .decisions(task.id)
+            .await?
+            .iter()
+            .any(|d| d.verdict == ReviewVerdict::TakeOver && d.by == caller.name())
+        {
+            return Err(ReviewError::FourEyes(format!(
+                "{} took {} over and made its result; another PM reviews it (four-eyes)",
+                caller.person, task.id
+            )));
+        }
         if let Some(chain) = self.api.store.chains(task.id).await?.pop() {
             let chain = chain.chain;
             if chain.has_result_stage() {
@@ -1438,15 +1476,16 @@ impl Reviews<'_> {
             }
         }
         let (state, document) = match verdict {
-            ReviewVerdict::Approve => {
-                if chain_complete {
-                    moves.push((
-                        TaskEvent::ResultApproved,
-                        format!("package v{} approved: {comment}", stored.version),
-                    ));
-                }
+            ReviewVerdict::Approve if chain_complete => {
+                moves.push((
+                    TaskEvent::ResultApproved,
+                    format!("package v{} approved: {comment}", stored.version),
+                ));
                 (PackageState::Approved, None)
             }
+            // A later step (the security officer) still has to sign: the package stays
+            // under review until the chain completes (approvals settle it then).
+            ReviewVerdict::Approve => (PackageState::Review, None),
             ReviewVerdict::Rework => {
                 moves.push((TaskEvent::ReworkRequested, comment.clone()));
                 let brief = self
@@ -1606,6 +1645,28 @@ impl Reviews<'_> {
     /// The approved package of a task, re-verified: what a rollout may deploy. Refused if
     /// none was approved or the stored bytes no longer match (the approval is void).
     pub async fn approved(&self, task: TaskId) -> Result<Arc<Loaded>, ReviewError> {
+        let status = self
+            .api
+            .store
+            .task(task)
+            .await?
+            .ok_or_else(|| ReviewError::NotFound(format!("task {task} does not exist")))?
+            .status;
+        if !matches!(
+            status,
+            TaskStatus::ReadyToRollOut
+                | TaskStatus::RollingOut
+                | TaskStatus::Completed
+                | TaskStatus::Failed
+                | TaskStatus::Halted
+                | TaskStatus::RolledBack
+        ) {
+            return Err(ReviewError::WrongStatus {
+                task,
+                status,
+                what: "its result is not approved by every step of its chain".into(),
+            });
+        }
         let stored = self
             .api
             .store
@@ -1939,7 +2000,15 @@ impl Reviews<'_> {
         })
     }
 
-    async fn inbox_item(&self, path: &Path) -> Result<guardia_ipc::InboxPackage, ReviewError> {
+    /// What a package in the inbox says about itself: read once per change of its files.
+    async fn inbox_read(&self, path: &Path) -> Result<InboxRead, ReviewError> {
+        let changed = latest_change(path);
+        if let Some((seen, read)) = lock(&self.api.review_state.inbox).get(path)
+            && changed.is_some()
+            && *seen == changed
+        {
+            return Ok(read.clone());
+        }
         let shown = path.display().to_string();
         let owned = path.to_owned();
         let read = tokio::task::spawn_blocking(move || {
@@ -1947,47 +2016,77 @@ impl Reviews<'_> {
         })
         .await
         .map_err(|e| ReviewError::Invalid(format!("reading {shown} failed: {e}")))?;
-        let package = match read {
-            Ok(package) => package,
-            Err(refusal) => {
-                return Ok(guardia_ipc::InboxPackage {
-                    path: shown,
-                    task: None,
-                    version: None,
-                    state: "refused".into(),
-                    detail: refusal.to_string(),
-                });
-            }
-        };
-        let task_raw = package.manifest.task_id.trim().to_owned();
-        let version = Some(package.manifest.package_version);
-        let (state, detail) = match task_raw.parse::<TaskId>() {
-            Err(e) => ("refused", e.to_string()),
-            Ok(id) => match self.api.store.task(id).await? {
-                None => ("refused", format!("task {id} does not exist")),
-                Some(task) => {
-                    let sha = package.sha256_hex();
-                    let known = self.api.store.packages(id).await?;
-                    if let Some(same) = known.iter().find(|p| p.sha256 == sha) {
-                        ("imported", format!("v{} of {id}", same.version))
-                    } else if matches!(task.status, TaskStatus::Approved | TaskStatus::InProgress) {
-                        ("ready", format!("{id} waits for work ({})", task.status))
-                    } else {
-                        (
-                            "waiting",
-                            format!("{id} is {}, not waiting for work", task.status),
-                        )
-                    }
-                }
+        let read = match read {
+            Ok(package) => InboxRead {
+                task: Some(package.manifest.task_id.trim().to_owned()),
+                version: Some(package.manifest.package_version),
+                sha256: package.sha256_hex(),
+                refusal: None,
+            },
+            Err(refusal) => InboxRead {
+                task: None,
+                version: None,
+                sha256: String::new(),
+                refusal: Some(refusal.to_string()),
             },
         };
-        Ok(guardia_ipc::InboxPackage {
+        lock(&self.api.review_state.inbox).insert(path.to_owned(), (changed, read.clone()));
+        Ok(read)
+    }
+
+    async fn inbox_item(&self, path: &Path) -> Result<guardia_ipc::InboxPackage, ReviewError> {
+        let read = self.inbox_read(path).await?;
+        let item = |state: &str, detail: String| guardia_ipc::InboxPackage {
             path: path.display().to_string(),
-            task: Some(task_raw),
-            version,
+            task: read.task.clone(),
+            version: read.version,
             state: state.into(),
             detail,
-        })
+        };
+        if let Some(refusal) = &read.refusal {
+            return Ok(item("refused", refusal.clone()));
+        }
+        let raw = read.task.clone().unwrap_or_default();
+        let id = match raw.parse::<TaskId>() {
+            Ok(id) => id,
+            Err(e) => return Ok(item("refused", e.to_string())),
+        };
+        let Some(task) = self.api.store.task(id).await? else {
+            return Ok(item("refused", format!("task {id} does not exist")));
+        };
+        let known = self.api.store.packages(id).await?;
+        if let Some(same) = known.iter().find(|p| p.sha256 == read.sha256) {
+            return Ok(item("imported", format!("v{} of {id}", same.version)));
+        }
+        if !matches!(task.status, TaskStatus::Approved | TaskStatus::InProgress) {
+            return Ok(item(
+                "waiting",
+                format!("{id} is {}, not waiting for work", task.status),
+            ));
+        }
+        if known
+            .last()
+            .is_some_and(|p| p.state == PackageState::TakenOver)
+        {
+            return Ok(item(
+                "waiting",
+                format!("{id} was taken over by a person; their package is imported by hand"),
+            ));
+        }
+        let next = known.last().map_or(1, |p| p.version + 1);
+        if read.version != Some(next) {
+            return Ok(item(
+                "refused",
+                format!(
+                    "the manifest says version {}; the next version of {id} is {next}",
+                    read.version.unwrap_or_default()
+                ),
+            ));
+        }
+        Ok(item(
+            "ready",
+            format!("{id} waits for work ({})", task.status),
+        ))
     }
 
     /// Imports every package in the inbox that a task waits for (the watched folder's
@@ -1998,6 +2097,10 @@ impl Reviews<'_> {
         let mut imported = 0;
         for path in inbox_entries(&self.api.package_inbox()) {
             if !settled(&path) {
+                continue;
+            }
+            let changed = latest_change(&path);
+            if lock(&self.api.review_state.inbox_failed).contains(&(path.clone(), changed)) {
                 continue;
             }
             let item = self.inbox_item(&path).await?;
@@ -2017,7 +2120,9 @@ impl Reviews<'_> {
             {
                 Ok(_) => imported += 1,
                 Err(e) => {
-                    tracing::warn!(path = %item.path, error = %e, "inbox package not imported")
+                    // Refused once (and audited once): not again until its files change.
+                    lock(&self.api.review_state.inbox_failed).insert((path.clone(), changed));
+                    tracing::warn!(path = %item.path, error = %e, "inbox package not imported");
                 }
             }
         }
@@ -2050,39 +2155,55 @@ fn inbox_entries(folder: &Path) -> Vec<PathBuf> {
     let Ok(listing) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
+    // `file_type` of a directory entry does not follow links: a link is never a package.
     let mut out: Vec<PathBuf> = listing
         .filter_map(Result::ok)
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.to_string_lossy().to_ascii_lowercase();
-            p.is_dir()
-                || [".zip", ".tar.gz", ".tgz", ".tar"]
-                    .iter()
-                    .any(|ext| name.ends_with(ext))
+        .filter_map(|e| {
+            let kind = e.file_type().ok()?;
+            let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+            let archive = [".zip", ".tar.gz", ".tgz", ".tar"]
+                .iter()
+                .any(|ext| name.ends_with(ext));
+            (kind.is_dir() || (kind.is_file() && archive)).then(|| e.path())
         })
         .collect();
     out.sort();
     out
 }
 
-/// Whether nothing under `path` changed for a little while (a copy has finished).
-fn settled(path: &Path) -> bool {
-    let newest = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+/// When anything under `path` last changed (links are not followed).
+fn latest_change(path: &Path) -> Option<std::time::SystemTime> {
+    let newest = |p: &Path| std::fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
     let mut latest = newest(path);
-    if path.is_dir() {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
         let mut pending = vec![path.to_owned()];
         while let Some(dir) = pending.pop() {
             for child in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                 let p = child.path();
-                if p.is_dir() {
+                // Never into a link: two links to `.` would make this walk endless.
+                if child.file_type().is_ok_and(|k| k.is_dir()) {
                     pending.push(p.clone());
                 }
                 latest = latest.max(newest(&p));
             }
         }
     }
-    latest.is_some_and(|t| t.elapsed().is_ok_and(|age| age >= SETTLED_FOR))
+    latest
+}
+
+/// Whether nothing under `path` changed for a little while (a copy has finished).
+fn settled(path: &Path) -> bool {
+    latest_change(path).is_some_and(|t| t.elapsed().is_ok_and(|age| age >= SETTLED_FOR))
+}
+
+/// What an inbox package says about itself (kept per path until its files change).
+#[derive(Debug, Clone)]
+pub(crate) struct InboxRead {
+    task: Option<String>,
+    version: Option<u32>,
+    sha256: String,
+    refusal: Option<String>,
 }
 
 /// A verified package as stored: metadata, manifest, every file's bytes.
@@ -2244,13 +2365,43 @@ fn playbook_for(task: &Task) -> &'static str {
 }
 
 /// Writes `doc` into `dir` atomically and owner-only; nothing to do if it is there already.
+///
+/// The outbox may be a folder the agent writes to as well, so nothing there is trusted: the
+/// temporary file gets a fresh random name and is created exclusively (`O_EXCL` does not
+/// follow a planted link), its mode is set on the open file, and the rename replaces
+/// whatever has the target's name (a link included) instead of writing through it.
 fn write_document(dir: &Path, doc: &Document) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    use std::io::Write;
+    let fail = |what: &Path, e: std::io::Error| format!("{}: {e}", what.display());
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
     let target = dir.join(&doc.file_name);
-    if std::fs::read(&target).is_ok_and(|bytes| hex::encode(Sha256::digest(&bytes)) == doc.sha256) {
+    let unchanged = std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_file())
+        && std::fs::read(&target)
+            .is_ok_and(|bytes| hex::encode(Sha256::digest(&bytes)) == doc.sha256);
+    if unchanged {
         return Ok(());
     }
-    crate::write_private(&target, doc.content.as_bytes()).map_err(|e| e.to_string())
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(|e| format!("no randomness for a temporary name: {e}"))?;
+    let partial = dir.join(format!(".{}.{}.part", doc.file_name, hex::encode(nonce)));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&partial).and_then(|mut file| {
+        file.write_all(doc.content.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&partial, &target)) {
+        if let Err(cleanup) = std::fs::remove_file(&partial) {
+            tracing::debug!(error = %cleanup, "no temporary outbox file to remove");
+        }
+        return Err(fail(&target, e));
+    }
+    Ok(())
 }
 
 fn mark_view(mark: &Mark) -> MarkView {
@@ -2330,6 +2481,7 @@ fn rebuild(stored: &StoredPackage, files: Vec<StoredFile>) -> Result<Loaded, Rev
         log_errors,
         views: Mutex::new(HashMap::new()),
         highlights: Mutex::new(HashMap::new()),
+        filling: Mutex::new(std::collections::HashSet::new()),
     })
 }
 

@@ -506,6 +506,18 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<Entries, Refusal> {
             }
             let mut file = File::open(child.path())
                 .map_err(|e| Refusal::of(C::Unreadable, &name, format!("cannot open: {e}")))?;
+            // What was opened must be what was looked at: a file swapped for a link between
+            // the two is refused, not read through.
+            let opened = file
+                .metadata()
+                .map_err(|e| Refusal::of(C::Unreadable, &name, format!("cannot read: {e}")))?;
+            if !same_file(&meta, &opened) {
+                return Err(Refusal::of(
+                    C::LinkOrDevice,
+                    &name,
+                    "changed into something else while the package was read",
+                ));
+            }
             tally.read(&name, &mut file, None, C::Unreadable)?;
         }
     }
@@ -516,6 +528,17 @@ fn read_folder(root: &Path, limits: &Limits) -> Result<Entries, Refusal> {
         files,
         sha256,
     })
+}
+
+#[cfg(unix)]
+fn same_file(looked: &std::fs::Metadata, opened: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    opened.is_file() && looked.dev() == opened.dev() && looked.ino() == opened.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_looked: &std::fs::Metadata, opened: &std::fs::Metadata) -> bool {
+    opened.is_file()
 }
 
 #[cfg(unix)]

@@ -224,14 +224,22 @@ impl DiffIndex {
                             len: header.len() as u32,
                         });
                         index.notes.push_str(&header);
+                        // Line numbers are u32 everywhere (rows, comments, the wire): a
+                        // hunk past that is refused, never wrapped.
+                        let number = |n: usize| {
+                            u32::try_from(n)
+                                .ok()
+                                .filter(|n| n.checked_add(1_000_000).is_some())
+                                .ok_or_else(|| format!("{path}: line number {n} is out of range"))
+                        };
                         hunks.push(HunkIndex {
-                            old_start: old.start() as u32,
-                            old_len: old.len() as u32,
-                            new_start: new.start() as u32,
-                            new_len: new.len() as u32,
+                            old_start: number(old.start())?,
+                            old_len: number(old.len())?,
+                            new_start: number(new.start())?,
+                            new_len: number(new.len())?,
                             row,
                         });
-                        let (mut old_no, mut new_no) = (old.start() as u32, new.start() as u32);
+                        let (mut old_no, mut new_no) = (number(old.start())?, number(new.start())?);
                         for line in hunk.lines() {
                             let (kind, content, marker) = match line {
                                 diffy::Line::Context(s) => (RowKind::Context, *s, b' '),
@@ -243,19 +251,19 @@ impl DiffIndex {
                             let body = content.trim_end_matches(['\n', '\r']);
                             let (o, n) = match kind {
                                 RowKind::Context => {
-                                    old_no += 1;
-                                    new_no += 1;
-                                    (old_no - 1, new_no - 1)
+                                    old_no = old_no.saturating_add(1);
+                                    new_no = new_no.saturating_add(1);
+                                    (old_no.saturating_sub(1), new_no.saturating_sub(1))
                                 }
                                 RowKind::Removed => {
                                     removed += 1;
-                                    old_no += 1;
-                                    (old_no - 1, 0)
+                                    old_no = old_no.saturating_add(1);
+                                    (old_no.saturating_sub(1), 0)
                                 }
                                 RowKind::Added => {
                                     added += 1;
-                                    new_no += 1;
-                                    (0, new_no - 1)
+                                    new_no = new_no.saturating_add(1);
+                                    (0, new_no.saturating_sub(1))
                                 }
                                 RowKind::Hunk | RowKind::Note => (0, 0),
                             };

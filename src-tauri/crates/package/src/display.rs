@@ -118,11 +118,13 @@ pub fn lay_out(index: &DiffIndex, layout: Layout, hide_whitespace: bool) -> Disp
                         });
                     if whitespace_only {
                         for (r, a) in removed.iter().zip(&added) {
-                            let mut shown = line(
-                                f,
-                                if layout == Layout::Split { *r } else { *a },
-                                if layout == Layout::Split { *a } else { NONE },
-                            );
+                            // Unified shows the new text once; the folded old row rides
+                            // along on the right so the reviewer is known to have had both.
+                            let mut shown = if layout == Layout::Split {
+                                line(f, *r, *a)
+                            } else {
+                                line(f, *a, *r)
+                            };
                             shown.as_context = true;
                             rows.push(shown);
                         }
@@ -222,7 +224,7 @@ fn rendered(index: &DiffIndex, file: usize) -> String {
 /// The diff of `new`'s file diffs against `old`'s: for every file whose diff differs (or
 /// that only one version has), a unified diff of the two renderings. Files whose change is
 /// the same in both are left out. Paths in order of `new`, then files only `old` had.
-pub fn interdiff(old: &DiffIndex, new: &DiffIndex) -> DiffIndex {
+pub fn interdiff(old: &DiffIndex, new: &DiffIndex) -> Result<DiffIndex, String> {
     let olds: BTreeMap<&str, usize> = old
         .files
         .iter()
@@ -263,7 +265,7 @@ pub fn interdiff(old: &DiffIndex, new: &DiffIndex) -> DiffIndex {
             emit(path, rendered(old, o), String::new());
         }
     }
-    // A diff made here always parses; were it not to, an empty one says "no differences"
-    // rather than failing the screen.
-    DiffIndex::parse(&text).unwrap_or_else(|_| DiffIndex::empty())
+    // A diff made here should always parse; if it does not (a path git would have quoted),
+    // say so: an empty index would read as "no differences", which is not the truth.
+    DiffIndex::parse(&text)
 }

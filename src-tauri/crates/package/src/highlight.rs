@@ -223,6 +223,13 @@ impl RowHighlights {
     /// how many rows it highlighted.
     pub fn fill(&mut self, index: &DiffIndex) -> usize {
         let before = self.done();
+        while self.fill_some(index, usize::MAX) {}
+        self.done() - before
+    }
+
+    /// Highlights at most `hunks` hunks not yet done; whether any remain.
+    pub fn fill_some(&mut self, index: &DiffIndex, hunks: usize) -> bool {
+        let mut budget = hunks;
         let mut hunk_base = 0usize;
         for file in &index.files {
             let Some(syntax) = file.language.and_then(syntax_for) else {
@@ -231,6 +238,10 @@ impl RowHighlights {
             };
             for (h, hunk) in file.hunks.iter().enumerate() {
                 if !self.done_hunks[hunk_base + h] {
+                    if budget == 0 {
+                        return true;
+                    }
+                    budget -= 1;
                     let end = file.hunks.get(h + 1).map_or(file.rows.end, |next| next.row);
                     self.side(index, syntax, hunk.row + 1, end, true);
                     self.side(index, syntax, hunk.row + 1, end, false);
@@ -239,7 +250,7 @@ impl RowHighlights {
             }
             hunk_base += file.hunks.len();
         }
-        self.done() - before
+        false
     }
 
     /// One side of rows `from..to`: the old side is context + removed, the new side

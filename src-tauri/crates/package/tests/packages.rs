@@ -289,7 +289,7 @@ fn the_version_diff_lists_only_what_changed_between_versions() {
     use guardia_package::display::interdiff;
     let v1 = verify(read_path(&fixture(1), &Limits::default()).unwrap(), None).unwrap();
     let v2 = verify(read_path(&fixture(2), &Limits::default()).unwrap(), None).unwrap();
-    let between = interdiff(&v1.diff, &v2.diff);
+    let between = interdiff(&v1.diff, &v2.diff).unwrap();
     let paths: Vec<_> = between.files.iter().map(|f| f.path()).collect();
     assert_eq!(paths, ["web/css/site.css"]);
     let texts: Vec<_> = between.rows.iter().map(|r| between.row_text(r)).collect();

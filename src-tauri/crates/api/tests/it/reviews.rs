@@ -581,3 +581,290 @@ async fn every_bad_package_is_refused_audited_and_changes_nothing_else() {
     // Now the task waits for the review, not for work.
     assert!(refused(&id, &good).await.contains("(task_not_waiting)"));
 }
+
+/// An infrastructure change: team lead, then the PM's review, then the security officer.
+/// The PM's approval is not the end: the package stays under review and cannot be deployed
+/// until the security officer signs the result stage too.
+#[tokio::test]
+async fn the_security_officer_signs_after_the_pm_before_the_result_counts_as_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = api(dir.path()).await;
+    people(&api).await;
+    let add = PersonInput {
+        name: "bae.security".into(),
+        display_name: String::new(),
+        password: "long enough password 1".into(),
+        roles: vec![RoleGrant::everywhere(Role::SecurityOfficer)],
+    };
+    api.people().add(&who(), add).await.unwrap();
+    let kim = person("kim.minji", Role::Requester);
+    let id = api
+        .tasks()
+        .create(
+            &kim,
+            TaskDraft {
+                title: "Replace the portal certificate".into(),
+                category: Some(Category::InfraControl),
+                sub_type: "security-change".into(),
+                system: "portal".into(),
+                request: String::new(),
+                requester: "kim.minji".into(),
+                priority: None,
+            },
+        )
+        .await
+        .unwrap()
+        .task
+        .id
+        .to_string();
+    api.approvals()
+        .submit(&kim, TaskRef { id: id.clone() })
+        .await
+        .unwrap();
+    api.approvals()
+        .decide(
+            &person("lee.teamlead", Role::TeamLead),
+            TaskDecision {
+                id: id.clone(),
+                verdict: Verdict::Approve,
+                comment: "go".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let oh = person("oh.pm", Role::Pm);
+    let v1 = api
+        .reviews()
+        .import(
+            &oh,
+            PackageImport {
+                task: id.clone(),
+                path: package_dir(dir.path(), &id, 1),
+            },
+        )
+        .await
+        .unwrap();
+    // The PM step is decided on the review screen, not as a plain approval.
+    let err = api
+        .approvals()
+        .decide(
+            &oh,
+            TaskDecision {
+                id: id.clone(),
+                verdict: Verdict::Approve,
+                comment: "ok".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    let detail = api
+        .reviews()
+        .decide(
+            &oh,
+            ReviewDecisionInput {
+                task: id.clone(),
+                version: 1,
+                sha256: v1.sha256.clone(),
+                verdict: "approve".into(),
+                comment: "diff checked".into(),
+                view: DiffView::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(detail.task.status, TaskStatus::PendingReview);
+    let view = api
+        .reviews()
+        .get(
+            &oh,
+            PackageRef {
+                task: id.clone(),
+                version: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.state, "review", "not approved before the last step");
+    assert!(api.reviews().approved(id.parse().unwrap()).await.is_err());
+    let detail = api
+        .approvals()
+        .decide(
+            &person("bae.security", Role::SecurityOfficer),
+            TaskDecision {
+                id: id.clone(),
+                verdict: Verdict::Approve,
+                comment: "key length and issuer fine".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(detail.task.status, TaskStatus::ReadyToRollOut);
+    let approved = api.reviews().approved(id.parse().unwrap()).await.unwrap();
+    assert_eq!(approved.sha256(), v1.sha256);
+}
+
+/// Taking a task over: the agent gets a withdrawal, the inbox stops importing for the task,
+/// and the PM who took it over cannot approve the package they then make.
+#[tokio::test]
+async fn whoever_takes_a_task_over_does_not_review_their_own_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = api(dir.path()).await;
+    people(&api).await;
+    let id = approved_task(&api).await;
+    let oh = person("oh.pm", Role::Pm);
+    let v1 = api
+        .reviews()
+        .import(
+            &oh,
+            PackageImport {
+                task: id.clone(),
+                path: package_dir(dir.path(), &id, 1),
+            },
+        )
+        .await
+        .unwrap();
+    let detail = api
+        .reviews()
+        .decide(
+            &oh,
+            ReviewDecisionInput {
+                task: id.clone(),
+                version: 1,
+                sha256: v1.sha256.clone(),
+                verdict: "take_over".into(),
+                comment: "I fix this by hand".into(),
+                view: DiffView::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(detail.task.status, TaskStatus::InProgress);
+    let docs = api.reviews().documents(&id).await.unwrap();
+    assert_eq!(docs.last().unwrap().kind, "withdrawal");
+    // The agent's next package in the inbox waits; the person imports theirs by hand.
+    let inbox = api.package_inbox();
+    let agent_v2 = inbox.join("agent-v2");
+    for (path, bytes) in corpus::sealed(example(2), &id, 2) {
+        let target = agent_v2.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    let listed = api.reviews().inbox(&oh).await.unwrap();
+    assert_eq!(listed.items[0].state, "waiting", "{:?}", listed.items);
+    let v2 = api
+        .reviews()
+        .import(
+            &oh,
+            PackageImport {
+                task: id.clone(),
+                path: agent_v2.display().to_string(),
+            },
+        )
+        .await
+        .unwrap();
+    let err = api
+        .reviews()
+        .decide(
+            &oh,
+            ReviewDecisionInput {
+                task: id.clone(),
+                version: 2,
+                sha256: v2.sha256.clone(),
+                verdict: "approve".into(),
+                comment: "my own fix".into(),
+                view: DiffView::default(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
+    assert!(err.to_string().contains("took"), "{err}");
+}
+
+/// Sets every file under `dir` (and `dir`) to have last changed an hour ago: a copy to the
+/// inbox that finished long since.
+fn settle(dir: &Path) {
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let mut pending = vec![dir.to_path_buf()];
+    let mut dirs = Vec::new();
+    while let Some(p) = pending.pop() {
+        if p.is_dir() {
+            for child in std::fs::read_dir(&p).unwrap() {
+                pending.push(child.unwrap().path());
+            }
+            dirs.push(p);
+        } else {
+            let file = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            file.set_modified(past).unwrap();
+        }
+    }
+    // Folders last (setting a file's time does not touch its folder's).
+    for d in dirs {
+        std::fs::File::open(&d).unwrap().set_modified(past).unwrap();
+    }
+}
+
+/// The watched inbox: a package its task waits for is imported by the console itself; a
+/// bad one is refused and audited once, not at every sweep; a copy still being written waits.
+#[tokio::test]
+async fn the_inbox_imports_what_a_task_waits_for_and_audits_a_refusal_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = api(dir.path()).await;
+    people(&api).await;
+    let id = approved_task(&api).await;
+    let inbox = api.package_inbox();
+    std::fs::create_dir_all(&inbox).unwrap();
+    // A bad package (a zip-slip) and the good v1, both finished copying.
+    let bad = corpus::bad_packages(&example(1), &id)
+        .into_iter()
+        .find(|b| b.name == "zip-slip")
+        .unwrap();
+    std::fs::write(inbox.join("a-bad.zip"), &bad.bytes).unwrap();
+    settle(&inbox);
+    let before = api.audit_status().await.unwrap().entries;
+    assert_eq!(api.reviews().sweep_inbox().await.unwrap(), 0);
+    assert_eq!(api.reviews().sweep_inbox().await.unwrap(), 0);
+    assert_eq!(
+        api.audit_status().await.unwrap().entries,
+        before,
+        "a package refused before import is listed as refused, not audited every sweep"
+    );
+    let listed = api.reviews().inbox(&who()).await.unwrap();
+    assert_eq!(listed.items[0].state, "refused");
+    assert!(
+        listed.items[0].detail.contains(".."),
+        "{:?}",
+        listed.items[0]
+    );
+
+    let good = inbox.join("b-good");
+    for (path, bytes) in corpus::sealed(example(1), &id, 1) {
+        let target = good.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    // Just written: still being copied as far as the console can tell.
+    assert_eq!(api.reviews().sweep_inbox().await.unwrap(), 0);
+    settle(&good);
+    assert_eq!(api.reviews().sweep_inbox().await.unwrap(), 1);
+    let task = api.tasks().get(TaskRef { id: id.clone() }).await.unwrap();
+    assert_eq!(task.task.status, TaskStatus::PendingReview);
+    let view = api
+        .reviews()
+        .get(
+            &who(),
+            PackageRef {
+                task: id.clone(),
+                version: 0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.imported_by, "guardia");
+    assert_eq!(
+        api.reviews().sweep_inbox().await.unwrap(),
+        0,
+        "imported once"
+    );
+}
