@@ -436,12 +436,7 @@ impl Approvals<'_> {
                 task: task.id,
                 refused,
             })?;
-        let step = stored
-            .chain
-            .steps
-            .iter()
-            .rposition(|s| s.decision.as_ref().is_some_and(|d| d.by == caller.person))
-            .unwrap_or_default();
+        let step = stored.chain.signed_by(&caller.person).unwrap_or_default();
         let mut settled = Settled {
             entries: vec![entries::approval_decided(
                 &task,

@@ -603,24 +603,7 @@ impl Reviews<'_> {
         let mut audit = vec![entries::package_imported(
             &task, &package, source, &found, carried, caller, now,
         )];
-        let mut status = task.status;
-        let mut transitions = Vec::new();
-        for (event, note) in &moves {
-            let transition = status.apply(*event).map_err(|_| ReviewError::WrongStatus {
-                task: task.id,
-                status,
-                what: "the package cannot move it".into(),
-            })?;
-            audit.push(audit_entries::task_transitioned(
-                &task,
-                transition,
-                &caller.person,
-                note,
-                now,
-            ));
-            status = transition.to;
-            transitions.push((transition, note.as_str()));
-        }
+        let transitions = plan_moves(&task, &moves, &caller.person, now, &mut audit)?;
 
         let new = new_package(task.id, next, &package, source, caller.name(), now, &found);
         let mut write = ReviewWrite::new(task.id, now);
@@ -1459,12 +1442,7 @@ impl Reviews<'_> {
                     task: task.id,
                     refused,
                 })?;
-            let step = c
-                .chain
-                .steps
-                .iter()
-                .rposition(|s| s.decision.as_ref().is_some_and(|d| d.by == caller.person))
-                .unwrap_or_default();
+            let step = c.chain.signed_by(&caller.person).unwrap_or_default();
             audit.push(crate::approval_entries::approval_decided(
                 &task, &c.chain, step, caller, now,
             ));
@@ -1512,24 +1490,7 @@ impl Reviews<'_> {
                 now,
             ));
         }
-        let mut status = task.status;
-        let mut transitions = Vec::new();
-        for (event, note) in &moves {
-            let transition = status.apply(*event).map_err(|_| ReviewError::WrongStatus {
-                task: task.id,
-                status,
-                what: "the decision cannot move it".into(),
-            })?;
-            audit.push(audit_entries::task_transitioned(
-                &task,
-                transition,
-                &caller.person,
-                note,
-                now,
-            ));
-            status = transition.to;
-            transitions.push((transition, note.as_str()));
-        }
+        let transitions = plan_moves(&task, &moves, &caller.person, now, &mut audit)?;
         let record_json = serde_json::to_string(&record).unwrap_or_default();
         let mut write = ReviewWrite::new(task.id, now);
         write.state = Some((stored.version, state));
@@ -2204,6 +2165,32 @@ pub(crate) struct InboxRead {
     version: Option<u32>,
     sha256: String,
     refusal: Option<String>,
+}
+
+/// Checks each move against the task's state machine, in order, appending each one's audit
+/// entry: the transitions to write, or why the task cannot take them (nothing is written).
+fn plan_moves<'n>(
+    task: &Task,
+    moves: &'n [(TaskEvent, String)],
+    actor: &guardia_domain::PersonName,
+    now: DateTime<Utc>,
+    audit: &mut Vec<guardia_audit::EntryDraft>,
+) -> Result<Vec<(guardia_domain::Transition, &'n str)>, ReviewError> {
+    let mut status = task.status;
+    let mut out = Vec::new();
+    for (event, note) in moves {
+        let transition = status.apply(*event).map_err(|_| ReviewError::WrongStatus {
+            task: task.id,
+            status,
+            what: format!("it cannot take `{}` now; nothing was changed", event.code()),
+        })?;
+        audit.push(audit_entries::task_transitioned(
+            task, transition, actor, note, now,
+        ));
+        status = transition.to;
+        out.push((transition, note.as_str()));
+    }
+    Ok(out)
 }
 
 /// A verified package as stored: metadata, manifest, every file's bytes.

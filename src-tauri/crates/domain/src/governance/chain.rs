@@ -564,6 +564,13 @@ impl Chain {
         self.advance(at, routing)
     }
 
+    /// The step `person` decided (one person signs one step of a chain).
+    pub fn signed_by(&self, person: &PersonName) -> Option<usize> {
+        self.steps
+            .iter()
+            .rposition(|s| s.decision.as_ref().is_some_and(|d| &d.by == person))
+    }
+
     /// Whether the chain has a result stage (a PM step) at all.
     pub fn has_result_stage(&self) -> bool {
         self.steps.iter().any(|step| step.stage == Stage::Result)
