@@ -611,14 +611,7 @@ impl Reviews<'_> {
         write.marks = marks;
         write.comments = comments;
         write.chain = chain.as_ref().map(|c| (&c.chain, c.version));
-        write.task_moves = transitions
-            .iter()
-            .map(|(transition, note)| TaskMove {
-                transition: *transition,
-                actor: &caller.person,
-                note,
-            })
-            .collect();
+        write.task_moves = transitions;
         write.audit = audit;
         self.api.store.write_review(write).await?;
         for (step, to, urgent) in settled.notices {
@@ -1505,14 +1498,7 @@ impl Reviews<'_> {
         });
         write.document = document.clone();
         write.chain = chain.as_ref().map(|c| (&c.chain, c.version));
-        write.task_moves = transitions
-            .iter()
-            .map(|(transition, note)| TaskMove {
-                transition: *transition,
-                actor: &caller.person,
-                note,
-            })
-            .collect();
+        write.task_moves = transitions;
         write.audit = audit;
         let task = self.api.store.write_review(write).await?;
         if let Some(doc) = &document {
@@ -2172,10 +2158,10 @@ pub(crate) struct InboxRead {
 fn plan_moves<'n>(
     task: &Task,
     moves: &'n [(TaskEvent, String)],
-    actor: &guardia_domain::PersonName,
+    actor: &'n guardia_domain::PersonName,
     now: DateTime<Utc>,
     audit: &mut Vec<guardia_audit::EntryDraft>,
-) -> Result<Vec<(guardia_domain::Transition, &'n str)>, ReviewError> {
+) -> Result<Vec<TaskMove<'n>>, ReviewError> {
     let mut status = task.status;
     let mut out = Vec::new();
     for (event, note) in moves {
@@ -2188,7 +2174,11 @@ fn plan_moves<'n>(
             task, transition, actor, note, now,
         ));
         status = transition.to;
-        out.push((transition, note.as_str()));
+        out.push(TaskMove {
+            transition,
+            actor,
+            note,
+        });
     }
     Ok(out)
 }
