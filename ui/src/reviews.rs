@@ -366,6 +366,7 @@ fn PackageReview(
     );
     let current_file = RwSignal::new(0u32);
     let jump = RwSignal::new(None::<u32>);
+    let goto = RwSignal::new(None::<(String, String)>);
     let decision = RwSignal::new(None::<Decision>);
     let comment_at = RwSignal::new(None::<(String, String, u32)>);
     let diff_view = Signal::derive(move || DiffView {
@@ -583,9 +584,9 @@ fn PackageReview(
                                     set_mark.dispatch((path, "waived".to_owned(), reason));
                                 }
                             }) />
-                        <CommentsList comments=comments />
+                        <CommentsList comments=comments goto=goto />
                         </div>
-                        <DiffPane pkg=pkg files=files_for_diff.clone() view=diff_view current=current_file jump=jump scroll=scroll
+                        <DiffPane pkg=pkg files=files_for_diff.clone() view=diff_view current=current_file jump=jump scroll=scroll goto=goto
                             comments=comments comment_at=comment_at deciding=deciding />
                     </div>
                 }.into_any(),
@@ -673,7 +674,11 @@ fn FileTree(
 /// The version's line comments: carried over from an earlier version, or outdated when
 /// their line changed.
 #[component]
-fn CommentsList(comments: Signal<Vec<guardia_ipc::CommentView>>) -> impl IntoView {
+fn CommentsList(
+    comments: Signal<Vec<guardia_ipc::CommentView>>,
+    /// Asks the diff pane to show a comment's line: (path, the line's text).
+    goto: RwSignal<Option<(String, String)>>,
+) -> impl IntoView {
     let ui = expect_context::<Ui>();
     move || {
         let comments = comments.get();
@@ -682,16 +687,20 @@ fn CommentsList(comments: Signal<Vec<guardia_ipc::CommentView>>) -> impl IntoVie
             <div class="comments" data-test="comments">
                 <h3>{move || ui.t(Key::CommentsWord)}</h3>
                 <ul>
-                    {comments.into_iter().map(|c| view! {
+                    {comments.into_iter().map(|c| {
+                        let target = (c.path.clone(), c.line_text.clone());
+                        view! {
                         <li data-test="comment-item" data-path=c.path.clone() data-line=c.line.to_string()
                             data-outdated=c.outdated.to_string() class:outdated=c.outdated>
-                            <span class="mono">{format!("{}:{}", c.path.rsplit('/').next().unwrap_or(&c.path), c.line)}</span>
+                            <button class="link mono" data-test="comment-goto" on:click=move |_| goto.set(Some(target.clone()))>
+                                {format!("{}:{}", c.path.rsplit('/').next().unwrap_or(&c.path), c.line)}
+                            </button>
                             {c.outdated.then(|| view! { <span class="badge tone-closed">{move || ui.t(Key::Outdated)}</span> })}
                             {c.carried_from.map(|v| view! { <span class="badge">{format!("v{v}")}</span> })}
                             <p>{shown(&c.body)}<span class="muted">{format!(" — {}", c.author)}</span></p>
                             {c.outdated.then(|| view! { <p class="muted mono">{shown(&c.line_text)}</p> })}
                         </li>
-                    }).collect_view()}
+                    }}).collect_view()}
                 </ul>
             </div>
         }
@@ -718,6 +727,7 @@ fn DiffPane(
     current: RwSignal<u32>,
     jump: RwSignal<Option<u32>>,
     scroll: RwSignal<f64>,
+    goto: RwSignal<Option<(String, String)>>,
     comments: Signal<Vec<guardia_ipc::CommentView>>,
     comment_at: RwSignal<Option<(String, String, u32)>>,
     deciding: bool,
@@ -900,6 +910,44 @@ fn DiffPane(
     });
     on_cleanup(move || resize.remove());
 
+    // A comment's line: its text searched in the diff, the first hit inside its file (or the
+    // file's start when the line is gone — an outdated comment).
+    Effect::new(move |_| {
+        let Some((path, text)) = goto.get() else {
+            return;
+        };
+        goto.set(None);
+        let Some(o) = outline.get_untracked() else {
+            return;
+        };
+        let file = if o.files.is_empty() {
+            paths.with_value(|p| p.iter().position(|f| *f == path))
+        } else {
+            o.files.iter().position(|f| *f == path)
+        };
+        let Some(file) = file else { return };
+        let start = o.file_starts.get(file).copied().unwrap_or(0);
+        let end = o.file_starts.get(file + 1).copied().unwrap_or(o.total);
+        scroll_to(start);
+        let p = pkg.get_value();
+        let v = view.get_untracked();
+        leptos::task::spawn_local(async move {
+            let found = ipc::call::<DiffSearchCmd>(DiffSearch {
+                task: p.task,
+                version: p.version,
+                view: v,
+                text,
+                case_sensitive: true,
+            })
+            .await;
+            if let Ok(found) = found
+                && let Some(row) = found.rows.into_iter().find(|r| (start..end).contains(r))
+            {
+                scroll_to(row.saturating_sub(3));
+                selected.set(Some(row));
+            }
+        });
+    });
     let run_search = move || {
         let text = search.get_untracked();
         if text.trim().is_empty() {
