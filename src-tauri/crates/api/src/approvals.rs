@@ -621,6 +621,18 @@ impl Approvals<'_> {
                 note,
             })
             .collect();
+        // Only a result-stage step decides a package: the packages are read only then (this
+        // write also runs for every SLA escalation).
+        let package_state = match settled.package_state {
+            Some(state) => self
+                .api
+                .store
+                .packages(task.id)
+                .await?
+                .last()
+                .map(|latest| (latest.version, state)),
+            None => None,
+        };
         let stored = self
             .api
             .store
@@ -632,13 +644,7 @@ impl Approvals<'_> {
                 at: now,
                 audit,
                 documents: settled.documents.clone(),
-                package_state: match (
-                    settled.package_state,
-                    self.api.store.packages(task.id).await?.last(),
-                ) {
-                    (Some(state), Some(latest)) => Some((latest.version, state)),
-                    _ => None,
-                },
+                package_state,
             })
             .await?;
         for document in &settled.documents {

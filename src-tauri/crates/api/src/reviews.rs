@@ -250,10 +250,6 @@ impl Api {
     }
 }
 
-fn side_code(side: Side) -> &'static str {
-    side.code()
-}
-
 fn parse_side(raw: &str) -> Result<Side, ReviewError> {
     match raw {
         "old" => Ok(Side::Old),
@@ -266,6 +262,22 @@ fn parse_side(raw: &str) -> Result<Side, ReviewError> {
 
 fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Package `version` (0: the latest) among a task's packages.
+fn pick(all: &[StoredPackage], task: TaskId, version: u32) -> Result<&StoredPackage, ReviewError> {
+    let found = if version == 0 {
+        all.last()
+    } else {
+        all.iter().find(|p| p.version == version)
+    };
+    found.ok_or_else(|| {
+        ReviewError::NotFound(if version == 0 {
+            format!("no result package has been imported for {task} yet")
+        } else {
+            format!("{task} has no package version {version}")
+        })
+    })
 }
 
 /// The row of `file` showing line `line` on `side`.
@@ -321,19 +333,36 @@ impl Reviews<'_> {
 
     /// The stored package `version` of `task` (0: the latest).
     async fn stored(&self, task: TaskId, version: u32) -> Result<StoredPackage, ReviewError> {
-        let mut all = self.api.store.packages(task).await?;
-        let found = if version == 0 {
-            all.pop()
-        } else {
-            all.into_iter().find(|p| p.version == version)
-        };
-        found.ok_or_else(|| {
-            ReviewError::NotFound(if version == 0 {
-                format!("no result package has been imported for {task} yet")
-            } else {
-                format!("{task} has no package version {version}")
-            })
-        })
+        let all = self.api.store.packages(task).await?;
+        pick(&all, task, version).cloned()
+    }
+
+    /// The caller's own marks on `version`, by path.
+    async fn my_marks(
+        &self,
+        caller: &Caller,
+        task: TaskId,
+        version: u32,
+    ) -> Result<HashMap<String, Mark>, ReviewError> {
+        Ok(self
+            .api
+            .store
+            .marks(task, version)
+            .await?
+            .into_iter()
+            .filter(|m| m.person == caller.name())
+            .map(|m| (m.path.clone(), m))
+            .collect())
+    }
+
+    /// Brings the SLA entry forward if the chain's waiting step is due before it.
+    fn schedule_sla(&self, chain: Option<&guardia_store::StoredChain>) {
+        if let Some(due) = chain.and_then(|c| c.chain.next_deadline()) {
+            self.api
+                .runtime
+                .scheduler()
+                .due_by(crate::SLA_DEADLINE, due.fixed_offset());
+        }
     }
 
     async fn scope(
@@ -617,14 +646,7 @@ impl Reviews<'_> {
         for (step, to, urgent) in settled.notices {
             tracing::info!(task = %task.id, step = step + 1, urgent, to = ?to, "a review step waits");
         }
-        if let Some(stored) = &chain
-            && let Some(due) = stored.chain.next_deadline()
-        {
-            self.api
-                .runtime
-                .scheduler()
-                .due_by(crate::SLA_DEADLINE, due.fixed_offset());
-        }
+        self.schedule_sla(chain.as_ref());
         self.get(
             caller,
             PackageRef {
@@ -641,21 +663,13 @@ impl Reviews<'_> {
     pub async fn get(&self, caller: &Caller, r: PackageRef) -> Result<PackageView, ReviewError> {
         let task = self.task(&r.task).await?;
         let all = self.api.store.packages(task.id).await?;
-        let stored = self.stored(task.id, r.version).await?;
-        let loaded = self.load(&stored).await?;
+        let stored = pick(&all, task.id, r.version)?;
+        let loaded = self.load(stored).await?;
         let previous = match all.iter().rev().find(|p| p.version < stored.version) {
             Some(p) => Some(self.load(p).await?),
             None => None,
         };
-        let marks: HashMap<String, Mark> = self
-            .api
-            .store
-            .marks(task.id, stored.version)
-            .await?
-            .into_iter()
-            .filter(|m| m.person == caller.name())
-            .map(|m| (m.path.clone(), m))
-            .collect();
+        let marks = self.my_marks(caller, task.id, stored.version).await?;
         let package = &loaded.package;
         let files: Vec<ReviewFile> = package
             .diff
@@ -708,7 +722,7 @@ impl Reviews<'_> {
             .into_iter()
             .map(|c| comment_view(&c))
             .collect();
-        let (can_decide, decide_blocked) = match self.may_decide(caller, &task, &stored).await {
+        let (can_decide, decide_blocked) = match self.may_decide(caller, &task, stored).await {
             Ok(()) => (true, None),
             Err(e) => (false, Some(e.to_string())),
         };
@@ -1111,19 +1125,18 @@ impl Reviews<'_> {
             }
         };
         self.api.store.set_mark(key, mark.as_ref()).await?;
-        let mine: Vec<Mark> = self
-            .api
-            .store
-            .marks(task.id, stored.version)
-            .await?
-            .into_iter()
-            .filter(|m| m.person == caller.name())
-            .collect();
+        let mine = self.my_marks(caller, task.id, stored.version).await?;
         Ok(Coverage {
             path: args.path,
             mark: mark.as_ref().map(mark_view),
-            viewed: mine.iter().filter(|m| m.state == MarkState::Viewed).count() as u32,
-            waived: mine.iter().filter(|m| m.state == MarkState::Waived).count() as u32,
+            viewed: mine
+                .values()
+                .filter(|m| m.state == MarkState::Viewed)
+                .count() as u32,
+            waived: mine
+                .values()
+                .filter(|m| m.state == MarkState::Waived)
+                .count() as u32,
             total: loaded.package.diff.files.len() as u32,
         })
     }
@@ -1163,7 +1176,7 @@ impl Reviews<'_> {
             ReviewError::Invalid(format!(
                 "{} has no {} line {} in this diff",
                 args.path,
-                side_code(side),
+                side.code(),
                 args.line
             ))
         })?;
@@ -1188,7 +1201,7 @@ impl Reviews<'_> {
             &CommentPlace {
                 version: stored.version,
                 path: &args.path,
-                side: side_code(side),
+                side: side.code(),
                 line: args.line,
             },
             body,
@@ -1504,14 +1517,7 @@ impl Reviews<'_> {
         if let Some(doc) = &document {
             self.deliver(doc).await;
         }
-        if let Some(c) = &chain
-            && let Some(due) = c.chain.next_deadline()
-        {
-            self.api
-                .runtime
-                .scheduler()
-                .due_by(crate::SLA_DEADLINE, due.fixed_offset());
-        }
+        self.schedule_sla(chain.as_ref());
         if let Err(e) = self
             .api
             .checkpoint_if_unsigned(caller, CheckpointReason::Approval)
@@ -1531,15 +1537,7 @@ impl Reviews<'_> {
         loaded: &Loaded,
         view: DiffView,
     ) -> Result<ReviewRecord, ReviewError> {
-        let marks: HashMap<String, Mark> = self
-            .api
-            .store
-            .marks(task.id, stored.version)
-            .await?
-            .into_iter()
-            .filter(|m| m.person == caller.name())
-            .map(|m| (m.path.clone(), m))
-            .collect();
+        let marks = self.my_marks(caller, task.id, stored.version).await?;
         let package = &loaded.package;
         let files = package
             .diff

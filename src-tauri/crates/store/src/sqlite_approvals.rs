@@ -255,27 +255,20 @@ impl ApprovalStore for SqliteStore {
         if written == 0 {
             return Err(StoreError::ChainChanged(write.task));
         }
-        for step in &write.task_moves {
-            move_task_in(
-                &mut tx,
-                write.task,
-                step.transition,
-                step.actor,
-                step.note,
-                write.at,
-            )
-            .await?;
-        }
         for doc in &write.documents {
             insert_document_in(&mut tx, doc).await?;
         }
         if let Some((version, state)) = write.package_state {
             set_package_state_in(&mut tx, write.task, version, state).await?;
         }
-        let task = task_in(&mut tx, write.task)
-            .await?
-            .ok_or(StoreError::TaskNotFound(write.task))?;
-        let head = append_in(&mut tx, &write.audit).await?;
+        let (task, head) = moves_and_audit_in(
+            &mut tx,
+            write.task,
+            &write.task_moves,
+            write.at,
+            &write.audit,
+        )
+        .await?;
         self.commit(tx, head).await?;
         Ok(task)
     }
@@ -311,4 +304,24 @@ pub(crate) async fn update_chain_in(
         return Err(StoreError::ChainChanged(task));
     }
     Ok(())
+}
+
+/// The end of a chain or review write: the task's moves (compare-and-set each), then the
+/// audit entries, inside the caller's transaction. Returns the task as it is now and the
+/// log's new head for the commit.
+pub(crate) async fn moves_and_audit_in(
+    conn: &mut sqlx::SqliteConnection,
+    task: TaskId,
+    moves: &[crate::TaskMove<'_>],
+    at: DateTime<Utc>,
+    audit: &[guardia_audit::EntryDraft],
+) -> Result<(Task, crate::AuditHead), StoreError> {
+    for step in moves {
+        move_task_in(conn, task, step.transition, step.actor, step.note, at).await?;
+    }
+    let now = task_in(conn, task)
+        .await?
+        .ok_or(StoreError::TaskNotFound(task))?;
+    let head = append_in(conn, audit).await?;
+    Ok((now, head))
 }

@@ -9,9 +9,7 @@ use crate::reviews::{
     Comment, Document, DocumentKind, Mark, MarkState, PackageState, ReviewDecision, ReviewStore,
     ReviewVerdict, ReviewWrite, Side, StoredFile, StoredPackage,
 };
-use crate::sqlite::{move_task_in, task_in};
-use crate::sqlite_approvals::update_chain_in;
-use crate::sqlite_audit::append_in;
+use crate::sqlite_approvals::{moves_and_audit_in, update_chain_in};
 use crate::{SqliteStore, StoreError};
 
 fn version_of(row: &SqliteRow, what: &str) -> Result<u32, StoreError> {
@@ -342,21 +340,14 @@ impl ReviewStore for SqliteStore {
         if let Some((chain, version)) = write.chain {
             update_chain_in(&mut tx, write.task, chain, version, write.at).await?;
         }
-        for step in &write.task_moves {
-            move_task_in(
-                &mut tx,
-                write.task,
-                step.transition,
-                step.actor,
-                step.note,
-                write.at,
-            )
-            .await?;
-        }
-        let task = task_in(&mut tx, write.task)
-            .await?
-            .ok_or(StoreError::TaskNotFound(write.task))?;
-        let head = append_in(&mut tx, &write.audit).await?;
+        let (task, head) = moves_and_audit_in(
+            &mut tx,
+            write.task,
+            &write.task_moves,
+            write.at,
+            &write.audit,
+        )
+        .await?;
         self.commit(tx, head).await?;
         Ok(task)
     }
