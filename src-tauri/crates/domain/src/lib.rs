@@ -17,6 +17,8 @@
 pub mod command;
 pub mod governance;
 pub mod inventory;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod rollout;
 pub mod task;
 pub mod text;
 

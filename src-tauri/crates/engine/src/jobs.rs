@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{Feed, Spawner};
+use crate::{Feed, KillSwitch, Spawner};
 use guardia_ipc::{FeedEvent, JobId, JobKind, JobState, JobTicket, JobUpdate};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +30,10 @@ pub enum JobRefused {
     Stopped,
     #[error("a {0:?} job is already running")]
     AlreadyRunning(JobKind),
+    #[error(
+        "the kill switch is engaged: nothing that changes a server may start until a security officer re-arms it"
+    )]
+    Locked,
 }
 
 /// The jobs of one runtime.
@@ -43,6 +47,7 @@ struct Inner {
     running: Mutex<BTreeMap<JobId, Running>>,
     feed: Feed,
     root: CancellationToken,
+    kill_switch: KillSwitch,
     spawner: Spawner,
 }
 
@@ -127,13 +132,19 @@ fn lost() -> JobState {
 }
 
 impl Jobs {
-    pub(crate) fn new(feed: Feed, root: CancellationToken, spawner: Spawner) -> Self {
+    pub(crate) fn new(
+        feed: Feed,
+        root: CancellationToken,
+        kill_switch: KillSwitch,
+        spawner: Spawner,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 next: AtomicU64::new(1),
                 running: Mutex::new(BTreeMap::new()),
                 feed,
                 root,
+                kill_switch,
                 spawner,
             }),
         }
@@ -156,9 +167,15 @@ impl Jobs {
         if self.inner.root.is_cancelled() {
             return Err(JobRefused::Stopped);
         }
+        // Work that may change a server hangs off the kill switch's token; the rest (checks,
+        // verification) off the root, so it goes on while the switch is engaged.
+        let token = if kind.changes_servers() {
+            self.inner.kill_switch.child().ok_or(JobRefused::Locked)?
+        } else {
+            self.inner.root.child_token()
+        };
         let id = JobId(self.inner.next.fetch_add(1, Ordering::Relaxed));
         let subject = subject.into();
-        let token = self.inner.root.child_token();
         let first = JobUpdate {
             id,
             kind,

@@ -23,12 +23,15 @@
 mod clock;
 mod feed;
 mod jobs;
+mod kill;
 pub mod probe;
+pub mod rollout;
 mod schedule;
 
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use feed::Feed;
 pub use jobs::{Concurrency, Job, JobContext, JobRefused, Jobs};
+pub use kill::KillSwitch;
 pub use schedule::Scheduler;
 
 use std::future::Future;
@@ -45,6 +48,7 @@ pub struct Runtime {
     /// be started from any thread (a GUI event loop's callbacks have no tokio context).
     spawner: Spawner,
     root: CancellationToken,
+    kill_switch: KillSwitch,
     clock: Arc<dyn Clock>,
     feed: Feed,
     jobs: Jobs,
@@ -62,8 +66,15 @@ impl Runtime {
             handle: tokio::runtime::Handle::try_current().ok(),
             tracker: tracker.clone(),
         };
+        let kill_switch = KillSwitch::new(root.clone());
         Self {
-            jobs: Jobs::new(feed.clone(), root.clone(), spawner.clone()),
+            jobs: Jobs::new(
+                feed.clone(),
+                root.clone(),
+                kill_switch.clone(),
+                spawner.clone(),
+            ),
+            kill_switch,
             spawner,
             scheduler: Scheduler::new(clock.clone()),
             root,
@@ -87,6 +98,11 @@ impl Runtime {
 
     pub fn scheduler(&self) -> &Scheduler {
         &self.scheduler
+    }
+
+    /// The kill switch: every job that may change a server holds a child of its token.
+    pub fn kill_switch(&self) -> &KillSwitch {
+        &self.kill_switch
     }
 
     /// The root token: every job's token is a child of it.

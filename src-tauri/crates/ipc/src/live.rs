@@ -107,6 +107,16 @@ pub enum JobKind {
     Verification,
     SshCheck,
     SshRun,
+    /// A rollout's run (or its rollback).
+    Rollout,
+}
+
+impl JobKind {
+    /// Whether the job may change a server: refused while the kill switch is engaged, and
+    /// stopped when it is pressed. Read-only checks and the audit verification go on.
+    pub fn changes_servers(self) -> bool {
+        matches!(self, JobKind::SshRun | JobKind::Rollout)
+    }
 }
 
 /// Where a job stands.
