@@ -101,6 +101,15 @@ async fn open(args: &ConsoleArgs) -> Result<Opened, IpcError> {
         tracing::info!(added, "demo data");
     }
     api.console_started(&caller).await?;
+    // Rollouts that were running when the console stopped wait for a person now (resume,
+    // roll back or abandon); nothing is retried by itself.
+    match api.rollouts().recover(&caller).await {
+        Ok(found) if !found.is_empty() => {
+            tracing::warn!(rollouts = ?found, "rollouts interrupted by the last stop")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!("cannot look for interrupted rollouts: {e}"),
+    }
     api.start(&caller);
     Ok(Opened {
         api,

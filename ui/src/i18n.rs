@@ -447,6 +447,7 @@ pub fn event_label(lang: Lang, event: TaskEvent) -> &'static str {
         TaskEvent::RolledBack => ("롤백", "Rolled back"),
         TaskEvent::RolloutFailed => ("배포 실패", "Rollout failed"),
         TaskEvent::Halted => ("긴급 중지", "Halted by kill switch"),
+        TaskEvent::RolloutResumed => ("배포 재개", "Rollout resumed"),
     };
     pick(lang, ko, en)
 }

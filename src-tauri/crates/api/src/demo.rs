@@ -209,9 +209,11 @@ fn actor_for(event: TaskEvent, requester: &'static str) -> &'static str {
         E::ChainApproved | E::RequestRejected | E::ReturnedForInfo => "lee.teamlead",
         E::WorkStarted | E::ResultImported => "ai-agent",
         E::ReworkRequested | E::ResultApproved => "oh.pm",
-        E::RolloutStarted | E::RolloutCompleted | E::RolloutFailed | E::RolledBack => {
-            "song.operator"
-        }
+        E::RolloutStarted
+        | E::RolloutCompleted
+        | E::RolloutFailed
+        | E::RolledBack
+        | E::RolloutResumed => "song.operator",
         E::Halted => "bae.security",
     }
 }

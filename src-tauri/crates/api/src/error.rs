@@ -154,7 +154,9 @@ impl ApiError {
             ApiError::JobRefused(guardia_engine::JobRefused::AlreadyRunning(_)) => {
                 ErrorCode::Conflict
             }
-            ApiError::JobRefused(guardia_engine::JobRefused::Stopped) => ErrorCode::Stopped,
+            ApiError::JobRefused(
+                guardia_engine::JobRefused::Stopped | guardia_engine::JobRefused::Locked,
+            ) => ErrorCode::Stopped,
             ApiError::Forbidden { .. } => ErrorCode::Forbidden,
             ApiError::Task(task) => task.code(),
             ApiError::People(people) => people.code(),

@@ -30,6 +30,9 @@ mod people;
 mod remote;
 mod review_entries;
 mod reviews;
+mod rollout_entries;
+mod rollout_run;
+mod rollouts;
 mod session;
 mod tasks;
 
@@ -50,6 +53,7 @@ pub use notices::{Notice, NoticeMemory};
 pub use ops::{BOUND, Operation, PERMISSIONS};
 pub use people::{DEMO_PASSWORD, People, PeopleError, SignInRefused};
 pub use reviews::{FULL_COVERAGE_KEY, INBOX_ACTOR, Loaded, MAX_WINDOW, ReviewError, Reviews};
+pub use rollouts::{ALLOWED_WHILE_LOCKED, REFUSED_WHILE_LOCKED, Rollouts};
 pub use session::Session;
 pub use tasks::{TaskError, Tasks};
 
@@ -77,6 +81,8 @@ pub struct Api {
     signer: OnceCell<Arc<AuditSigningKey>>,
     /// Packages under review, parsed, and the rows served to each reviewer.
     review_state: reviews::ReviewState,
+    /// Rollouts this process runs, and the journal's group writer.
+    rollout_registry: rollouts::RolloutRegistry,
 }
 
 /// What an [`Api`] is made of.
@@ -106,7 +112,10 @@ impl Api {
             origin,
             signer: OnceCell::new(),
             review_state: reviews::ReviewState::default(),
+            rollout_registry: rollouts::RolloutRegistry::default(),
         };
+        // A kill switch pressed in another process (or before a restart) holds here too.
+        api.follow_kill_switch().await;
         // What a crash mid-change left in the keyring goes; unscoped entries get their own.
         api.recover_keyring().await;
         Ok(api)

@@ -149,6 +149,12 @@ impl Api {
                 }
             };
             let tasks_changed = topics.contains(&Topic::Tasks);
+            if topics.contains(&Topic::Rollouts) {
+                // The kill switch may have been pressed (or re-armed) by another process,
+                // and a person may have asked something of a rollout this process runs.
+                self.follow_kill_switch().await;
+                self.rollouts().take_requests().await;
+            }
             self.runtime.feed().publish(FeedEvent::Changed {
                 after: cursor,
                 upto,

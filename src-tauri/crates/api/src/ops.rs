@@ -173,6 +173,17 @@ operations! {
     ReviewDecisions: ReadTasks => |api, caller, task| Ok(api.reviews().decisions(&task.id).await?);
     TaskDocuments: ReadTasks => |api, caller, task| Ok(api.reviews().documents(&task.id).await?);
     PackageInbox: ImportPackages => |api, caller, ()| Ok(api.reviews().inbox(caller).await?);
+    RolloutPreviewCmd: ReadTasks => |api, caller, r| api.rollouts().preview(caller, r).await;
+    RolloutStart: RunRollouts => |api, caller, r| api.rollouts().start(caller, r).await;
+    RolloutList: ReadTasks => |api, caller, ()| api.rollouts().list().await;
+    RolloutGet: ReadTasks => |api, caller, r| api.rollouts().get(caller, r).await;
+    RolloutSiteGet: ReadTasks => |api, caller, r| api.rollouts().site(caller, r).await;
+    RolloutControl: RunRollouts => |api, caller, a| api.rollouts().control(caller, a).await;
+    KillSwitchGet: ReadTasks => |api, caller, ()| api.rollouts().kill_switch().await;
+    KillSwitchPress: PressKillSwitch => |api, caller, k| api.rollouts().press(caller, k).await;
+    KillSwitchRearm: RearmKillSwitch => |api, caller, k| api.rollouts().rearm(caller, k).await;
+    ServerHistoryGet: ReadInventory => |api, caller, r| api.rollouts().history(r).await;
+    ServerDriftCheck: RunRemote => |api, caller, r| api.rollouts().drift(caller, r).await;
 }
 
 impl Api {

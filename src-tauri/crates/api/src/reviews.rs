@@ -1643,6 +1643,10 @@ impl Reviews<'_> {
                 reason: "the approval names another package".into(),
             });
         }
+        // What a rollout deploys is read from the database and verified again, never
+        // taken from the review's cache: bytes edited since the review are caught here.
+        lock(&self.api.review_state.loaded)
+            .retain(|l| !(l.task == stored.task && l.version == stored.version));
         self.load(&stored).await
     }
 
@@ -2330,7 +2334,7 @@ fn task_deadline(priority: guardia_domain::Priority) -> chrono::Duration {
 }
 
 /// The playbook a task's sub-type selects (issue 12 owns the files under `playbooks/`).
-fn playbook_for(task: &Task) -> &'static str {
+pub(crate) fn playbook_for(task: &Task) -> &'static str {
     match task.sub_type.as_ref().map(|s| s.as_str()) {
         Some("service-restart") => "service-restart",
         Some("certificate-replace") => "ssl-certificate-replace",

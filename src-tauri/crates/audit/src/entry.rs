@@ -131,10 +131,18 @@ pub enum EntryKind {
     ReviewDecided,
     #[serde(rename = "outbox.written")]
     OutboxWritten,
+    #[serde(rename = "rollout.started")]
+    RolloutStarted,
+    #[serde(rename = "rollout.state")]
+    RolloutStateChanged,
+    #[serde(rename = "rollout.site")]
+    RolloutSite,
+    #[serde(rename = "killswitch.rearmed")]
+    KillswitchRearmed,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 52] = [
+    pub const ALL: [EntryKind; 56] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -187,6 +195,10 @@ impl EntryKind {
         Self::ReviewCommented,
         Self::ReviewDecided,
         Self::OutboxWritten,
+        Self::RolloutStarted,
+        Self::RolloutStateChanged,
+        Self::RolloutSite,
+        Self::KillswitchRearmed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -243,6 +255,10 @@ impl EntryKind {
             Self::ReviewCommented => "review.commented",
             Self::ReviewDecided => "review.decided",
             Self::OutboxWritten => "outbox.written",
+            Self::RolloutStarted => "rollout.started",
+            Self::RolloutStateChanged => "rollout.state",
+            Self::RolloutSite => "rollout.site",
+            Self::KillswitchRearmed => "killswitch.rearmed",
         }
     }
 

@@ -30,6 +30,7 @@ mod fleet;
 mod lab;
 mod packages;
 mod people;
+mod rollouts;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -103,6 +104,19 @@ enum Command {
     /// Result packages: seal, import, show, mark, decide, documents, inbox
     #[command(subcommand)]
     Package(packages::PackageCommand),
+    /// Rollouts: plan, start, status, pause, resume, gate, abort, rollback, history, drift
+    #[command(subcommand)]
+    Rollout(rollouts::RolloutCommand),
+    /// Press the kill switch: every remote command and rollout stops now
+    Kill {
+        #[arg(long)]
+        reason: String,
+    },
+    /// Re-arm the kill switch (security officer)
+    Rearm {
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// The permission a command needs: read from its IPC command's row in the operation table,
@@ -174,6 +188,25 @@ fn required(command: &Command) -> Option<Permission> {
             packages::PackageCommand::Inbox { .. } => of!(PackageInbox),
             packages::PackageCommand::Coverage { .. } => of!(SystemRulesSet),
         },
+        Command::Rollout(r) => {
+            use rollouts::RolloutCommand as R;
+            match r {
+                R::Plan(_) => of!(RolloutPreviewCmd),
+                R::Start { .. } => of!(RolloutStart),
+                R::Status { .. } => of!(RolloutGet),
+                R::Site { .. } => of!(RolloutSiteGet),
+                R::Pause { .. }
+                | R::Resume { .. }
+                | R::Gate { .. }
+                | R::Abort { .. }
+                | R::Rollback { .. }
+                | R::Abandon { .. } => of!(RolloutControl),
+                R::History { .. } => of!(ServerHistoryGet),
+                R::Drift { .. } => of!(ServerDriftCheck),
+            }
+        }
+        Command::Kill { .. } => of!(KillSwitchPress),
+        Command::Rearm { .. } => of!(KillSwitchRearm),
         Command::Lab(_) | Command::User(_) => return None,
     })
 }
@@ -479,7 +512,7 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
     done
 }
 
-async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> {
+async fn run_on(api: &std::sync::Arc<Api>, caller: &Caller, cli: Cli) -> Result<Done, ApiError> {
     let out = Output { json: cli.json };
     let changes = matches!(
         cli.command,
@@ -518,6 +551,20 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         Command::Inbox => return approvals::inbox(api, caller, &out).await,
         Command::Package(command) => {
             return signed(api, caller, packages::run(api, caller, &out, command).await).await;
+        }
+        Command::Rollout(command) => {
+            return signed(api, caller, rollouts::run(api, caller, &out, command).await).await;
+        }
+        Command::Kill { reason } => {
+            return signed(api, caller, rollouts::kill(api, caller, &out, reason).await).await;
+        }
+        Command::Rearm { reason } => {
+            return signed(
+                api,
+                caller,
+                rollouts::rearm(api, caller, &out, reason).await,
+            )
+            .await;
         }
         Command::System(command) => {
             return signed(
@@ -617,6 +664,9 @@ async fn run_on(api: &Api, caller: &Caller, cli: Cli) -> Result<Done, ApiError> 
         | Command::Inbox
         | Command::System(_)
         | Command::Package(_)
+        | Command::Rollout(_)
+        | Command::Kill { .. }
+        | Command::Rearm { .. }
         | Command::Task(
             TaskCommand::Submit { .. }
             | TaskCommand::Approve { .. }

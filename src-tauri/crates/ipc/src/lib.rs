@@ -19,6 +19,7 @@ mod inventory;
 mod live;
 mod people;
 mod reviews;
+mod rollouts;
 
 pub use approvals::{
     FreezeInput, InboxItem, RouteChange, RulesChange, SystemChoice, SystemRouteChange,
@@ -51,6 +52,13 @@ pub use reviews::{
     HighlightQuery, Highlights, InboxFolderView, InboxPackage, LogLine, LogSearch, LogWindow,
     LogWindowQuery, MarkView, PackageImport, PackageRef, PackageView, ProducerView, ResultView,
     ReviewDecisionInput, ReviewFile, SearchHits, Span, VersionBrief, VersionChange, WarningView,
+};
+
+pub use rollouts::{
+    ArtifactPlan, DeploymentView, DriftFile, DriftReport, JournalLine, KillSwitchInput,
+    KillSwitchView, PhaseInput, PhasePreview, PhaseProgress, PlanInput, RolloutAction,
+    RolloutBrief, RolloutPreview, RolloutRef, RolloutRequest, RolloutView, ServerHistory,
+    SiteDetail, SiteRef, SiteRow,
 };
 
 pub use live::{
@@ -202,6 +210,28 @@ macro_rules! for_each_command {
             TaskDocuments = task_documents: TaskRef => Vec<DocumentView>;
             /// The inbox folder and what is in it.
             PackageInbox = package_inbox: () => InboxFolderView;
+            /// A rollout plan resolved against the fleet, with what would block it (nothing runs).
+            RolloutPreviewCmd = rollout_preview: RolloutRequest => RolloutPreview;
+            /// Starts a rollout of a task's approved result; it runs as a job.
+            RolloutStart = rollout_start: RolloutRequest => RolloutView;
+            /// Rollouts, newest first.
+            RolloutList = rollout_list: () => Vec<RolloutBrief>;
+            /// One rollout for the live board: every site, per-phase progress, the gate.
+            RolloutGet = rollout_get: RolloutRef => RolloutView;
+            /// One site's step journal and fetched service log.
+            RolloutSiteGet = rollout_site: SiteRef => SiteDetail;
+            /// Pause, resume, open a gate, abort, roll back, abandon.
+            RolloutControl = rollout_control: RolloutAction => RolloutView;
+            /// The kill switch and what it allows.
+            KillSwitchGet = kill_switch_get: () => KillSwitchView;
+            /// Stops every remote command and rollout now; refuses new automation.
+            KillSwitchPress = kill_switch_press: KillSwitchInput => KillSwitchView;
+            /// Lets automation start again (security officer, with a reason).
+            KillSwitchRearm = kill_switch_rearm: KillSwitchInput => KillSwitchView;
+            /// A server's deployment history and what it runs now.
+            ServerHistoryGet = server_history: ServerRef => ServerHistory;
+            /// Compares the recorded hashes of a server's deployed files with the server's.
+            ServerDriftCheck = server_drift: ServerRef => DriftReport;
         }
     };
 }
@@ -343,6 +373,17 @@ mod tests {
                 ReviewDecisions::NAME,
                 TaskDocuments::NAME,
                 PackageInbox::NAME,
+                RolloutPreviewCmd::NAME,
+                RolloutStart::NAME,
+                RolloutList::NAME,
+                RolloutGet::NAME,
+                RolloutSiteGet::NAME,
+                RolloutControl::NAME,
+                KillSwitchGet::NAME,
+                KillSwitchPress::NAME,
+                KillSwitchRearm::NAME,
+                ServerHistoryGet::NAME,
+                ServerDriftCheck::NAME,
             ]
         );
     }

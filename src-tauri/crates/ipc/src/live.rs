@@ -25,10 +25,12 @@ pub enum Topic {
     HostKeys,
     Remote,
     Console,
+    /// Rollouts, their sites and the kill switch.
+    Rollouts,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 7] = [
+    pub const ALL: [Topic; 8] = [
         Topic::Tasks,
         Topic::Audit,
         Topic::Inventory,
@@ -36,6 +38,7 @@ impl Topic {
         Topic::HostKeys,
         Topic::Remote,
         Topic::Console,
+        Topic::Rollouts,
     ];
 
     /// The topic of an audit entry kind (`task.created` → Tasks). Every entry is also an
@@ -53,7 +56,8 @@ impl Topic {
             "inventory" | "bundle" => Topic::Inventory,
             "credential" => Topic::Credentials,
             "hostkey" => Topic::HostKeys,
-            "ssh" | "rollout" | "killswitch" => Topic::Remote,
+            "ssh" => Topic::Remote,
+            "rollout" | "killswitch" => Topic::Rollouts,
             _ => Topic::Console,
         }
     }
@@ -148,6 +152,8 @@ pub enum JobOutcome {
     Verification(VerificationView),
     Check(CheckReport),
     Command(CommandReport),
+    /// A rollout's run ended (completed, halted, rolled back, aborted).
+    Rollout(crate::RolloutBrief),
 }
 
 /// One job's latest state, as pushed on the feed and listed by `job_list`.

@@ -25,17 +25,23 @@ mod error;
 mod inventory;
 mod people;
 mod reviews;
+mod rollouts;
 mod sqlite;
 mod sqlite_approvals;
 mod sqlite_audit;
 mod sqlite_inventory;
 mod sqlite_people;
 mod sqlite_reviews;
+mod sqlite_rollouts;
 
 pub use approvals::{ApprovalStore, ChainWrite, StoredChain, SystemRules, SystemSummary, TaskMove};
 pub use audit::{
     AuditFilter, AuditFor, AuditHead, AuditStore, Change, ExternalCheckpoint, NewVerification,
     StoredCheckpoint, StoredEntry, VerificationRecord,
+};
+pub use rollouts::{
+    Deployment, DeploymentWrite, JournalRow, KillSwitchState, OwnedMove, RolloutStore,
+    RolloutWrite, SiteWrite, StoredRollout, StoredSite,
 };
 
 pub use error::StoreError;
@@ -154,6 +160,7 @@ pub trait Store:
     + PeopleStore
     + ApprovalStore
     + ReviewStore
+    + RolloutStore
 {
     /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
     fn describe(&self) -> String;

@@ -12,4 +12,5 @@ mod hardening;
 mod live;
 mod people;
 mod reviews;
+mod rollouts;
 mod support;

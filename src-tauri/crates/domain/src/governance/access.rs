@@ -93,6 +93,10 @@ impl Role {
             // Whoever carries the agent's work in: the PM, an operator at the inbox, an admin.
             P::ImportPackages => matches!(self, Role::Pm | Role::Operator | Role::Admin),
             P::ReviewResults => matches!(self, Role::Pm),
+            P::RunRollouts => matches!(self, Role::Operator),
+            // Whoever watches the fleet may stop it; only security decides it may go again.
+            P::PressKillSwitch => matches!(self, Role::Operator | Role::SecurityOfficer),
+            P::RearmKillSwitch => matches!(self, Role::SecurityOfficer),
         }
     }
 }
@@ -136,10 +140,16 @@ pub enum Permission {
     ImportPackages,
     /// Mark files viewed, comment, and decide a result package (the PM's review).
     ReviewResults,
+    /// Start, steer and roll back rollouts.
+    RunRollouts,
+    /// Press the kill switch.
+    PressKillSwitch,
+    /// Re-arm the kill switch after it was pressed.
+    RearmKillSwitch,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 23] = [
         Permission::ReadTasks,
         Permission::WriteTasks,
         Permission::ReadInbox,
@@ -160,6 +170,9 @@ impl Permission {
         Permission::RouteOwnSystems,
         Permission::ImportPackages,
         Permission::ReviewResults,
+        Permission::RunRollouts,
+        Permission::PressKillSwitch,
+        Permission::RearmKillSwitch,
     ];
 
     /// The name the `FORBIDDEN` message gives, e.g. `decide_approvals`.
@@ -185,6 +198,9 @@ impl Permission {
             Permission::RouteOwnSystems => "route_own_systems",
             Permission::ImportPackages => "import_packages",
             Permission::ReviewResults => "review_results",
+            Permission::RunRollouts => "run_rollouts",
+            Permission::PressKillSwitch => "press_kill_switch",
+            Permission::RearmKillSwitch => "rearm_kill_switch",
         }
     }
 }

@@ -73,6 +73,9 @@ pub enum TaskEvent {
     RolloutFailed,
     /// The kill switch stopped the rollout.
     Halted,
+    /// An operator resumed a halted or failed rollout (after the kill switch was re-armed,
+    /// or after a crash).
+    RolloutResumed,
 }
 
 /// A checked move from one status to the next.
@@ -159,6 +162,7 @@ impl TaskStatus {
             TaskEvent::RolledBack => (&[S::RollingOut, S::Halted, S::Failed], S::RolledBack),
             TaskEvent::RolloutFailed => (&[S::RollingOut], S::Failed),
             TaskEvent::Halted => (&[S::RollingOut], S::Halted),
+            TaskEvent::RolloutResumed => (&[S::Halted, S::Failed], S::RollingOut),
         };
         if sources.contains(&self) {
             Ok(Transition {
@@ -186,7 +190,7 @@ impl TaskStatus {
 }
 
 impl TaskEvent {
-    pub const ALL: [TaskEvent; 15] = [
+    pub const ALL: [TaskEvent; 16] = [
         TaskEvent::Submitted,
         TaskEvent::ChainApproved,
         TaskEvent::RequestRejected,
@@ -202,6 +206,7 @@ impl TaskEvent {
         TaskEvent::RolledBack,
         TaskEvent::RolloutFailed,
         TaskEvent::Halted,
+        TaskEvent::RolloutResumed,
     ];
 
     /// The wire and database spelling, e.g. `chain_approved`.
@@ -222,6 +227,7 @@ impl TaskEvent {
             TaskEvent::RolledBack => "rolled_back",
             TaskEvent::RolloutFailed => "rollout_failed",
             TaskEvent::Halted => "halted",
+            TaskEvent::RolloutResumed => "rollout_resumed",
         }
     }
 
@@ -271,6 +277,8 @@ mod tests {
         (S::RollingOut, E::Halted, S::Halted),
         (S::Halted, E::RolledBack, S::RolledBack),
         (S::Failed, E::RolledBack, S::RolledBack),
+        (S::Halted, E::RolloutResumed, S::RollingOut),
+        (S::Failed, E::RolloutResumed, S::RollingOut),
     ];
 
     fn expected(from: S, event: E) -> Option<S> {

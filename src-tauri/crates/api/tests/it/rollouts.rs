@@ -1,0 +1,882 @@
+//! Rollouts against the lab: real sshd on loopback, real health endpoints, the real OS
+//! keyring (gnome-keyring under dbus-run-session), a real SQLite file. A task goes through
+//! approval and review to READY_TO_ROLL_OUT with the example package; then the rollout runs
+//! the built-in `deploy-artifact` playbook on lab sites.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use guardia_api::{Api, Caller, SystemClock};
+use guardia_domain::governance::{Role, RoleGrant, Verdict};
+use guardia_domain::{Category, PersonName, TaskStatus};
+use guardia_ipc::{
+    CredentialInput, CredentialKindView, DiffView, InventoryFile, InventoryFormat, KillSwitchInput,
+    PackageImport, PersonInput, PhaseInput, PlanInput, ReviewDecisionInput, RolloutAction,
+    RolloutRef, RolloutRequest, RolloutView, RulesChange, ServerRef, SiteRef, SystemRulesChange,
+    TaskDecision, TaskDraft, TaskRef,
+};
+use guardia_lab::{LabSpec, Manifest};
+use guardia_package::corpus::{self, Files};
+use guardia_secrets::OsKeyring;
+
+use crate::support::{api_with, who};
+
+pub fn person(name: &str, role: Role) -> Caller {
+    Caller::with_grants(
+        PersonName::parse(name).unwrap(),
+        vec![RoleGrant::everywhere(role)],
+    )
+}
+
+pub struct Lab(pub Manifest, #[allow(dead_code)] pub tempfile::TempDir);
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let report = guardia_lab::down(&self.0.root).unwrap();
+        assert!(report.survivors.is_empty());
+    }
+}
+
+/// A lab, an API with people, the lab's inventory and pins, and a task whose result (the
+/// example package) is approved: READY_TO_ROLL_OUT.
+pub struct Fleet {
+    pub api: Arc<Api>,
+    pub lab: Lab,
+    pub task: String,
+    pub operator: Caller,
+    pub security: Caller,
+    pub data: tempfile::TempDir,
+}
+
+fn example(version: u32) -> Files {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/fixtures/packages/notice-fix")
+        .join(format!("v{version}"));
+    let mut files = corpus::read_folder(&dir).unwrap();
+    files.remove("manifest.json");
+    files
+}
+
+/// `pairs`: how many sites get a second server (the next lab site joins the site).
+pub async fn fleet(sites: usize, bad: usize, pairs: usize) -> Fleet {
+    let lab_dir = tempfile::tempdir().unwrap();
+    let mut spec = LabSpec::new(lab_dir.path().join("lab"), sites);
+    spec.bad = bad;
+    let lab = Lab(guardia_lab::up(&spec).unwrap(), lab_dir);
+    let root = lab.0.root.clone();
+    tokio::spawn(async move { guardia_lab::serve_health(&root).await });
+    let data = tempfile::tempdir().unwrap();
+    let api = api_with(data.path(), Arc::new(SystemClock), Arc::new(OsKeyring)).await;
+    // The feed pump: the board (and these tests) learn of every commit from it.
+    api.start_pump(&who());
+
+    let add = |name: &str, role: Role| PersonInput {
+        name: name.into(),
+        display_name: String::new(),
+        password: "long enough password 1".into(),
+        roles: vec![RoleGrant::everywhere(role)],
+    };
+    api.people()
+        .add_first_admin(&who(), add("admin", Role::Admin))
+        .await
+        .unwrap();
+    for (name, role) in [
+        ("kim.minji", Role::Requester),
+        ("lee.teamlead", Role::TeamLead),
+        ("oh.pm", Role::Pm),
+        ("song.operator", Role::Operator),
+        ("bae.security", Role::SecurityOfficer),
+    ] {
+        api.people().add(&who(), add(name, role)).await.unwrap();
+    }
+    let admin = person("admin", Role::Admin);
+    api.approvals()
+        .set_rules(
+            &admin,
+            SystemRulesChange {
+                system: "lab-app".into(),
+                change: RulesChange::Owner {
+                    person: Some("lee.teamlead".into()),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    // Credentials and inventory (pairs: site N's second server is the next lab site).
+    api.credential_set(
+        &admin,
+        CredentialInput {
+            name: "lab-key".into(),
+            kind: CredentialKindView::Key,
+            secret: std::fs::read_to_string(lab.0.client_key()).unwrap(),
+            passphrase: None,
+        },
+    )
+    .await
+    .unwrap();
+    let csv = std::fs::read_to_string(lab.0.inventory()).unwrap();
+    let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+    for p in 0..pairs {
+        // Data lines start at 1; site 2p+1 joins site 2p (columns: …,system,site,…).
+        let (first, second) = (1 + 2 * p, 2 + 2 * p);
+        let head: Vec<String> = lines[first].split(',').map(str::to_owned).collect();
+        let mut cols: Vec<String> = lines[second].split(',').map(str::to_owned).collect();
+        // The same site, so the same tier.
+        cols[2] = head[2].clone();
+        cols[3] = head[3].clone();
+        lines[second] = cols.join(",");
+    }
+    api.inventory_import(
+        &admin,
+        InventoryFile {
+            format: InventoryFormat::Csv,
+            text: lines.join("\n"),
+            institution: String::new(),
+            system: String::new(),
+            default_user: String::new(),
+            credential: String::new(),
+            map: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    api.host_keys_import(
+        &admin,
+        &std::fs::read_to_string(lab.0.known_hosts()).unwrap(),
+    )
+    .await
+    .unwrap();
+
+    // The task: requested, approved, worked on (the example package), reviewed.
+    let kim = person("kim.minji", Role::Requester);
+    let task = api
+        .tasks()
+        .create(
+            &kim,
+            TaskDraft {
+                title: "Escape notice titles".into(),
+                category: Some(Category::Deploy),
+                sub_type: "web-fix".into(),
+                system: "lab-app".into(),
+                request: "Notice titles are printed as HTML.".into(),
+                requester: "kim.minji".into(),
+                priority: None,
+            },
+        )
+        .await
+        .unwrap()
+        .task
+        .id
+        .to_string();
+    api.approvals()
+        .submit(&kim, TaskRef { id: task.clone() })
+        .await
+        .unwrap();
+    api.approvals()
+        .decide(
+            &person("lee.teamlead", Role::TeamLead),
+            TaskDecision {
+                id: task.clone(),
+                verdict: Verdict::Approve,
+                comment: "go".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let dir = data.path().join("pkg");
+    for (path, bytes) in corpus::sealed(example(2), &task, 1) {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    let oh = person("oh.pm", Role::Pm);
+    let v1 = api
+        .reviews()
+        .import(
+            &oh,
+            PackageImport {
+                task: task.clone(),
+                path: dir.display().to_string(),
+            },
+        )
+        .await
+        .unwrap();
+    let detail = api
+        .reviews()
+        .decide(
+            &oh,
+            ReviewDecisionInput {
+                task: task.clone(),
+                version: 1,
+                sha256: v1.sha256.clone(),
+                verdict: "approve".into(),
+                comment: "looks right".into(),
+                view: DiffView::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(detail.task.status, TaskStatus::ReadyToRollOut);
+    Fleet {
+        api,
+        lab,
+        task,
+        operator: person("song.operator", Role::Operator),
+        security: person("bae.security", Role::SecurityOfficer),
+        data,
+    }
+}
+
+pub fn request(task: &str, plan: PlanInput) -> RolloutRequest {
+    RolloutRequest {
+        task: task.to_owned(),
+        plan,
+        params: Default::default(),
+    }
+}
+
+fn phase(name: &str, select: &str, window: usize, gate: &str, scope: &str) -> PhaseInput {
+    PhaseInput {
+        name: name.into(),
+        select: select.into(),
+        window,
+        gate: gate.into(),
+        scope: scope.into(),
+    }
+}
+
+async fn view(f: &Fleet, id: &str) -> RolloutView {
+    f.api
+        .rollouts()
+        .get(&f.operator, RolloutRef { id: id.to_owned() })
+        .await
+        .unwrap()
+}
+
+async fn finish(f: &Fleet, id: &str) -> RolloutView {
+    f.api.rollouts().wait(id).await;
+    view(f, id).await
+}
+
+/// Follows a rollout to its end, opening every manual gate once the board shows it waiting
+/// (and checking that nothing of the next phase started meanwhile). Returns the end and
+/// how many gates a person opened.
+async fn follow(f: &Fleet, id: &str) -> (RolloutView, usize) {
+    let mut feed = f.api.runtime().feed().subscribe();
+    let mut gates = 0;
+    loop {
+        let v = view(f, id).await;
+        if !v.live {
+            return (v, gates);
+        }
+        if v.state == "WAITING_GATE" {
+            let next = v.phase as usize + 1;
+            let started = v
+                .sites
+                .iter()
+                .filter(|s| s.phase as usize >= next && s.state != "PENDING")
+                .count();
+            assert_eq!(started, 0, "the gate holds the next phase back");
+            f.api
+                .rollouts()
+                .control(&f.operator, action(id, "approve_gate"))
+                .await
+                .unwrap();
+            gates += 1;
+        }
+        let rollouts = f.api.rollouts();
+        tokio::select! {
+            _ = feed.recv() => {}
+            () = rollouts.wait(id) => {}
+        }
+    }
+}
+
+fn action(id: &str, what: &str) -> RolloutAction {
+    RolloutAction {
+        id: id.to_owned(),
+        action: what.to_owned(),
+        scope: String::new(),
+        site: String::new(),
+        reason: String::new(),
+    }
+}
+
+fn version_of(lab: &Manifest, site: &str) -> String {
+    std::fs::read_to_string(lab.site(site).unwrap().app_dir().join("VERSION"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+async fn task_status(f: &Fleet) -> TaskStatus {
+    f.api
+        .tasks()
+        .get(TaskRef { id: f.task.clone() })
+        .await
+        .unwrap()
+        .task
+        .status
+}
+
+#[tokio::test]
+async fn a_clean_rollout_updates_every_site_and_records_every_step() {
+    let f = fleet(50, 0, 0).await;
+    let rollouts = f.api.rollouts();
+    let preview = rollouts
+        .preview(&f.operator, request(&f.task, PlanInput::default()))
+        .await
+        .unwrap();
+    assert!(preview.blockers.is_empty(), "{:?}", preview.blockers);
+    assert_eq!(preview.sites, 50);
+    assert_eq!(
+        preview.phases.iter().map(|p| p.sites).collect::<Vec<_>>(),
+        [1, 5, 44]
+    );
+    assert_eq!(preview.artifacts[0].path, "web/notice.jsp");
+    // Nobody but an operator starts one.
+    let refused = rollouts
+        .start(
+            &person("oh.pm", Role::Pm),
+            request(&f.task, PlanInput::default()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), guardia_ipc::ErrorCode::Forbidden);
+
+    let plan = PlanInput {
+        soak_seconds: Some(0),
+        ..PlanInput::default()
+    };
+    let started = rollouts
+        .start(&f.operator, request(&f.task, plan))
+        .await
+        .unwrap();
+    assert_eq!(task_status(&f).await, TaskStatus::RollingOut);
+    // Tier-1 sites are in the last phase: a person opens the gate before it.
+    let (end, gates) = follow(&f, &started.id).await;
+    assert_eq!(gates, 1);
+    assert_eq!(end.state, "COMPLETED", "{}: {:?}", end.reason, end.counts);
+    assert_eq!(end.counts.get("DONE"), Some(&50));
+    assert_eq!(task_status(&f).await, TaskStatus::Completed);
+
+    // Every site runs the new version and the approved artifact.
+    let approved = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../tests/fixtures/packages/notice-fix/v2/artifacts/web/notice.jsp"),
+    )
+    .unwrap();
+    for site in &f.lab.0.sites {
+        assert_eq!(version_of(&f.lab.0, &site.name), format!("{}-v1", f.task));
+        assert_eq!(
+            std::fs::read(site.deploy_dir().join("web/notice.jsp")).unwrap(),
+            approved
+        );
+    }
+    // The journal: each step begun once and ended ok, in order.
+    let detail = rollouts
+        .site(
+            &f.operator,
+            SiteRef {
+                id: started.id.clone(),
+                site: "lab-0007".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let ends: Vec<&str> = detail
+        .journal
+        .iter()
+        .filter(|j| j.mark == "end")
+        .map(|j| j.step.as_str())
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            "pre-check",
+            "stage",
+            "backup",
+            "apply",
+            "restart",
+            "post-check"
+        ]
+    );
+    assert!(
+        detail
+            .journal
+            .iter()
+            .all(|j| j.mark == "begin" || j.outcome == "ok")
+    );
+    // History and drift on a server.
+    let history = rollouts
+        .history(ServerRef {
+            name: "lab-0007".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(history.current.as_ref().unwrap().result, "deployed");
+    let drift = rollouts
+        .drift(
+            &f.operator,
+            ServerRef {
+                name: "lab-0007".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!drift.drifted, "{drift:?}");
+    std::fs::write(
+        f.lab
+            .0
+            .site("lab-0007")
+            .unwrap()
+            .deploy_dir()
+            .join("web/notice.jsp"),
+        "edited by hand",
+    )
+    .unwrap();
+    let drift = rollouts
+        .drift(
+            &f.operator,
+            ServerRef {
+                name: "lab-0007".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(drift.drifted);
+    // The audit log verifies.
+    let run = f
+        .api
+        .audit_verify_now(
+            &who(),
+            guardia_api::VerifyTrigger::Manual,
+            &tokio_util::sync::CancellationToken::new(),
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    assert!(run.ok, "{run:?}");
+}
+
+fn one_phase(window: usize, budget: &str) -> PlanInput {
+    PlanInput {
+        phases: vec![phase("all", "rest", window, "", "site")],
+        budget: budget.into(),
+        soak_seconds: Some(0),
+    }
+}
+
+#[tokio::test]
+async fn bad_sites_roll_back_the_rest_go_on_and_a_spent_budget_halts() {
+    // Within the budget: 3 bad sites of 12 roll back, the rest are updated.
+    let f = fleet(12, 3, 0).await;
+    let started = f
+        .api
+        .rollouts()
+        .start(&f.operator, request(&f.task, one_phase(6, "3")))
+        .await
+        .unwrap();
+    let end = finish(&f, &started.id).await;
+    assert_eq!(end.state, "COMPLETED", "{}", end.reason);
+    assert_eq!(end.counts.get("ROLLED_BACK"), Some(&3), "{:?}", end.counts);
+    assert_eq!(end.counts.get("DONE"), Some(&9));
+    for site in &f.lab.0.sites {
+        let expected = if site.bad {
+            "1.0.0".to_owned()
+        } else {
+            format!("{}-v1", f.task)
+        };
+        assert_eq!(version_of(&f.lab.0, &site.name), expected, "{}", site.name);
+        if site.bad {
+            // Restored: the new file is gone again (it was absent before).
+            assert!(!site.deploy_dir().join("web/notice.jsp").exists());
+        }
+    }
+    let bad = f
+        .api
+        .rollouts()
+        .site(
+            &f.operator,
+            SiteRef {
+                id: started.id.clone(),
+                site: "lab-0012".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.state, "ROLLED_BACK");
+    assert!(bad.detail.contains("unhealthy"), "{}", bad.detail);
+    assert!(bad.log_tail.contains("started pid"), "{}", bad.log_tail);
+    assert!(
+        bad.journal
+            .iter()
+            .any(|j| j.step == "rollback" && j.mark == "end" && j.outcome == "ok")
+    );
+    let history = f
+        .api
+        .rollouts()
+        .history(ServerRef {
+            name: "lab-0012".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(history.current.unwrap().result, "rolled_back");
+    drop(f);
+
+    // Over the budget: 3 bad sites, 1 allowed → halted after the batch they are in.
+    let f = fleet(12, 3, 0).await;
+    let started = f
+        .api
+        .rollouts()
+        .start(&f.operator, request(&f.task, one_phase(4, "1")))
+        .await
+        .unwrap();
+    let end = finish(&f, &started.id).await;
+    assert_eq!(end.state, "HALTED");
+    assert!(
+        end.reason.contains("failure budget spent"),
+        "{}",
+        end.reason
+    );
+    assert_eq!(
+        end.counts.get("PENDING"),
+        None,
+        "the last batch held the bad sites"
+    );
+    assert_eq!(task_status(&f).await, TaskStatus::Failed);
+}
+
+#[tokio::test]
+async fn a_two_server_site_never_has_both_servers_down_and_a_phase_rollback_undoes_it() {
+    // Sites: lab-0001 (servers 0001+0002), lab-0003 (0003+0004), lab-0005, lab-0006 (bad).
+    let f = fleet(6, 1, 2).await;
+    let preview = f
+        .api
+        .rollouts()
+        .preview(&f.operator, request(&f.task, one_phase(4, "4")))
+        .await
+        .unwrap();
+    assert_eq!((preview.sites, preview.servers), (4, 6));
+    assert!(
+        preview
+            .notes
+            .iter()
+            .any(|n| n.contains("one server at a time")),
+        "{:?}",
+        preview.notes
+    );
+    let mut plan = one_phase(4, "4");
+    plan.phases[0].scope = "phase".into();
+    let started = f
+        .api
+        .rollouts()
+        .start(&f.operator, request(&f.task, plan))
+        .await
+        .unwrap();
+    let end = finish(&f, &started.id).await;
+    // lab-0006 fails its health → the phase is rolled back, the rollout halts.
+    assert_eq!(end.state, "HALTED", "{}", end.reason);
+    assert!(end.reason.contains("phase"), "{}", end.reason);
+    for site in &f.lab.0.sites {
+        assert_eq!(version_of(&f.lab.0, &site.name), "1.0.0", "{}", site.name);
+    }
+    // On the two-server site, the second server's change began only after the first one
+    // was healthy again.
+    let pair = f
+        .api
+        .rollouts()
+        .site(
+            &f.operator,
+            SiteRef {
+                id: started.id.clone(),
+                site: "lab-0001".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(pair.servers, ["lab-0001", "lab-0002"]);
+    let seq = |server: &str, step: &str, mark: &str| {
+        pair.journal
+            .iter()
+            .find(|j| j.server == server && j.step == step && j.mark == mark)
+            .map(|j| j.seq)
+            .unwrap_or_else(|| panic!("{server} {step} {mark}: {:?}", pair.journal))
+    };
+    assert!(seq("lab-0001", "post-check", "end") < seq("lab-0002", "backup", "begin"));
+    assert_eq!(pair.state, "ROLLED_BACK");
+}
+
+#[tokio::test]
+async fn an_artifact_that_differs_from_the_approved_manifest_is_refused() {
+    let f = fleet(2, 0, 0).await;
+    let db = f.data.path().join("guardia.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE package_files SET content = ?1 WHERE path = 'artifacts/web/notice.jsp'")
+        .bind(b"<% evil %>".to_vec())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let refused = f
+        .api
+        .rollouts()
+        .start(&f.operator, request(&f.task, one_phase(2, "1")))
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("notice.jsp")
+            || refused.to_string().contains("altered")
+            || refused.to_string().contains("tamper"),
+        "{refused}"
+    );
+    assert_eq!(task_status(&f).await, TaskStatus::ReadyToRollOut);
+    assert!(f.api.rollouts().list().await.unwrap().is_empty());
+    for site in &f.lab.0.sites {
+        assert!(!site.deploy_dir().join("web/notice.jsp").exists());
+    }
+}
+
+/// The lab processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(marker)
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Waits (checking every 50 ms, at most `limit`) until `ok()` holds.
+async fn until(limit: std::time::Duration, mut ok: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if ok() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    ok()
+}
+
+/// Makes every site's startup script hang (a restart that never ends) with a marker.
+fn hang_startup(lab: &Manifest, marker: &str) -> Vec<(std::path::PathBuf, String)> {
+    lab.sites
+        .iter()
+        .map(|s| {
+            let path = s.app_dir().join("startup.sh");
+            let before = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("#!/bin/sh\nsleep {marker}\n")).unwrap();
+            (path, before)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_kill_switch_stops_remote_work_halts_and_needs_a_security_officer() {
+    let f = fleet(6, 0, 0).await;
+    let marker = "4711.25";
+    let saved = hang_startup(&f.lab.0, marker);
+    let started = f
+        .api
+        .rollouts()
+        .start(&f.operator, request(&f.task, one_phase(6, "6")))
+        .await
+        .unwrap();
+    // Every site's restart hangs on the server.
+    assert!(
+        until(std::time::Duration::from_secs(30), || processes_with(
+            &format!("sleep {marker}")
+        )
+        .len()
+            == 6)
+        .await,
+        "the restarts did not start"
+    );
+    let pressed = std::time::Instant::now();
+    let view = f
+        .api
+        .rollouts()
+        .press(
+            &f.operator,
+            KillSwitchInput {
+                reason: "HTTP 502 on the canaries".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(view.engaged);
+    assert!(
+        until(std::time::Duration::from_secs(5), || processes_with(
+            &format!("sleep {marker}")
+        )
+        .is_empty())
+        .await,
+        "remote processes survived the kill switch"
+    );
+    let gone = pressed.elapsed();
+    let end = finish(&f, &started.id).await;
+    assert_eq!(end.state, "HALTED", "{}", end.reason);
+    assert_eq!(end.counts.get("UNCERTAIN"), Some(&6), "{:?}", end.counts);
+    assert_eq!(task_status(&f).await, TaskStatus::Halted);
+    eprintln!(
+        "kill switch: last remote process gone {} ms after the press",
+        gone.as_millis()
+    );
+
+    // Locked: nothing that changes a server starts, not even by an operator.
+    let resume = f
+        .api
+        .rollouts()
+        .control(&f.operator, action(&started.id, "resume"))
+        .await
+        .unwrap_err();
+    assert!(resume.to_string().contains("kill switch"), "{resume}");
+    let refused = f
+        .api
+        .ssh_run_start(
+            &f.operator,
+            guardia_ipc::RunCommand {
+                server: "lab-0001".into(),
+                command: "true".into(),
+                timeout_secs: Some(5),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), guardia_ipc::ErrorCode::Stopped);
+    // Only a security officer re-arms, with a reason.
+    let forbidden = f
+        .api
+        .invoke::<guardia_ipc::KillSwitchRearm>(
+            &f.operator,
+            KillSwitchInput {
+                reason: "fixed".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(forbidden.code, guardia_ipc::ErrorCode::Forbidden);
+    // A restart of the console does not re-arm it.
+    let again =
+        crate::support::api_with(f.data.path(), Arc::new(SystemClock), Arc::new(OsKeyring)).await;
+    assert!(again.runtime().kill_switch().is_engaged());
+    drop(again);
+    f.api
+        .rollouts()
+        .rearm(
+            &f.security,
+            KillSwitchInput {
+                reason: "cause found: the startup script hung".into(),
+            },
+        )
+        .await
+        .unwrap();
+    // The operator chooses: roll back what was touched.
+    for (path, before) in saved {
+        std::fs::write(path, before).unwrap();
+    }
+    let mut back = action(&started.id, "rollback");
+    back.scope = "all".into();
+    f.api.rollouts().control(&f.operator, back).await.unwrap();
+    let end = finish(&f, &started.id).await;
+    assert_eq!(end.state, "ROLLED_BACK", "{} {:?}", end.reason, end.counts);
+    assert_eq!(task_status(&f).await, TaskStatus::RolledBack);
+    for site in &f.lab.0.sites {
+        assert_eq!(version_of(&f.lab.0, &site.name), "1.0.0");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_lost_mid_step_leaves_the_site_uncertain() {
+    let f = fleet(2, 0, 0).await;
+    let marker = "4712.5";
+    let saved = hang_startup(&f.lab.0, marker);
+    let started = f
+        .api
+        .rollouts()
+        .start(&f.operator, request(&f.task, one_phase(2, "2")))
+        .await
+        .unwrap();
+    assert!(
+        until(std::time::Duration::from_secs(30), || processes_with(
+            &format!("sleep {marker}")
+        )
+        .len()
+            == 2)
+        .await
+    );
+    // Cut the SSH connections: kill the sshd session processes above the hanging commands.
+    for pid in processes_with(&format!("sleep {marker}")) {
+        let mut p = pid;
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let ppid: u32 = stat
+                .rsplit(") ")
+                .next()
+                .and_then(|rest| rest.split_whitespace().nth(1))
+                .and_then(|x| x.parse().ok())
+                .unwrap_or(1);
+            let cmd = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
+            if ppid <= 1 {
+                break;
+            }
+            if String::from_utf8_lossy(&cmd).starts_with("sshd: ") {
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &ppid.to_string()])
+                    .status();
+                break;
+            }
+            p = ppid;
+        }
+    }
+    let end = finish(&f, &started.id).await;
+    assert_eq!(
+        end.counts.get("UNCERTAIN"),
+        Some(&2),
+        "{:?} {}",
+        end.counts,
+        end.reason
+    );
+    let site = f
+        .api
+        .rollouts()
+        .site(
+            &f.operator,
+            SiteRef {
+                id: started.id.clone(),
+                site: "lab-0001".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        site.journal
+            .iter()
+            .any(|j| j.step == "restart" && j.mark == "end" && j.outcome == "unknown"),
+        "{:?}",
+        site.journal
+    );
+    assert!(
+        !site
+            .journal
+            .iter()
+            .any(|j| j.step == "post-check" && j.outcome == "ok")
+    );
+    for (path, before) in saved {
+        std::fs::write(path, before).unwrap();
+    }
+    for pid in processes_with(&format!("sleep {marker}")) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+}
