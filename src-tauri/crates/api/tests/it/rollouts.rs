@@ -880,3 +880,135 @@ async fn a_connection_lost_mid_step_leaves_the_site_uncertain() {
             .status();
     }
 }
+
+/// The `guardia` binary next to this test binary (`cargo build --all-targets` built it).
+fn guardia_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("guardia");
+    assert!(bin.exists(), "build the CLI first: {}", bin.display());
+    bin
+}
+
+#[tokio::test]
+async fn kill_dash_nine_mid_rollout_then_restart_leaves_every_site_known_and_runs_nothing_twice() {
+    let f = fleet(15, 0, 0).await;
+    // Sites 11–15 hang in their restart: the console is killed while they run.
+    let marker = "4713.75";
+    let hanging: Vec<_> = f.lab.0.sites[10..]
+        .iter()
+        .map(|s| {
+            let path = s.app_dir().join("startup.sh");
+            let before = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("#!/bin/sh\nsleep {marker}\n")).unwrap();
+            (path, before)
+        })
+        .collect();
+    let plan = f.data.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        serde_json::to_string(&PlanInput {
+            phases: vec![
+                phase(
+                    "first",
+                    "list:lab-0001,lab-0002,lab-0003,lab-0004,lab-0005,lab-0006,lab-0007,lab-0008,lab-0009,lab-0010",
+                    5,
+                    "soak:0",
+                    "site",
+                ),
+                phase("rest", "rest", 5, "", "site"),
+            ],
+            budget: "15".into(),
+            soak_seconds: Some(0),
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let mut console = std::process::Command::new(guardia_bin())
+        .arg("--data-dir")
+        .arg(f.data.path())
+        .args([
+            "--user",
+            "song.operator",
+            "rollout",
+            "start",
+            &f.task,
+            "--plan",
+        ])
+        .arg(&plan)
+        .env("GUARDIA_PASSWORD", "long enough password 1")
+        .env_remove("GUARDIA_DATA_DIR")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(f.data.path().join("cli.log")).unwrap())
+        .spawn()
+        .unwrap();
+    assert!(
+        until(std::time::Duration::from_secs(60), || processes_with(
+            &format!("sleep {marker}")
+        )
+        .len()
+            == 5)
+        .await,
+        "the second phase's restarts did not start: {}",
+        std::fs::read_to_string(f.data.path().join("cli.log")).unwrap_or_default()
+    );
+    console.kill().unwrap(); // SIGKILL
+    console.wait().unwrap();
+
+    // The console starts again: the rollout is INTERRUPTED, each site in a known state.
+    let found = f.api.rollouts().recover(&f.operator).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let id = found[0].clone();
+    let v = view(&f, &id).await;
+    assert_eq!(v.state, "INTERRUPTED");
+    assert_eq!(v.counts.get("DONE"), Some(&10), "{:?}", v.counts);
+    assert_eq!(v.counts.get("UNCERTAIN"), Some(&5), "{:?}", v.counts);
+    assert_eq!(v.counts.get("RUNNING"), None);
+    for pid in processes_with(&format!("sleep {marker}")) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    for (path, before) in hanging {
+        std::fs::write(path, before).unwrap();
+    }
+    // Resume: nothing is retried by itself — the uncertain sites stay as they are.
+    f.api
+        .rollouts()
+        .control(&f.operator, action(&id, "resume"))
+        .await
+        .unwrap();
+    let end = finish(&f, &id).await;
+    assert_eq!(end.state, "COMPLETED", "{}", end.reason);
+    assert_eq!(end.counts.get("UNCERTAIN"), Some(&5));
+    // Nothing ran twice: every step of every server began at most once.
+    for site in &f.lab.0.sites {
+        let d = f
+            .api
+            .rollouts()
+            .site(
+                &f.operator,
+                SiteRef {
+                    id: id.clone(),
+                    site: site.name.clone(),
+                },
+            )
+            .await
+            .unwrap();
+        let mut begun = std::collections::BTreeMap::new();
+        for j in d.journal.iter().filter(|j| j.mark == "begin") {
+            *begun.entry(j.step.clone()).or_insert(0) += 1;
+        }
+        assert!(begun.values().all(|n| *n == 1), "{}: {begun:?}", site.name);
+    }
+    let run = f
+        .api
+        .audit_verify_now(
+            &who(),
+            guardia_api::VerifyTrigger::Manual,
+            &tokio_util::sync::CancellationToken::new(),
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    assert!(run.ok, "{run:?}");
+}
