@@ -11,4 +11,5 @@ mod governance;
 mod inventory;
 mod live;
 mod review;
+mod rollout;
 mod signin;

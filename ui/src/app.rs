@@ -133,25 +133,18 @@ impl Page {
             Page::Audit => Key::AuditHint,
             Page::Inventory => Key::StatusInventory,
             Page::Reviews => Key::StatusReviews,
-            Page::Rollouts | Page::Settings => Key::StatusOther,
+            Page::Rollouts => Key::StatusRollouts,
+            Page::Settings => Key::StatusOther,
         }
     }
 
     /// The permission that opens this section, if any.
     fn needs(self) -> Option<Permission> {
         match self {
-            Page::Tasks | Page::Reviews => Some(Permission::ReadTasks),
+            Page::Tasks | Page::Reviews | Page::Rollouts => Some(Permission::ReadTasks),
             Page::Audit => Some(Permission::ReadAudit),
             Page::Inventory => Some(Permission::ReadInventory),
-            Page::Rollouts | Page::Settings => None,
-        }
-    }
-
-    /// What a not-yet-built section will do, so the placeholder still says something useful.
-    fn blurb(self) -> Option<Key> {
-        match self {
-            Page::Rollouts => Some(Key::RolloutsBlurb),
-            Page::Tasks | Page::Reviews | Page::Audit | Page::Inventory | Page::Settings => None,
+            Page::Settings => None,
         }
     }
 }
@@ -265,6 +258,7 @@ fn Shell() -> impl IntoView {
     crate::live::provide();
     crate::approvals::provide();
     crate::reviews::provide();
+    crate::rollouts::provide();
     let page = RwSignal::new(Page::Tasks);
     provide_context(Nav { page });
 
@@ -318,18 +312,20 @@ fn Shell() -> impl IntoView {
                     <span class="brand-sub">{move || ui.t(Key::Tagline)}</span>
                 </div>
                 <div class="spacer"></div>
+                <crate::rollouts::KillSwitchButton />
                 <SessionCorner />
                 <LangSwitch />
             </header>
             <nav class="sidebar">{nav}</nav>
             <main class="content">
+                <crate::rollouts::KillSwitchBanner />
                 {move || match page.get() {
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
                     Page::Audit => view! { <AuditPage /> }.into_any(),
                     Page::Inventory => view! { <InventoryPage /> }.into_any(),
                     Page::Reviews => view! { <ReviewsPage /> }.into_any(),
                     Page::Settings => view! { <SettingsPage /> }.into_any(),
-                    other => view! { <Placeholder page=other /> }.into_any(),
+                    Page::Rollouts => view! { <crate::rollouts::RolloutsPage /> }.into_any(),
                 }}
             </main>
             <footer class="statusbar" data-test="statusbar" data-page=move || page.get().slug()>
@@ -363,18 +359,6 @@ pub fn LangSwitch() -> impl IntoView {
             {choice(Lang::Ko, "한국어")}
             {choice(Lang::En, "English")}
         </div>
-    }
-}
-
-#[component]
-fn Placeholder(page: Page) -> impl IntoView {
-    let ui = expect_context::<Ui>();
-    view! {
-        <section class="placeholder" data-test=format!("page-{}", page.slug())>
-            <h1>{move || ui.t(page.label())}</h1>
-            <p class="blurb">{move || page.blurb().map(|k| ui.t(k))}</p>
-            <p class="muted">{move || ui.t(Key::ComingLater)}</p>
-        </section>
     }
 }
 

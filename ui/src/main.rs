@@ -15,6 +15,7 @@ mod inventory;
 mod ipc;
 mod live;
 mod reviews;
+mod rollouts;
 mod session;
 mod settings;
 mod tasks;

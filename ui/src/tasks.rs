@@ -423,6 +423,15 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
                     }>{move || ui.t(Key::OpenReview)}</button>
                 }
             })}
+        {(task.status == TaskStatus::ReadyToRollOut).then(|| {
+            let id = task.id.to_string();
+            view! {
+                <button class="primary" data-test="roll-out-from-task" on:click=move |_| {
+                    expect_context::<crate::rollouts::RolloutNav>().task.set(Some(id.clone()));
+                    expect_context::<crate::app::Nav>().page.set(crate::app::Page::Rollouts);
+                }>{move || ui.t(Key::StartRollout)}</button>
+            }
+        })}
         <h3>{move || ui.t(Key::Documents)}</h3>
         <crate::reviews::DocumentsList task=task.id.to_string() />
         {(!rounds.is_empty()).then(|| view! {
