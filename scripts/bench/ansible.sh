@@ -32,7 +32,6 @@ forks = 50
 host_key_checking = True
 inventory = {work}/hosts.ini
 private_key_file = {root}/secrets/id_ed25519
-stdout_callback = dense
 retry_files_enabled = False
 gathering = explicit
 [ssh_connection]

@@ -730,6 +730,17 @@ impl Rollouts<'_> {
         Ok(())
     }
 
+    /// Journal transactions and the writes they carried so far (the group writer's ratio;
+    /// the benchmark prints it).
+    pub fn journal_commits(&self) -> (u32, u32) {
+        use std::sync::atomic::Ordering;
+        let w = &self.registry().writer;
+        (
+            w.commits.load(Ordering::Relaxed),
+            w.writes.load(Ordering::Relaxed),
+        )
+    }
+
     /// Waits until the rollout is no longer run by this process (tests, the CLI).
     pub async fn wait(&self, id: &str) {
         let mut feed = self.api.runtime.feed().subscribe();

@@ -178,6 +178,15 @@ impl Driver {
             self.host
                 .record(DriverEvent::PhaseStarted { phase: p })
                 .await;
+            if phase.scope != RollbackScope::Batch {
+                self.run_sliding(p, states).await?;
+                self.host.record(DriverEvent::PhaseEnded { phase: p }).await;
+                if let Some(gate) = phase.gate {
+                    self.pass_gate(p, gate).await?;
+                }
+                continue;
+            }
+            // Batch scope: strict batches, so "its batch" is a fixed set of sites.
             for batch in &phase.batches {
                 self.wait_while_paused().await?;
                 self.check_stop()?;
@@ -246,6 +255,91 @@ impl Driver {
             }
         }
         Ok(())
+    }
+
+    /// One phase with a sliding window: a new site starts as soon as one settles (the
+    /// batch is only the window's size), so one slow site does not hold 49 others back.
+    /// Dispatching stops at a pause (resuming once what runs has settled), the kill switch,
+    /// an abort, a spent budget or a failure under a phase/all scope.
+    async fn run_sliding(&mut self, p: usize, states: &mut [SiteState]) -> Result<(), Stop> {
+        let plan = self.plan.clone();
+        let phase = &plan.phases[p];
+        let mut todo = phase
+            .sites()
+            .filter(|s| states[*s] == SiteState::Pending)
+            .collect::<Vec<_>>()
+            .into_iter();
+        let mut running = FuturesUnordered::new();
+        let mut stop: Option<Stop> = None;
+        let mut scope_failed = false;
+        loop {
+            while stop.is_none() && running.len() < phase.window {
+                if let Err(s) = self.check_stop() {
+                    stop = Some(s);
+                    break;
+                }
+                if self.control.borrow().paused {
+                    if !running.is_empty() {
+                        break;
+                    }
+                    if let Err(s) = self.wait_while_paused().await {
+                        stop = Some(s);
+                        break;
+                    }
+                }
+                let Some(site) = todo.next() else { break };
+                let host = self.host.clone();
+                let token = self.token.child_token();
+                running.push(async move { (site, host.update(site, token).await) });
+            }
+            let Some((site, state)) = running.next().await else {
+                break;
+            };
+            states[site] = state;
+            if stop.is_some() {
+                continue;
+            }
+            if state == SiteState::ManualInterventionRequired {
+                stop = Some(Stop::Halted(format!(
+                    "the rollback of site {} failed: it needs a person",
+                    plan.sites[site].key
+                )));
+            } else if state.is_failure() && phase.scope != RollbackScope::Site {
+                scope_failed = true;
+                stop = Some(Stop::Halted(String::new()));
+            } else {
+                let failures = states.iter().filter(|s| s.is_failure()).count();
+                if failures > plan.budget {
+                    stop = Some(Stop::Halted(format!(
+                        "failure budget spent: {failures} failed sites, {} allowed",
+                        plan.budget
+                    )));
+                }
+            }
+        }
+        if scope_failed {
+            self.check_stop()?;
+            return Err(match phase.scope {
+                RollbackScope::All => {
+                    self.roll_back(0..states.len(), states).await?;
+                    Stop::RolledBack(format!(
+                        "a site of phase `{}` failed: everything was rolled back",
+                        phase.name
+                    ))
+                }
+                _ => {
+                    self.roll_back(phase.sites(), states).await?;
+                    Stop::Halted(format!(
+                        "a site of phase `{}` failed: the phase was rolled back",
+                        phase.name
+                    ))
+                }
+            });
+        }
+        match stop {
+            Some(s) => Err(s),
+            None => self.check_stop(),
+        }
     }
 
     /// Rolls back every site of `sites` that is done (in parallel, the phase's window).
@@ -494,7 +588,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_spent_budget_halts_before_the_next_batch() {
+    async fn a_spent_budget_stops_dispatching_at_once() {
         let host = Arc::new(Scripted {
             bad: [0, 1].into(),
             ..Default::default()
@@ -516,11 +610,9 @@ mod tests {
             why.contains("failure budget spent: 2 failed sites, 1 allowed"),
             "{why}"
         );
-        assert_eq!(
-            host.log.lock().unwrap().len(),
-            2,
-            "nothing after the first batch"
-        );
+        // Window 2: site 0 failed (1 allowed), site 2 took its place, site 1 failed too:
+        // nothing more started.
+        assert_eq!(host.log.lock().unwrap().len(), 3);
     }
 
     #[tokio::test]

@@ -12,5 +12,6 @@ mod hardening;
 mod live;
 mod people;
 mod reviews;
+mod rollout_fleet;
 mod rollouts;
 mod support;
