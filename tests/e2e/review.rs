@@ -235,15 +235,10 @@ async fn the_pm_reviews_asks_for_rework_and_approves_v2_bound_to_what_was_seen()
     // A comment in the list takes the reviewer to its line.
     ui.click("[data-test=comment-item][data-path='web/notice.jsp'] [data-test=comment-goto]")
         .await;
-    let selected = ui.find(".drow.selected").await;
-    assert!(
-        selected
-            .text()
-            .await
-            .unwrap()
-            .contains("escapeXml(n.title)"),
-        "the comment's line is selected"
-    );
+    // Waits for the selection to move there (a row selected earlier may still be on screen
+    // for a moment: reading the first `.drow.selected` at once raced with the jump).
+    ui.wait_for_text_containing(".drow.selected", "escapeXml(n.title)")
+        .await;
     ui.screenshot("review-v2").await;
 
     // The changed file, seen against v1, then viewed; approve.
