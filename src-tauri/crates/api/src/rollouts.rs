@@ -789,14 +789,16 @@ impl Rollouts<'_> {
 
     /// The board's view of one rollout.
     pub async fn get(&self, _caller: &Caller, r: RolloutRef) -> Result<RolloutView, ApiError> {
-        let stored = self.stored(&r.id).await?;
-        let plan = Self::plan_of(&stored)?;
-        let sites = self.api.store.rollout_sites(&stored.id).await?;
+        // Whether it runs here is read first: a run that ends meanwhile has stored its final
+        // state before leaving the registry, so `live: false` always comes with that state.
         let live = self
             .registry()
             .live()
-            .get(&stored.id)
+            .get(r.id.trim())
             .map(|(_, run)| run.clone());
+        let stored = self.stored(&r.id).await?;
+        let plan = Self::plan_of(&stored)?;
+        let sites = self.api.store.rollout_sites(&stored.id).await?;
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         for s in &sites {
             *counts.entry(s.state.as_str().to_owned()).or_default() += 1;
