@@ -97,24 +97,35 @@ impl Api {
         stored: &StoredServer,
         cancel: &CancellationToken,
     ) -> Result<SshSession, SshError> {
+        let credential = match self.ssh_credential(&stored.record).await {
+            Ok(c) => c,
+            Err(e) => {
+                return Err(SshError::BadCredential {
+                    target: Self::target(&stored.record).label(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        self.connect_with(caller, stored, &credential, cancel).await
+    }
+
+    /// [`Self::connect`] with a credential already read (a rollout reads each once).
+    pub(crate) async fn connect_with(
+        &self,
+        caller: &Caller,
+        stored: &StoredServer,
+        credential: &guardia_ssh::Credential,
+        cancel: &CancellationToken,
+    ) -> Result<SshSession, SshError> {
         let target = Self::target(&stored.record);
         let pin = stored
             .host_key
             .as_ref()
             .and_then(|p| HostKey::parse_openssh(&p.key).ok());
-        let credential = match self.ssh_credential(&stored.record).await {
-            Ok(c) => c,
-            Err(e) => {
-                return Err(SshError::BadCredential {
-                    target: target.label(),
-                    reason: e.to_string(),
-                });
-            }
-        };
         let result = SshSession::connect(
             &target,
             pin.as_ref(),
-            &credential,
+            credential,
             &self.ssh_options(stored),
             cancel,
         )

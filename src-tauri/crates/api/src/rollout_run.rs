@@ -28,9 +28,7 @@ use guardia_domain::{PersonName, TaskEvent, TaskId};
 use guardia_engine::probe;
 use guardia_engine::rollout::{DriverEvent, RolloutHost};
 use guardia_ipc::CheckState;
-use guardia_ssh::{
-    Credential, ExecLimits, ExecReport, HostKey, RemoteEffect, SshError, SshSession,
-};
+use guardia_ssh::{Credential, ExecLimits, ExecReport, RemoteEffect, SshError, SshSession};
 use guardia_store::{
     DeploymentWrite, JournalRow, OwnedMove, RolloutWrite, SiteWrite, StoredServer,
 };
@@ -393,34 +391,16 @@ impl Run {
         stored: &StoredServer,
         token: &CancellationToken,
     ) -> Result<SshSession, SshError> {
-        let target = Api::target(&stored.record);
         let credential =
             self.credential(stored)
                 .await
                 .map_err(|reason| SshError::BadCredential {
-                    target: target.label(),
+                    target: Api::target(&stored.record).label(),
                     reason,
                 })?;
-        let pin = stored
-            .host_key
-            .as_ref()
-            .and_then(|p| HostKey::parse_openssh(&p.key).ok());
-        let result = SshSession::connect(
-            &target,
-            pin.as_ref(),
-            &credential,
-            &self.api.ssh_options(stored),
-            token,
-        )
-        .await;
-        if let Err(e @ (SshError::HostKeyChanged { .. } | SshError::HostKeyUnknown { .. })) =
-            &result
-        {
-            self.api
-                .audit_host_key_refusal(&self.caller, &stored.record.server, e)
-                .await;
-        }
-        result
+        self.api
+            .connect_with(&self.caller, stored, &credential, token)
+            .await
     }
 
     async fn exec(

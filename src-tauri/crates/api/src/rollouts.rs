@@ -117,6 +117,17 @@ fn refused(why: impl Into<String>) -> ApiError {
     ApiError::InvalidRequest(why.into())
 }
 
+/// The built-in playbook `name`, validated, and the SHA-256 of its file (what a rollout
+/// records, and what a resumed one must still find).
+fn built_in(name: &str) -> Result<(Playbook, String), ApiError> {
+    let (file, text) = guardia_domain::rollout::playbook::BUILT_INS
+        .iter()
+        .find(|(f, _)| f.strip_suffix(".playbook") == Some(name))
+        .ok_or_else(|| refused(format!("no built-in playbook `{name}`")))?;
+    let playbook = Playbook::parse(file, text).map_err(|e| refused(e.to_string()))?;
+    Ok((playbook, hex::encode(Sha256::digest(text.as_bytes()))))
+}
+
 /// `tier:N`, `tag:T`, `count:N`, `percent:P[:MIN[:MAX]]`, `list:a,b`, `sample:N[:SEED]`,
 /// `rest`.
 fn selector(raw: &str, seed: u64) -> Result<Selector, String> {
@@ -333,12 +344,7 @@ impl Rollouts<'_> {
         }
         // The playbook the task's sub-type selects.
         let name = crate::reviews::playbook_for(&task);
-        let (file, text) = guardia_domain::rollout::playbook::BUILT_INS
-            .iter()
-            .find(|(f, _)| f.strip_suffix(".playbook") == Some(name))
-            .ok_or_else(|| refused(format!("no built-in playbook `{name}`")))?;
-        let playbook = Playbook::parse(file, text).map_err(|e| refused(e.to_string()))?;
-        let playbook_sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+        let (playbook, playbook_sha256) = built_in(name)?;
         if playbook.ships_artifacts() && artifacts.is_empty() {
             blockers.push(format!(
                 "playbook {name} deploys artifacts but the approved package has none"
@@ -1087,17 +1093,13 @@ impl Rollouts<'_> {
                 stored.package_sha256
             )));
         }
-        let (file, text) = guardia_domain::rollout::playbook::BUILT_INS
-            .iter()
-            .find(|(f, _)| f.strip_suffix(".playbook") == Some(stored.playbook.as_str()))
-            .ok_or_else(|| refused(format!("no built-in playbook `{}`", stored.playbook)))?;
-        if hex::encode(Sha256::digest(text.as_bytes())) != stored.playbook_sha256 {
+        let (playbook, sha256) = built_in(&stored.playbook)?;
+        if sha256 != stored.playbook_sha256 {
             return Err(refused(format!(
                 "playbook {} changed since the rollout started; start a new rollout",
                 stored.playbook
             )));
         }
-        let playbook = Playbook::parse(file, text).map_err(|e| refused(e.to_string()))?;
         let params: BTreeMap<String, String> =
             serde_json::from_str(&stored.params).unwrap_or_default();
         let mut servers = HashMap::new();
