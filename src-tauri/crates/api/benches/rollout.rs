@@ -100,19 +100,26 @@ async fn run(f: &Fleet, plan: PlanInput) -> (String, std::collections::BTreeMap<
 }
 
 fn processes_with(marker: &str) -> usize {
+    pids_with(marker).len()
+}
+
+fn pids_with(marker: &str) -> Vec<u32> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| {
-                    String::from_utf8_lossy(&c)
-                        .replace('\0', " ")
-                        .contains(marker)
-                })
-                .unwrap_or(false)
-        })
-        .count()
+        .filter(|pid| runs(*pid, marker))
+        .collect()
+}
+
+/// Whether `pid` is a live process (not a zombie) whose command line contains `marker`.
+fn runs(pid: u32, marker: &str) -> bool {
+    let live = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with(|c| c != 'Z')))
+        .unwrap_or(false);
+    live && std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(marker))
+        .unwrap_or(false)
 }
 
 fn script(name: &str, args: &[&str]) {
@@ -130,7 +137,14 @@ fn script(name: &str, args: &[&str]) {
     }
 }
 
-async fn measure(sites: usize, ansible: bool) {
+async fn measure(sites: usize, ansible: bool, kill_only: bool) {
+    if !kill_only {
+        measure_speed(sites, ansible).await;
+    }
+    measure_kill(sites).await;
+}
+
+async fn measure_speed(sites: usize, ansible: bool) {
     let bad = (sites / 50).max(1);
     let setup = Instant::now();
     let f = fleet_with(
@@ -179,9 +193,10 @@ async fn measure(sites: usize, ansible: bool) {
     if ansible {
         script("ansible.sh", &[&root, artifact.to_str().unwrap()]);
     }
-    drop(f);
+}
 
-    // The kill switch with every site mid-step.
+/// The kill switch with every site mid-step.
+async fn measure_kill(sites: usize) {
     let f = fleet_with(
         sites,
         0,
@@ -223,7 +238,33 @@ async fn measure(sites: usize, ansible: bool) {
     while processes_with(&wanted) < sites && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let mid = processes_with(&wanted);
+    // Watch the processes found before the press (a full /proc scan takes seconds at this
+    // size while the sites stop; these few reads do not): one is gone once it has exited (a
+    // zombie waiting for init counts as gone) or its pid carries something else.
+    let mut watched = pids_with(&wanted);
+    let mid = watched.len();
+    // When the rollout's recorded state turns HALTED (the board shows it), seen on the feed.
+    let halted_at = {
+        let api = f.api.clone();
+        let who = f.operator.clone();
+        let id = started.id.clone();
+        let mut feed = api.runtime().feed().subscribe();
+        tokio::spawn(async move {
+            loop {
+                let v = api
+                    .rollouts()
+                    .get(&who, RolloutRef { id: id.clone() })
+                    .await
+                    .unwrap();
+                if v.state == "HALTED" {
+                    return Instant::now();
+                }
+                if feed.recv().await.is_err() {
+                    return Instant::now();
+                }
+            }
+        })
+    };
     let pressed = Instant::now();
     f.api
         .rollouts()
@@ -236,20 +277,52 @@ async fn measure(sites: usize, ansible: bool) {
         .await
         .unwrap();
     let answered = pressed.elapsed();
-    while processes_with(&wanted) > 0 && pressed.elapsed() < Duration::from_secs(60) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut timeline = Vec::new();
+    loop {
+        watched.retain(|pid| runs(*pid, &wanted));
+        if timeline.last().is_none_or(|(_, l)| *l != watched.len()) {
+            timeline.push((pressed.elapsed().as_millis(), watched.len()));
+        }
+        if watched.is_empty() || pressed.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    if std::env::var_os("GUARDIA_BENCH_TIMELINE").is_some() {
+        println!("  processes left (ms, count): {timeline:?}");
     }
     let gone = pressed.elapsed();
     f.api.rollouts().wait(&started.id).await;
-    let halted = pressed.elapsed();
+    let halted = halted_at.await.unwrap().duration_since(pressed);
+    let ended = pressed.elapsed();
     println!(
         "kill switch: {mid} sites mid-step; press answered in {} ms, last remote process gone after {} ms \
-         ({} left), every rollout HALTED after {} ms",
+         ({} left), rollout HALTED after {} ms, every stop confirmed and the run ended after {} ms",
         answered.as_millis(),
         gone.as_millis(),
         processes_with(&wanted),
-        halted.as_millis()
+        halted.as_millis(),
+        ended.as_millis()
     );
+    survivors(&wanted);
+}
+
+/// Prints what is left of the processes the kill switch should have stopped (pid, parent,
+/// group, state), so a miss can be told apart from a slow stop.
+fn survivors(marker: &str) {
+    for pid in std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+    {
+        let Ok(c) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if !String::from_utf8_lossy(&c).replace('\0', " ").contains(marker) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        println!("  left: {pid} {}", &stat[stat.rfind(')').map_or(0, |i| i + 2)..]);
+    }
 }
 
 fn main() {
@@ -289,11 +362,20 @@ fn main() {
         return;
     }
     let ansible = args.iter().any(|a| a == "ansible");
+    let kill_only = args.iter().any(|a| a == "kill");
+    // Warnings (a stop not confirmed, a kill that could not run) go to stderr: GUARDIA_LOG.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GUARDIA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     if sizes.is_empty() {
         sizes = vec![100, 1000];
     }
     for n in sizes {
-        rt.block_on(measure(n, ansible && n <= 100));
+        rt.block_on(measure(n, ansible && n <= 100, kill_only));
     }
 }

@@ -121,7 +121,28 @@ pub async fn drive(
         gates_passed: 0,
     };
     driver.gates_passed = driver.control.borrow().approvals;
-    let result = driver.run(&mut states).await;
+    // The kill switch halts the rollout at once: the state is recorded the moment the token
+    // fires, while the sites still running are being stopped (each then records UNCERTAIN).
+    let host = driver.host.clone();
+    let token = driver.token.clone();
+    let announce = async move {
+        token.cancelled().await;
+        host.record(DriverEvent::State {
+            state: RolloutState::Halted,
+            reason: KILLED.to_owned(),
+        })
+        .await;
+    };
+    let (result, announced) = {
+        let run = driver.run(&mut states);
+        tokio::pin!(run);
+        tokio::pin!(announce);
+        tokio::select! {
+            biased;
+            r = &mut run => (r, false),
+            () = &mut announce => (run.await, true),
+        }
+    };
     let (state, reason) = match result {
         Ok(()) => (RolloutState::Completed, "every site updated".to_owned()),
         Err(Stop::Halted(why)) => (RolloutState::Halted, why),
@@ -139,6 +160,9 @@ pub async fn drive(
             (RolloutState::Aborted, "aborted by a person".to_owned())
         }
     };
+    if announced && state == RolloutState::Halted {
+        return (state, KILLED.to_owned());
+    }
     driver
         .host
         .record(DriverEvent::State {
@@ -148,6 +172,9 @@ pub async fn drive(
         .await;
     (state, reason)
 }
+
+/// Why a rollout stopped when the kill switch was pressed.
+const KILLED: &str = "the kill switch was pressed";
 
 struct Driver {
     plan: Arc<Plan>,
@@ -161,7 +188,7 @@ struct Driver {
 impl Driver {
     fn check_stop(&self) -> Result<(), Stop> {
         if self.token.is_cancelled() {
-            return Err(Stop::Halted("the kill switch was pressed".into()));
+            return Err(Stop::Halted(KILLED.into()));
         }
         if self.control.borrow().aborted {
             return Err(Stop::Aborted);
@@ -796,6 +823,15 @@ mod tests {
             (state, why.as_str()),
             (RolloutState::Halted, "the kill switch was pressed")
         );
+        // Recorded once, when the token fired (not again when the stopped sites settled).
+        let halts = host
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, DriverEvent::State { state: RolloutState::Halted, .. }))
+            .count();
+        assert_eq!(halts, 1);
 
         let host = Arc::new(Scripted::default());
         let control = RolloutControl::default();

@@ -690,11 +690,18 @@ impl SshSession {
         }
     }
 
-    /// Stops a command that is still running: kills its process group over a second channel
-    /// while still reading the first one (a command flooding its output would otherwise fill
-    /// the connection's buffers and stall the kill channel behind it), all within
-    /// [`STOP_BUDGET`]. Says whether the command was confirmed gone — and, where the server
-    /// gave it no process group of its own, that this cannot be guaranteed and why.
+    /// Stops a command that is still running, within [`STOP_BUDGET`].
+    ///
+    /// First in-band: a `signal` request on the command's own channel (RFC 4254 6.9), TERM
+    /// then, after [`SIGNAL_GRACE`] if the channel is still open, KILL. OpenSSH (7.9 and
+    /// later) sends it to the session's process group with `killpg` — no new process on the
+    /// server, so a thousand sites stop in one round trip. Servers that do not take signal
+    /// requests ignore them. Then, always, the kill script over a second channel kills what
+    /// is left of the group and confirms it gone: the first step is the fast one, the second
+    /// the proof. The first channel is read throughout (a command flooding its output would
+    /// otherwise fill the connection's buffers and stall the kill channel behind it). Says
+    /// whether the command was confirmed gone — and, where the server gave it no process
+    /// group of its own, that this cannot be guaranteed and why.
     async fn stop(
         &self,
         pid: Option<u32>,
@@ -703,11 +710,34 @@ impl SshSession {
         mut stdout: Capture,
         mut stderr: Capture,
     ) -> Stop {
-        let kill = self.kill_group(pid);
-        tokio::pin!(kill);
         let budget = tokio::time::sleep(STOP_BUDGET);
         tokio::pin!(budget);
         let mut open = true;
+        // The proof waits out the grace even where the channel closed at once, so that across
+        // a fleet every signal is out before the kill scripts (a process each) load the hosts.
+        let proof = tokio::time::sleep(SIGNAL_GRACE);
+        for sig in [russh::Sig::TERM, russh::Sig::KILL] {
+            if !open || channel.signal(sig.clone()).await.is_err() {
+                break;
+            }
+            tracing::debug!(?sig, "signal sent");
+            let grace = tokio::time::sleep(SIGNAL_GRACE);
+            tokio::pin!(grace);
+            while open {
+                tokio::select! {
+                    () = &mut grace => break,
+                    () = &mut budget => break,
+                    msg = channel.wait() => open = drain(msg, &mut stdout, &mut stderr),
+                }
+            }
+        }
+        if !open {
+            proof.await;
+        }
+        let t0 = Instant::now();
+        tracing::debug!(open, "signals sent");
+        let kill = self.kill_group(pid);
+        tokio::pin!(kill);
         let gone = loop {
             tokio::select! {
                 gone = &mut kill => break gone,
@@ -715,14 +745,10 @@ impl SshSession {
                     tracing::warn!("the process group was not confirmed gone within {STOP_BUDGET:?}");
                     break false;
                 }
-                msg = channel.wait(), if open => match msg {
-                    Some(ChannelMsg::Data { data }) => stdout.push(&data),
-                    Some(ChannelMsg::ExtendedData { data, ext: 1 }) => stderr.push(&data),
-                    Some(_) => {}
-                    None => open = false,
-                },
+                msg = channel.wait(), if open => open = drain(msg, &mut stdout, &mut stderr),
             }
         };
+        tracing::debug!(gone, ms = t0.elapsed().as_millis() as u64, "kill script done");
         if let Err(e) = channel.close().await {
             tracing::debug!("closing the channel failed: {e}");
         }
@@ -1114,10 +1140,25 @@ async fn authenticate(
     }
 }
 
-/// The longest a timed-out or cancelled command takes to be stopped (kill over a second
-/// channel, TERM, a 2 s grace, KILL, confirmation): past it the stop is reported as not
-/// confirmed.
+/// The longest a timed-out or cancelled command takes to be stopped (signals on its channel,
+/// then the kill script over a second channel: TERM, a 2 s grace, KILL, confirmation): past
+/// it the stop is reported as not confirmed.
 pub const STOP_BUDGET: Duration = Duration::from_secs(8);
+
+/// How long a command has to end after an in-band TERM before it gets KILL (and after KILL,
+/// before the kill script runs).
+const SIGNAL_GRACE: Duration = Duration::from_millis(500);
+
+/// Keeps what a stopping command still prints; false once its channel has closed.
+fn drain(msg: Option<ChannelMsg>, stdout: &mut Capture, stderr: &mut Capture) -> bool {
+    match msg {
+        Some(ChannelMsg::Data { data }) => stdout.push(&data),
+        Some(ChannelMsg::ExtendedData { data, ext: 1 }) => stderr.push(&data),
+        Some(_) => {}
+        None => return false,
+    }
+    true
+}
 
 /// Limits for one command.
 #[derive(Debug, Clone)]

@@ -120,14 +120,15 @@ pub(crate) fn wrap(command: &str, nonce: &str) -> String {
 }
 
 /// The script that stops the command whose process is `pid` (and, in a group, its group):
-/// TERM, up to 2 s to go, KILL, then says `gone` or `alive`. Runs in `sh`, dash, ash alike
-/// (and where `sleep` takes whole seconds only).
+/// TERM, up to 2 s to go, KILL if anything is left, then says `gone` or `alive`. Runs in `sh`,
+/// dash, ash alike (and where `sleep` takes whole seconds only).
 pub(crate) fn kill_script(pid: u32) -> String {
     format!(
         "P={pid}; kill -TERM -$P 2>/dev/null; kill -TERM $P 2>/dev/null; i=0; \
          while {{ kill -0 -$P || kill -0 $P; }} 2>/dev/null && [ $i -lt 20 ]; do \
          sleep 0.1 2>/dev/null || {{ sleep 1; i=$((i+9)); }}; i=$((i+1)); done; \
-         kill -KILL -$P 2>/dev/null; kill -KILL $P 2>/dev/null; sleep 0.1 2>/dev/null || sleep 1; \
+         if {{ kill -0 -$P || kill -0 $P; }} 2>/dev/null; then \
+         kill -KILL -$P 2>/dev/null; kill -KILL $P 2>/dev/null; sleep 0.1 2>/dev/null || sleep 1; fi; \
          if {{ kill -0 -$P || kill -0 $P; }} 2>/dev/null; then echo alive; else echo gone; fi"
     )
 }
