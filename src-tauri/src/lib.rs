@@ -19,9 +19,10 @@ use std::sync::Arc;
 use clap::Parser;
 use guardia_api::{Api, Caller, DataDir, NoticeMemory, Operation, Session};
 use guardia_ipc::{
-    EndSession, FEED_EVENT, FeedEvent, IpcError, SessionState, SessionView, SignInRequest, Topic,
+    EndSession, FEED_EVENT, FeedEvent, IpcError, KILL_SWITCH_ASK_EVENT, SessionState, SessionView,
+    SignInRequest, Topic,
 };
-use tauri::Emitter;
+use tauri::{Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
 /// GUARDiA Console: review, approve and roll out changes to legacy sites.
@@ -143,7 +144,9 @@ async fn forward_feed(api: Arc<Api>, app: tauri::AppHandle) {
 
 /// Tells the person at this window, with a desktop notification, when a step starts waiting
 /// for them, reaches them by escalation (URGENT), or their request is decided — whoever made
-/// the change (this window, the CLI, another console). Nothing is shown while signed out.
+/// the change (this window, the CLI, another console). Nothing of that is shown while signed
+/// out. The kill switch is told to everyone at every console, signed in or not: pressed
+/// (URGENT) and re-armed, with who and why.
 async fn notify_desktop(opened: Opened) {
     let mut feed = opened.api.runtime().feed().subscribe();
     let mut memory = NoticeMemory::default();
@@ -153,15 +156,28 @@ async fn notify_desktop(opened: Opened) {
     {
         tracing::warn!(error = %e, "cannot read what waits for the person at this window");
     }
+    let mut engaged = opened
+        .api
+        .rollouts()
+        .kill_switch()
+        .await
+        .map(|k| k.engaged)
+        .ok();
     loop {
         match feed.recv().await {
             // Tasks, and console changes: a sign-in primes what the new person has already
             // seen, so their first escalation is not swallowed. Checkpoints and the rest of
             // the log cost no lookups.
-            Ok(FeedEvent::Changed { topics, .. })
-                if topics.contains(&Topic::Tasks) || topics.contains(&Topic::Console) => {}
+            Ok(FeedEvent::Changed { topics, .. }) => {
+                if topics.contains(&Topic::Rollouts) {
+                    kill_switch_notice(&opened, &mut engaged).await;
+                }
+                if !topics.contains(&Topic::Tasks) && !topics.contains(&Topic::Console) {
+                    continue;
+                }
+            }
             Ok(_) => continue,
-            Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Lagged(_)) => kill_switch_notice(&opened, &mut engaged).await,
             Err(RecvError::Closed) => return,
         }
         let Ok(caller) = opened.session.caller(&opened.api).await else {
@@ -175,29 +191,111 @@ async fn notify_desktop(opened: Opened) {
             }
         };
         for notice in notices {
-            let shown = tauri::async_runtime::spawn_blocking(move || {
-                let urgency = if notice.urgent {
-                    notify_rust::Urgency::Critical
-                } else {
-                    notify_rust::Urgency::Normal
-                };
-                notify_rust::Notification::new()
-                    .appname("GUARDiA")
-                    .summary(&notice.summary)
-                    .body(&notice.body)
-                    .urgency(urgency)
-                    .show()
-                    .map(|_| ())
-            })
-            .await;
-            match shown {
-                Ok(Ok(())) => tracing::info!("desktop notification shown"),
-                // No notification daemon (a bare X server): the inbox still shows it.
-                Ok(Err(e)) => tracing::warn!(error = %e, "cannot show a desktop notification"),
-                Err(e) => tracing::warn!(error = %e, "the notification task failed"),
-            }
+            show_notification(notice.summary, notice.body, notice.urgent).await;
         }
     }
+}
+
+/// Notifies a change of the kill switch since `engaged` (what was last seen).
+async fn kill_switch_notice(opened: &Opened, engaged: &mut Option<bool>) {
+    let now = match opened.api.rollouts().kill_switch().await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the kill switch");
+            return;
+        }
+    };
+    if *engaged == Some(now.engaged) {
+        return;
+    }
+    *engaged = Some(now.engaged);
+    let (summary, body) = if now.engaged {
+        (
+            "KILL SWITCH PRESSED / 킬 스위치 작동".to_owned(),
+            format!(
+                "{} — {}\nEvery rollout is halted; nothing that changes a server runs until a \
+                 security officer re-arms.\n모든 롤아웃이 중지되었습니다. 보안 담당자가 해제할 \
+                 때까지 서버를 바꾸는 작업은 실행되지 않습니다.",
+                now.by, now.reason
+            ),
+        )
+    } else {
+        (
+            "Kill switch re-armed / 킬 스위치 해제".to_owned(),
+            format!(
+                "{} — {}\nAutomation may run again; halted rollouts wait for a decision.\n\
+                 자동화를 다시 실행할 수 있습니다. 중지된 롤아웃은 결정을 기다립니다.",
+                now.by, now.reason
+            ),
+        )
+    };
+    show_notification(summary, body, now.engaged).await;
+}
+
+/// Shows one desktop notification (off the async threads: D-Bus calls block).
+async fn show_notification(summary: String, body: String, urgent: bool) {
+    let shown = tauri::async_runtime::spawn_blocking(move || {
+        let urgency = if urgent {
+            notify_rust::Urgency::Critical
+        } else {
+            notify_rust::Urgency::Normal
+        };
+        notify_rust::Notification::new()
+            .appname("GUARDiA")
+            .summary(&summary)
+            .body(&body)
+            .urgency(urgency)
+            .show()
+            .map(|_| ())
+    })
+    .await;
+    match shown {
+        Ok(Ok(())) => tracing::info!("desktop notification shown"),
+        // No notification daemon (a bare X server): the screens still show it.
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot show a desktop notification"),
+        Err(e) => tracing::warn!(error = %e, "the notification task failed"),
+    }
+}
+
+/// The tray icon: its menu brings the window to the front, or opens the kill-switch dialog
+/// there (the reason is asked in the window, as for the button and Ctrl+Alt+K; the backend
+/// checks the permission when it is pressed).
+fn tray(app: &tauri::App) -> tauri::Result<()> {
+    use tauri::menu::{Menu, MenuItem};
+    use tauri::tray::TrayIconBuilder;
+    let kill = MenuItem::with_id(app, "kill", "KILL SWITCH… / 킬 스위치…", true, None::<&str>)?;
+    let show = MenuItem::with_id(
+        app,
+        "show",
+        "Show GUARDiA / GUARDiA 열기",
+        true,
+        None::<&str>,
+    )?;
+    let menu = Menu::with_items(app, &[&kill, &show])?;
+    let mut tray = TrayIconBuilder::with_id("guardia")
+        .menu(&menu)
+        .tooltip("GUARDiA")
+        .on_menu_event(|app, event| {
+            if let Some(window) = app.get_webview_window("main") {
+                let shown = window
+                    .unminimize()
+                    .and_then(|()| window.show())
+                    .and_then(|()| window.set_focus());
+                if let Err(e) = shown {
+                    tracing::warn!(error = %e, "cannot bring the window to the front");
+                }
+            }
+            if event.id().as_ref() == "kill"
+                && let Err(e) = app.emit(KILL_SWITCH_ASK_EVENT, "tray")
+            {
+                tracing::error!(error = %e, "cannot open the kill-switch dialog");
+            }
+        });
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    tray.build(app)?;
+    Ok(())
 }
 
 /// A service manager (or `run.sh`, or `timeout`) stops the console with SIGTERM: leave the
@@ -237,6 +335,11 @@ pub fn main() -> ExitCode {
         .manage(Console { opened })
         .invoke_handler(commands::handler())
         .setup(move |app| {
+            // Without a tray host (a bare X server) the console runs on; the button and
+            // Ctrl+Alt+K still reach the kill switch.
+            if let Err(e) = tray(app) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
             if let Some(opened) = for_feed {
                 let api = opened.api.clone();
                 let handle = app.handle().clone();

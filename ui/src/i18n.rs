@@ -183,6 +183,7 @@ texts! {
     AbandonWord => "현 상태로 종료", "Abandon";
     BudgetWord => "실패 허용", "Failure budget";
     SoakSeconds => "단계 사이 관찰 (초)", "Soak between phases (s)";
+    PlaybookParams => "플레이북 매개변수 (이름=값, 줄마다)", "Playbook parameters (NAME=VALUE per line)";
     GateWaits => "다음 단계로 가려면 사람의 승인이 필요합니다 (1등급 사이트).", "The next phase waits for a person (tier-1 sites follow).";
     AllPhases => "모든 단계", "All phases";
     AllStates => "모든 상태", "All states";
@@ -382,6 +383,7 @@ texts! {
     CredentialKind => "종류", "Kind";
     KindPassword => "비밀번호", "Password";
     KindPrivate => "개인키 (OpenSSH)", "Private key (OpenSSH)";
+    KindTls => "TLS 개인키 (PEM, 인증서 교체용)", "TLS private key (PEM, for certificate rollouts)";
     SecretLabel => "비밀번호 또는 개인키", "Password or private key";
     PassphraseLabel => "개인키 암호문 (있으면)", "Key passphrase (if any)";
     SaveCredential => "키링에 저장", "Store in keyring";

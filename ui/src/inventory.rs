@@ -1157,6 +1157,7 @@ fn CredentialsPanel(on_changed: Callback<()>) -> impl IntoView {
                                 <span>{move || match c.kind {
                                     CredentialKindView::Password => ui.t(Key::KindPassword),
                                     CredentialKindView::Key => ui.t(Key::KindPrivate),
+                                    CredentialKindView::TlsKey => ui.t(Key::KindTls),
                                 }}</span>
                                 <span class:alarm=!c.in_keyring>
                                     {move || if c.in_keyring { ui.t(Key::InKeyring) } else { ui.t(Key::MissingFromKeyring) }}
@@ -1180,15 +1181,20 @@ fn CredentialsPanel(on_changed: Callback<()>) -> impl IntoView {
                 </label>
                 <label class="field"><span>{move || ui.t(Key::CredentialKind)}</span>
                     <select data-test="credential-kind" on:change=move |ev| {
-                        kind.set(if event_target_value(&ev) == "password" { CredentialKindView::Password } else { CredentialKindView::Key });
+                        kind.set(match event_target_value(&ev).as_str() {
+                            "password" => CredentialKindView::Password,
+                            "tls_key" => CredentialKindView::TlsKey,
+                            _ => CredentialKindView::Key,
+                        });
                     }>
                         <option value="key">{move || ui.t(Key::KindPrivate)}</option>
                         <option value="password">{move || ui.t(Key::KindPassword)}</option>
+                        <option value="tls_key">{move || ui.t(Key::KindTls)}</option>
                     </select>
                 </label>
                 <label class="field"><span>{move || ui.t(Key::SecretLabel)}</span>
                     {move || match kind.get() {
-                        CredentialKindView::Key => view! {
+                        CredentialKindView::Key | CredentialKindView::TlsKey => view! {
                             <textarea class="mono" rows="6" autocomplete="off" spellcheck="false" data-test="credential-secret"
                                 prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))></textarea>
                         }.into_any(),

@@ -8,10 +8,10 @@
 use guardia_domain::TaskStatus;
 use guardia_domain::governance::Permission;
 use guardia_ipc::{
-    IpcError, KillSwitchGet, KillSwitchInput, KillSwitchPress, KillSwitchRearm, KillSwitchView,
-    PlanInput, RolloutAction, RolloutControl, RolloutGet, RolloutList, RolloutPreviewCmd,
-    RolloutRef, RolloutRequest, RolloutSiteGet, RolloutStart, RolloutView, SiteRef, TaskList,
-    TaskQuery, Topic,
+    IpcError, KILL_SWITCH_ASK_EVENT, KillSwitchGet, KillSwitchInput, KillSwitchPress,
+    KillSwitchRearm, KillSwitchView, PlanInput, RolloutAction, RolloutControl, RolloutGet,
+    RolloutList, RolloutPreviewCmd, RolloutRef, RolloutRequest, RolloutSiteGet, RolloutStart,
+    RolloutView, SiteRef, TaskList, TaskQuery, Topic,
 };
 use leptos::ev;
 use leptos::prelude::*;
@@ -75,6 +75,18 @@ pub fn KillSwitchButton() -> impl IntoView {
         }
     });
     on_cleanup(move || chord.remove());
+    // The tray menu's entry asks the same (the shell brings the window to the front).
+    leptos::task::spawn_local(async move {
+        let asked = ipc::listen::<String, _>(KILL_SWITCH_ASK_EVENT, move |_from| {
+            if auth.may(Permission::PressKillSwitch) && engaged(switch).is_none() {
+                switch.asking.set(true);
+            }
+        })
+        .await;
+        if let Err(e) = asked {
+            leptos::logging::warn!("the tray cannot reach the kill switch: {}", e.message);
+        }
+    });
     view! {
         <Show when=move || auth.may(Permission::PressKillSwitch) && engaged(switch).is_none()>
             <button
@@ -254,6 +266,8 @@ fn NewRollout() -> impl IntoView {
     let busy = RwSignal::new(false);
     let soak = RwSignal::new("60".to_owned());
     let budget = RwSignal::new(String::new());
+    // Playbook parameters, `NAME=VALUE` per line (e.g. `key_credential=site-tls`).
+    let params = RwSignal::new(String::new());
     let request = move || RolloutRequest {
         task: nav.task.get_untracked().unwrap_or_default(),
         plan: PlanInput {
@@ -261,7 +275,13 @@ fn NewRollout() -> impl IntoView {
             budget: budget.get_untracked(),
             soak_seconds: soak.get_untracked().trim().parse().ok(),
         },
-        params: Default::default(),
+        params: params
+            .get_untracked()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .filter(|(k, _)| !k.is_empty())
+            .collect(),
     };
     let do_preview = move |_| {
         let r = request();
@@ -322,6 +342,12 @@ fn NewRollout() -> impl IntoView {
                 {move || ui.t(Key::BudgetWord)}
                 <input type="text" placeholder="5%" data-test="rollout-budget" prop:value=move || budget.get()
                     on:input=move |ev| { budget.set(event_target_value(&ev)); preview.set(None); } />
+            </label>
+            <label>
+                {move || ui.t(Key::PlaybookParams)}
+                <textarea class="mono" rows="2" placeholder="key_credential=site-tls" data-test="rollout-params"
+                    prop:value=move || params.get()
+                    on:input=move |ev| { params.set(event_target_value(&ev)); preview.set(None); }></textarea>
             </label>
             <button data-test="rollout-preview" disabled=move || nav.task.get().is_none() on:click=do_preview>
                 {move || ui.t(Key::PreviewPlan)}

@@ -118,7 +118,11 @@ fn runs(pid: u32, marker: &str) -> bool {
         .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with(|c| c != 'Z')))
         .unwrap_or(false);
     live && std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(marker))
+        .map(|c| {
+            String::from_utf8_lossy(&c)
+                .replace('\0', " ")
+                .contains(marker)
+        })
         .unwrap_or(false)
 }
 
@@ -155,6 +159,7 @@ async fn measure_speed(sites: usize, ansible: bool) {
             secrets: Arc::new(MemoryKeyring::default()),
             artifact_bytes: Some(1 << 20),
             health_process: Some(guardia_bin()),
+            ..FleetOptions::default()
         },
     )
     .await;
@@ -181,6 +186,17 @@ async fn measure_speed(sites: usize, ansible: bool) {
         writes - writer_before.1,
         commits - writer_before.0
     );
+    // GUARDIA_BENCH_KEEP=DIR keeps the database (journal timings: scripts/bench/steps.py).
+    if let Some(dir) = std::env::var_os("GUARDIA_BENCH_KEEP") {
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["guardia.db", "guardia.db-wal"] {
+            let from = f.data.path().join(name);
+            if from.exists() {
+                std::fs::copy(&from, dir.join(format!("{sites}-{name}"))).unwrap();
+            }
+        }
+    }
     // The same lab, the same artifact: the floor and (at 100 sites) Ansible.
     let artifact = f.data.path().join("app.war");
     let bytes = guardia_package::corpus::read_folder(&f.data.path().join("pkg"))
@@ -205,6 +221,7 @@ async fn measure_kill(sites: usize) {
             secrets: Arc::new(MemoryKeyring::default()),
             artifact_bytes: None,
             health_process: Some(guardia_bin()),
+            ..FleetOptions::default()
         },
     )
     .await;
@@ -317,11 +334,17 @@ fn survivors(marker: &str) {
         let Ok(c) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
             continue;
         };
-        if !String::from_utf8_lossy(&c).replace('\0', " ").contains(marker) {
+        if !String::from_utf8_lossy(&c)
+            .replace('\0', " ")
+            .contains(marker)
+        {
             continue;
         }
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        println!("  left: {pid} {}", &stat[stat.rfind(')').map_or(0, |i| i + 2)..]);
+        println!(
+            "  left: {pid} {}",
+            &stat[stat.rfind(')').map_or(0, |i| i + 2)..]
+        );
     }
 }
 
@@ -343,6 +366,7 @@ fn main() {
                     secrets: Arc::new(MemoryKeyring::default()),
                     artifact_bytes: Some(64 * 1024),
                     health_process: None,
+                    ..FleetOptions::default()
                 },
             )
             .await;

@@ -51,6 +51,41 @@ pub(crate) fn check_secret(what: &str, secret: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A TLS private key as PEM: one `-----BEGIN … PRIVATE KEY-----` block (PKCS#8, PKCS#1
+/// RSA or SEC1 EC; not encrypted) whose body is base64. What it holds is checked by the
+/// server's own `openssl` in the certificate playbook's pre-check (key and certificate match).
+pub(crate) fn check_tls_key(pem: &str) -> Result<(), String> {
+    let text = pem.trim();
+    let first = text.lines().next().unwrap_or_default().trim();
+    let label = first
+        .strip_prefix("-----BEGIN ")
+        .and_then(|l| l.strip_suffix("-----"))
+        .filter(|l| l.ends_with("PRIVATE KEY"))
+        .ok_or("a TLS key must be PEM starting with `-----BEGIN … PRIVATE KEY-----`")?;
+    if label.contains("ENCRYPTED") {
+        return Err(
+            "the TLS key is encrypted: store it decrypted (the keyring protects it)".into(),
+        );
+    }
+    let end = format!("-----END {label}-----");
+    let body = text
+        .strip_prefix(first)
+        .and_then(|rest| rest.trim().strip_suffix(end.as_str()))
+        .ok_or_else(|| format!("the PEM block does not end with `{end}`"))?;
+    if body.contains("-----") {
+        return Err("give exactly one PEM block: the private key alone".into());
+    }
+    let joined: String = body.split_whitespace().collect();
+    if joined.is_empty()
+        || !joined
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    {
+        return Err("the PEM body is not base64".into());
+    }
+    Ok(())
+}
+
 /// Runs blocking work (keyring calls, Argon2) off the async threads.
 pub(crate) async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
@@ -563,6 +598,17 @@ impl Api {
                 .map_err(ApiError::InvalidRequest)?;
                 CredentialKind::Key
             }
+            CredentialKindView::TlsKey => {
+                if passphrase.is_some() {
+                    return Err(ApiError::InvalidRequest(
+                        "a TLS key is stored unencrypted (the keyring protects it): give it \
+                         without a passphrase"
+                            .into(),
+                    ));
+                }
+                check_tls_key(secret.expose()).map_err(ApiError::InvalidRequest)?;
+                CredentialKind::TlsKey
+            }
         };
         let has_passphrase = passphrase.is_some();
         // A new version beside the one in use; the database commit switches to it.
@@ -621,6 +667,7 @@ impl Api {
             kind: match meta.kind {
                 CredentialKind::Password => CredentialKindView::Password,
                 CredentialKind::Key => CredentialKindView::Key,
+                CredentialKind::TlsKey => CredentialKindView::TlsKey,
             },
             has_passphrase: meta.has_passphrase,
             in_keyring,
@@ -695,7 +742,37 @@ impl Api {
                 openssh: text(&secret)?,
                 passphrase: passphrase.as_ref().map(text).transpose()?,
             },
+            CredentialKind::TlsKey => {
+                return Err(ApiError::InvalidRequest(format!(
+                    "credential `{name}` is a TLS private key, not an SSH login: server {} \
+                     needs a password or SSH key credential",
+                    record.server
+                )));
+            }
         })
+    }
+
+    /// The TLS private key stored as credential `name` (kind `tls_key`), from the keyring:
+    /// what a certificate rollout installs. Refused for any other kind of credential.
+    pub(crate) async fn tls_key(&self, name: &str) -> Result<Sensitive<Vec<u8>>, ApiError> {
+        let meta = self.store.credential(name).await?.ok_or_else(|| {
+            ApiError::InvalidRequest(format!("credential `{name}` does not exist"))
+        })?;
+        if meta.kind != CredentialKind::TlsKey {
+            return Err(ApiError::InvalidRequest(format!(
+                "credential `{name}` is a {}, not a TLS private key",
+                meta.kind.code()
+            )));
+        }
+        let secrets: Arc<dyn SecretStore> = self.secrets.clone();
+        let slot = Slot::of(&meta);
+        blocking(move || secrets.get(&slot.secret()))
+            .await?
+            .ok_or_else(|| {
+                ApiError::InvalidRequest(format!(
+                    "credential `{name}` is recorded but missing from the OS keyring; set it again"
+                ))
+            })
     }
 
     // --- Host keys ------------------------------------------------------------------------

@@ -112,6 +112,14 @@ pub(crate) struct Artifact {
     pub sha256: String,
 }
 
+/// A secret file a rollout installs (a TLS private key from the console's keyring): where it
+/// goes (a template, rendered per server) and its bytes — never logged, journaled or stored.
+pub(crate) struct SecretFile {
+    pub path: String,
+    pub bytes: Arc<guardia_secrets::Sensitive<Vec<u8>>>,
+    pub sha256: String,
+}
+
 /// Everything a rollout's sites need, loaded once when it starts or resumes.
 pub(crate) struct Run {
     pub api: Arc<Api>,
@@ -124,6 +132,7 @@ pub(crate) struct Run {
     pub params: BTreeMap<String, String>,
     pub version: String,
     pub artifacts: Vec<Artifact>,
+    pub secrets: Vec<SecretFile>,
     pub servers: HashMap<String, StoredServer>,
     pub credentials: tokio::sync::Mutex<HashMap<String, Arc<Credential>>>,
     pub writer: Arc<GroupWriter>,
@@ -516,9 +525,11 @@ impl Run {
         }
         if self.playbook.has(StepKind::Stage) || self.playbook.has(StepKind::Backup) {
             let quoted: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
+            // The staging folder is owner-only: a secret file waits there for its install.
             s.push_str(&format!(
-                "mkdir -p {} || {{ echo '@@fail cannot create the staging folders'; exit 23; }}\n",
-                quoted.join(" ")
+                "mkdir -p {} && chmod 700 {} || {{ echo '@@fail cannot create the staging folders'; exit 23; }}\n",
+                quoted.join(" "),
+                quote(&stage)
             ));
         }
         s.push_str("echo '@@end pre-check'\n");
@@ -615,6 +626,15 @@ impl Run {
         if self.playbook.has(StepKind::Apply) {
             s.push_str("echo '@@begin apply'\n");
             for line in self.playbook.step(StepKind::Apply) {
+                if line.directive == Directive::InstallSecretFiles {
+                    for (i, f) in self.secrets.iter().enumerate() {
+                        let from = quote(&format!("{stage}/.secret-{i}"));
+                        let to = render(&f.path, values, true)?;
+                        s.push_str(&format!(
+                            "chmod 600 {from} && mv -f {from} {to} || {{ echo '@@fail cannot put secret file {i} in place'; exit 42; }}\n"
+                        ));
+                    }
+                }
                 if line.directive == Directive::InstallArtifacts {
                     for a in &self.artifacts {
                         s.push_str(&format!(
@@ -904,7 +924,8 @@ impl Run {
         // Stage.
         let mut w = self.base();
         self.end(&mut w, site, name, "pre-check", Outcome::Ok, "");
-        let staged = self.playbook.has(StepKind::Stage) && !self.artifacts.is_empty();
+        let staged = self.playbook.has(StepKind::Stage)
+            && (!self.artifacts.is_empty() || !self.secrets.is_empty());
         if staged {
             self.begin(site, name, &["stage"], w).await;
             let stage = values.get("stage_dir").cloned().unwrap_or_default();
@@ -937,7 +958,47 @@ impl Run {
                     }
                 }
             }
+            // Secret files (TLS keys from the keyring) into the owner-only staging folder.
+            for (i, f) in self.secrets.iter().enumerate() {
+                if token.is_cancelled() {
+                    return self
+                        .fail_clean(site, name, "stage", "stopped before the upload")
+                        .await;
+                }
+                let path = format!("{stage}/.secret-{i}");
+                match session
+                    .upload(f.bytes.expose(), &path, UPLOAD_TIMEOUT, token)
+                    .await
+                {
+                    Ok(up) if up.sha256 == f.sha256 => {}
+                    Ok(_) => {
+                        return self
+                            .fail_clean(
+                                site,
+                                name,
+                                "stage",
+                                "the key from the keyring arrived altered",
+                            )
+                            .await;
+                    }
+                    Err(e) => {
+                        return self
+                            .fail_clean(
+                                site,
+                                name,
+                                "stage",
+                                &format!("the key from the keyring: {e}"),
+                            )
+                            .await;
+                    }
+                }
+            }
             w = self.base();
+            let keys = if self.secrets.is_empty() {
+                String::new()
+            } else {
+                format!("; {} key(s) from the keyring", self.secrets.len())
+            };
             self.end(
                 &mut w,
                 site,
@@ -945,7 +1006,7 @@ impl Run {
                 "stage",
                 Outcome::Ok,
                 &format!(
-                    "{} file(s), SHA-256 verified on the server",
+                    "{} file(s), SHA-256 verified on the server{keys}",
                     self.artifacts.len()
                 ),
             );

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use guardia_domain::rollout::{
-    Budget, Gate, PhaseSpec, Plan, PlanSite, PlanSpec, Playbook, RollbackScope, RolloutState,
-    Selector, SiteState,
+    Budget, Directive, Gate, PhaseSpec, Plan, PlanSite, PlanSpec, Playbook, RollbackScope,
+    RolloutState, Selector, SiteState,
 };
 use guardia_domain::{Task, TaskEvent, TaskId, TaskStatus};
 use guardia_engine::Concurrency;
@@ -33,7 +33,7 @@ use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::rollout_entries as entries;
-use crate::rollout_run::{Artifact, GroupWriter, Host, Run};
+use crate::rollout_run::{Artifact, GroupWriter, Host, Run, SecretFile};
 use crate::{Api, ApiError, Caller, Permission};
 
 /// What stays allowed while the kill switch is engaged, and what does not (shown on every
@@ -101,6 +101,7 @@ struct Prepared {
     package_version: u32,
     package_sha256: String,
     artifacts: Vec<Artifact>,
+    secrets: Vec<SecretFile>,
     params: BTreeMap<String, String>,
     version: String,
     plan: Plan,
@@ -353,6 +354,13 @@ impl Rollouts<'_> {
         let params = playbook
             .bind(&request.params)
             .map_err(|e| refused(format!("playbook {name}: {e}")))?;
+        let secrets = match self.secret_files(&playbook, &params).await {
+            Ok(s) => s,
+            Err(e) => {
+                blockers.push(format!("playbook {name}: {e}"));
+                Vec::new()
+            }
+        };
         // The fleet: the task's system's servers, by site.
         let system = task.system.as_str().to_owned();
         let servers: Vec<StoredServer> = self
@@ -446,6 +454,7 @@ impl Rollouts<'_> {
                 package_version,
                 package_sha256: String::new(),
                 artifacts: artifacts.clone(),
+                secrets: Vec::new(),
                 params: params.clone(),
                 version: format!("{}-v{package_version}", task.id),
                 plan: plan.clone(),
@@ -471,6 +480,7 @@ impl Rollouts<'_> {
             playbook,
             playbook_sha256,
             artifacts,
+            secrets,
             params,
             plan,
             servers: servers
@@ -674,6 +684,30 @@ impl Rollouts<'_> {
         self.get(caller, RolloutRef { id }).await
     }
 
+    /// The secret files the playbook stages (TLS keys), read from the keyring by the
+    /// credential names its parameters give. Nothing of them is kept but in memory.
+    async fn secret_files(
+        &self,
+        playbook: &Playbook,
+        params: &BTreeMap<String, String>,
+    ) -> Result<Vec<SecretFile>, String> {
+        let mut out = Vec::new();
+        for line in playbook.step(guardia_domain::rollout::StepKind::Stage) {
+            if let Directive::SecretFile { credential, path } = &line.directive {
+                let name = guardia_domain::rollout::playbook::render(credential, params, false)
+                    .map_err(|e| format!("line {}: {e}", line.line))?;
+                let bytes = self.api.tls_key(&name).await.map_err(|e| e.to_string())?;
+                let sha256 = hex::encode(Sha256::digest(bytes.expose()));
+                out.push(SecretFile {
+                    path: path.clone(),
+                    bytes: Arc::new(bytes),
+                    sha256,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     fn run_of(&self, id: &str, caller: &Caller, p: Prepared) -> Arc<Run> {
         Arc::new(Run {
             api: self.api.clone(),
@@ -686,6 +720,7 @@ impl Rollouts<'_> {
             params: p.params,
             version: p.version,
             artifacts: p.artifacts,
+            secrets: p.secrets,
             servers: p.servers,
             credentials: tokio::sync::Mutex::new(HashMap::new()),
             writer: self.registry().writer.clone(),
@@ -1117,6 +1152,10 @@ impl Rollouts<'_> {
                 sha256: e.sha256_hex(),
             })
             .collect();
+        let secrets = self
+            .secret_files(&playbook, &params)
+            .await
+            .map_err(|e| refused(format!("playbook {}: {e}", stored.playbook)))?;
         let prepared = Prepared {
             task,
             institutions: vec![],
@@ -1125,6 +1164,7 @@ impl Rollouts<'_> {
             package_version: stored.package_version,
             package_sha256: stored.package_sha256.clone(),
             artifacts,
+            secrets,
             params,
             version: stored.version_label.clone(),
             plan,

@@ -115,10 +115,11 @@ pub enum CredentialCommand {
     /// Store a password or private key in the OS keyring (secret from --secret-file or stdin)
     Set {
         name: String,
-        /// password or key
+        /// password, key (SSH login), or tls-key (a TLS private key for certificate rollouts)
         #[arg(long)]
         kind: String,
-        /// File holding the password or the OpenSSH private key [default: standard input]
+        /// File holding the password, the OpenSSH private key or the TLS key (PEM) [default:
+        /// standard input]
         #[arg(long, value_name = "FILE")]
         secret_file: Option<PathBuf>,
         /// File holding the private key's passphrase (or set GUARDIA_KEY_PASSPHRASE)
@@ -466,9 +467,10 @@ pub async fn credential(
             let kind = match kind.as_str() {
                 "password" => CredentialKindView::Password,
                 "key" => CredentialKindView::Key,
+                "tls-key" | "tls_key" => CredentialKindView::TlsKey,
                 other => {
                     return Err(ApiError::InvalidRequest(format!(
-                        "unknown kind `{other}`; password or key"
+                        "unknown kind `{other}`; password, key or tls-key"
                     )));
                 }
             };
@@ -484,7 +486,7 @@ pub async fn credential(
             };
             let secret = match kind {
                 CredentialKindView::Password => secret.trim_end_matches(['\n', '\r']).to_owned(),
-                CredentialKindView::Key => secret,
+                CredentialKindView::Key | CredentialKindView::TlsKey => secret,
             };
             let passphrase = secret_from(passphrase_file.as_ref(), "GUARDIA_KEY_PASSPHRASE")?;
             let view = api
@@ -513,6 +515,7 @@ pub async fn credential(
                             match c.kind {
                                 CredentialKindView::Password => "password",
                                 CredentialKindView::Key => "key",
+                                CredentialKindView::TlsKey => "tls-key",
                             },
                             if c.in_keyring {
                                 "in keyring"

@@ -829,7 +829,15 @@ mod tests {
             .lock()
             .unwrap()
             .iter()
-            .filter(|e| matches!(e, DriverEvent::State { state: RolloutState::Halted, .. }))
+            .filter(|e| {
+                matches!(
+                    e,
+                    DriverEvent::State {
+                        state: RolloutState::Halted,
+                        ..
+                    }
+                )
+            })
             .count();
         assert_eq!(halts, 1);
 

@@ -157,7 +157,7 @@ pub struct ServerChangeView {
 pub struct CredentialInput {
     pub name: String,
     pub kind: CredentialKindView,
-    /// The password, or the OpenSSH private key text.
+    /// The password, the OpenSSH private key text, or the TLS private key (PEM).
     pub secret: String,
     #[serde(default)]
     pub passphrase: Option<String>,
@@ -178,6 +178,8 @@ impl std::fmt::Debug for CredentialInput {
 pub enum CredentialKindView {
     Password,
     Key,
+    /// A TLS private key (PEM), for certificate rollouts; never used to log in.
+    TlsKey,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -63,7 +63,7 @@ pub use rollouts::{
 
 pub use live::{
     FEED_EVENT, FeedEvent, JobId, JobKind, JobOutcome, JobRef, JobState, JobTicket, JobUpdate,
-    Topic,
+    KILL_SWITCH_ASK_EVENT, Topic,
 };
 
 use serde::Serialize;

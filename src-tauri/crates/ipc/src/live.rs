@@ -13,6 +13,11 @@ use crate::{CheckReport, CommandReport, IpcError, VerificationView};
 /// The name of the one event the shell emits to windows (declared beside the command table).
 pub const FEED_EVENT: &str = "guardia://feed";
 
+/// Emitted to the windows when the tray menu's kill-switch entry is chosen: the window comes
+/// to the front and opens its kill-switch dialog, which asks for the reason as the button and
+/// Ctrl+Alt+K do (the payload names where the request came from).
+pub const KILL_SWITCH_ASK_EVENT: &str = "guardia://kill-switch-ask";
+
 /// What a screen shows, as far as invalidation is concerned. Derived from an audit entry's
 /// kind, so every committed change maps to at least one topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -748,7 +748,11 @@ impl SshSession {
                 msg = channel.wait(), if open => open = drain(msg, &mut stdout, &mut stderr),
             }
         };
-        tracing::debug!(gone, ms = t0.elapsed().as_millis() as u64, "kill script done");
+        tracing::debug!(
+            gone,
+            ms = t0.elapsed().as_millis() as u64,
+            "kill script done"
+        );
         if let Err(e) = channel.close().await {
             tracing::debug!("closing the channel failed: {e}");
         }

@@ -168,6 +168,8 @@ impl ServerFilter {
 pub enum CredentialKind {
     Password,
     Key,
+    /// A TLS private key (PEM): installed by certificate rollouts, never used to log in.
+    TlsKey,
 }
 
 impl CredentialKind {
@@ -175,6 +177,7 @@ impl CredentialKind {
         match self {
             Self::Password => "password",
             Self::Key => "key",
+            Self::TlsKey => "tls_key",
         }
     }
 }

@@ -518,6 +518,7 @@ fn credential_from_row(row: &SqliteRow) -> Result<CredentialMeta, StoreError> {
         kind: match kind.as_str() {
             "password" => CredentialKind::Password,
             "key" => CredentialKind::Key,
+            "tls_key" => CredentialKind::TlsKey,
             other => return Err(StoreError::corrupt(format!("credential {name}"), other)),
         },
         name,

@@ -26,6 +26,10 @@ pub struct FleetOptions {
     pub artifact_bytes: Option<usize>,
     /// Run the health endpoint as its own process (benchmarks: its CPU is not the console's).
     pub health_process: Option<std::path::PathBuf>,
+    /// The task's sub-type (it selects the playbook); `web-fix` → deploy-artifact.
+    pub sub_type: &'static str,
+    /// More files for the package (path under the package, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 impl Default for FleetOptions {
@@ -34,6 +38,8 @@ impl Default for FleetOptions {
             secrets: Arc::new(OsKeyring),
             artifact_bytes: None,
             health_process: None,
+            sub_type: "web-fix",
+            files: Vec::new(),
         }
     }
 }
@@ -187,7 +193,7 @@ pub async fn fleet_with(sites: usize, bad: usize, pairs: usize, options: FleetOp
             TaskDraft {
                 title: "Escape notice titles".into(),
                 category: Some(Category::Deploy),
-                sub_type: "web-fix".into(),
+                sub_type: options.sub_type.into(),
                 system: "lab-app".into(),
                 request: "Notice titles are printed as HTML.".into(),
                 requester: "kim.minji".into(),
@@ -228,6 +234,9 @@ pub async fn fleet_with(sites: usize, bad: usize, pairs: usize, options: FleetOp
             })
             .collect();
         files.insert("artifacts/app.war".into(), bytes);
+    }
+    for (path, bytes) in &options.files {
+        files.insert(path.clone(), bytes.clone());
     }
     for (path, bytes) in corpus::sealed(files, &task, 1) {
         let target = dir.join(path);

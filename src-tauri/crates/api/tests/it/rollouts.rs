@@ -805,3 +805,200 @@ async fn kill_dash_nine_mid_rollout_then_restart_leaves_every_site_known_and_run
         .unwrap();
     assert!(run.ok, "{run:?}");
 }
+
+/// A key pair and self-signed certificate for `cn`, made with the machine's openssl.
+fn tls_pair(dir: &Path, cn: &str) -> (String, Vec<u8>) {
+    let (key, cert) = (dir.join(format!("{cn}.key")), dir.join(format!("{cn}.crt")));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "30", "-subj", &format!("/CN={cn}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    (
+        std::fs::read_to_string(key).unwrap(),
+        std::fs::read(cert).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_rollout_installs_the_key_from_the_keyring_and_nowhere_else() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let certs = tempfile::tempdir().unwrap();
+    let (old_key, old_cert) = tls_pair(certs.path(), "old.lab");
+    let (new_key, new_cert) = tls_pair(certs.path(), "new.lab");
+    let f = crate::rollout_fleet::fleet_with(
+        2,
+        0,
+        0,
+        crate::rollout_fleet::FleetOptions {
+            sub_type: "certificate-replace",
+            files: vec![("artifacts/tls/server.crt".into(), new_cert.clone())],
+            ..Default::default()
+        },
+    )
+    .await;
+    // Each site serves TLS with its current key and certificate (openssl s_server as the
+    // service, on the site's own address).
+    let port = 18_443;
+    for s in &f.lab.0.sites {
+        let tls = s.deploy_dir().join("tls");
+        std::fs::create_dir_all(&tls).unwrap();
+        std::fs::write(tls.join("server.crt"), &old_cert).unwrap();
+        std::fs::write(tls.join("server.key"), &old_key).unwrap();
+        std::fs::set_permissions(
+            tls.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        // Owned by the site's account (the lab's SSH user), as on a real server.
+        let owner = std::fs::metadata(s.deploy_dir()).unwrap();
+        for p in [tls.clone(), tls.join("server.crt"), tls.join("server.key")] {
+            std::os::unix::fs::chown(&p, Some(owner.uid()), Some(owner.gid())).unwrap();
+        }
+        std::fs::write(
+            s.app_dir().join("startup.sh"),
+            format!(
+                "#!/bin/sh\ncd \"$(dirname \"$0\")\" || exit 1\n\
+                 setsid openssl s_server -quiet -www -accept {addr}:{port} \
+                 -cert {tls}/server.crt -key {tls}/server.key </dev/null >/dev/null 2>&1 &\n\
+                 echo $! > app.pid\necho started\n",
+                addr = s.address,
+                tls = tls.display()
+            ),
+        )
+        .unwrap();
+    }
+    let params = |credential: &str| {
+        [
+            ("key_credential".to_owned(), credential.to_owned()),
+            ("tls_port".to_owned(), port.to_string()),
+        ]
+        .into_iter()
+        .collect()
+    };
+    let plan = PlanInput {
+        phases: vec![phase("all", "rest", 2, "", "site")],
+        budget: "0".into(),
+        soak_seconds: Some(0),
+    };
+    // Named key not in the keyring as a TLS key: the preview says so, nothing starts.
+    let mut req = request(&f.task, plan.clone());
+    req.params = params("lab-key");
+    let preview = f
+        .api
+        .rollouts()
+        .preview(&f.operator, req.clone())
+        .await
+        .unwrap();
+    assert!(
+        preview
+            .blockers
+            .iter()
+            .any(|b| b.contains("`lab-key` is a key, not a TLS private key")),
+        "{:?}",
+        preview.blockers
+    );
+    assert!(f.api.rollouts().start(&f.operator, req).await.is_err());
+
+    // The new key goes into the keyring; the rollout takes it from there.
+    let admin = person("admin", Role::Admin);
+    f.api
+        .credential_set(
+            &admin,
+            guardia_ipc::CredentialInput {
+                name: "site-tls".into(),
+                kind: guardia_ipc::CredentialKindView::TlsKey,
+                secret: new_key.clone(),
+                passphrase: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut req = request(&f.task, plan);
+    req.params = params("site-tls");
+    let started = f.api.rollouts().start(&f.operator, req).await.unwrap();
+    let end = finish(&f, &started.id).await;
+    let first = f
+        .api
+        .rollouts()
+        .site(
+            &f.operator,
+            SiteRef {
+                id: started.id.clone(),
+                site: f.lab.0.sites[0].name.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(end.state, "COMPLETED", "{} {:?}", end.reason, first.journal);
+    assert_eq!(end.counts.get("DONE"), Some(&2), "{:?}", end.counts);
+    for s in &f.lab.0.sites {
+        let tls = s.deploy_dir().join("tls");
+        assert_eq!(std::fs::read(tls.join("server.crt")).unwrap(), new_cert);
+        assert_eq!(
+            std::fs::read_to_string(tls.join("server.key")).unwrap(),
+            new_key
+        );
+        let mode = std::fs::metadata(tls.join("server.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", s.name);
+        // The post-check read the certificate the server serves: the new one.
+        let d = f
+            .api
+            .rollouts()
+            .site(
+                &f.operator,
+                SiteRef {
+                    id: started.id.clone(),
+                    site: s.name.clone(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            d.journal
+                .iter()
+                .any(|j| j.step == "stage" && j.detail.contains("1 key(s) from the keyring")),
+            "{:?}",
+            d.journal
+        );
+    }
+    // The key is nowhere in the database (nor its WAL): only the keyring and the servers.
+    let body: String = new_key
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let probe = &body[..32];
+    for name in ["guardia.db", "guardia.db-wal"] {
+        let path = f.data.path().join(name);
+        if let Ok(bytes) = std::fs::read(&path) {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(probe),
+                "the TLS key leaked into {name}"
+            );
+        }
+    }
+    for s in &f.lab.0.sites {
+        if let Ok(pid) = std::fs::read_to_string(s.app_dir().join("app.pid")) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}

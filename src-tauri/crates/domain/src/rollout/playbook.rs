@@ -170,8 +170,18 @@ pub enum Directive {
     File {
         path: String,
     },
+    /// stage: upload the secret held by the console's keyring as credential `credential` (a
+    /// TLS private key) into the staging folder, SHA-256 verified; never from a package or the
+    /// database. `path` is where `install-secret-files` puts it (mode 0600); it must be
+    /// backed up with `backup file` (the same template) so a rollback restores the old one.
+    SecretFile {
+        credential: String,
+        path: String,
+    },
     /// apply: put every staged artifact in place under the deploy path.
     InstallArtifacts,
+    /// apply: put every staged secret file in place, owner-only.
+    InstallSecretFiles,
     /// restart: the shutdown and startup scripts (exit codes checked).
     Shutdown {
         script: String,
@@ -200,11 +210,13 @@ impl Directive {
             Self::FreeMemory { min_mb } => vec![min_mb],
             Self::PortListening { port } | Self::PortFree { port } => vec![port],
             Self::File { path } => vec![path],
+            Self::SecretFile { credential, path } => vec![credential, path],
             Self::Shutdown { script } | Self::Startup { script } => vec![script],
             Self::NewPid { pid_file } => vec![pid_file],
             Self::Reachable
             | Self::Artifacts
             | Self::InstallArtifacts
+            | Self::InstallSecretFiles
             | Self::Http
             | Self::LogClean
             | Self::Restore => Vec::new(),
@@ -435,6 +447,47 @@ impl Playbook {
         if has(StepKind::Drain) != has(StepKind::Undrain) {
             return Err(fail(0, "`drain` and `undrain` go together"));
         }
+        let secrets: Vec<&Line> = self
+            .lines
+            .iter()
+            .filter(|l| matches!(l.directive, Directive::SecretFile { .. }))
+            .collect();
+        let installs_secrets = self
+            .lines
+            .iter()
+            .find(|l| l.directive == Directive::InstallSecretFiles);
+        match (secrets.first(), installs_secrets) {
+            (Some(s), None) => {
+                return Err(fail(
+                    s.line,
+                    "`stage secret-file` needs `apply install-secret-files`",
+                ));
+            }
+            (None, Some(i)) => {
+                return Err(fail(
+                    i.line,
+                    "`install-secret-files` needs `stage secret-file`",
+                ));
+            }
+            _ => {}
+        }
+        for s in &secrets {
+            let Directive::SecretFile { path, .. } = &s.directive else {
+                continue;
+            };
+            let backed_up = self.lines.iter().any(|l| {
+                matches!(&l.directive, Directive::File { path: p } if p == path)
+                    && l.step == StepKind::Backup
+            });
+            if !backed_up {
+                return Err(fail(
+                    s.line,
+                    &format!(
+                        "`stage secret-file` to {path} needs `backup file {path}` (rollback restores it)"
+                    ),
+                ));
+            }
+        }
         let installs = self
             .lines
             .iter()
@@ -616,7 +669,19 @@ fn directive(step: StepKind, rest: &str) -> Result<Directive, String> {
         (S::Backup, "file") => Directive::File {
             path: one("a path")?,
         },
+        (S::Stage, "secret-file") => match words.as_slice() {
+            [credential, path] => Directive::SecretFile {
+                credential: (*credential).to_owned(),
+                path: (*path).to_owned(),
+            },
+            _ => {
+                return Err(
+                    "`stage secret-file` takes a credential name and the path it goes to".into(),
+                );
+            }
+        },
         (S::Apply, "install-artifacts") => none(Directive::InstallArtifacts)?,
+        (S::Apply, "install-secret-files") => none(Directive::InstallSecretFiles)?,
         (S::Restart, "shutdown") => Directive::Shutdown {
             script: one("a script")?,
         },
@@ -727,6 +792,39 @@ mod tests {
         let e = refused("version 1\npre-check reachable\n");
         assert_eq!(e.line, 0);
         assert_eq!(e.to_string(), "x.playbook:0: the file names no `playbook`");
+    }
+
+    #[test]
+    fn a_secret_file_needs_its_install_and_its_backup() {
+        let with = |body: &str| {
+            refused(&format!(
+                "playbook x\nversion 1\nparam k text\n{body}post-check http\nrollback restore\n"
+            ))
+        };
+        let e = with("stage secret-file {k} /etc/k.pem\n");
+        assert!(
+            e.reason.contains("needs `apply install-secret-files`"),
+            "{e}"
+        );
+        let e = with("stage secret-file {k} /etc/k.pem\napply install-secret-files\n");
+        assert!(e.reason.contains("needs `backup file /etc/k.pem`"), "{e}");
+        let e = with("apply install-secret-files\n");
+        assert!(e.reason.contains("needs `stage secret-file`"), "{e}");
+        let e = with("stage secret-file /etc/k.pem\n");
+        assert!(e.reason.contains("a credential name and the path"), "{e}");
+        let ok = Playbook::parse(
+            "x.playbook",
+            "playbook x\nversion 1\nparam k text\nstage secret-file {k} /etc/k.pem\n\
+             backup file /etc/k.pem\napply install-secret-files\npost-check http\n\
+             rollback restore\n",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        // The certificate built-in takes its key from the keyring, by credential name.
+        let ssl = built_in("ssl-certificate-replace").unwrap();
+        assert!(ssl.lines.iter().any(|l| matches!(
+            &l.directive,
+            Directive::SecretFile { credential, .. } if credential == "{key_credential}"
+        )));
     }
 
     #[test]
