@@ -148,7 +148,39 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         let console = Console { client };
-        console.find("[data-test=app], [data-test=signin]").await;
+        let shown = console
+            .client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css("[data-test=app], [data-test=signin]"))
+            .await;
+        if let Err(e) = shown {
+            // What the window shows instead (a blank page means the UI failed to start).
+            let shot = console.screenshot("launch-failed").await;
+            // Starting the UI module again reports why it did not start the first time.
+            let boot = console
+                .client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; \
+                     const s = [...document.scripts].map((x) => x.textContent).join(' '); \
+                     const m = s.match(/from '([^']+)'/); const w = s.match(/module_or_path: '([^']+)'/); \
+                     if (!m || !w) { done('no start-up script'); } else { \
+                     import(m[1]).then((x) => x.default({ module_or_path: w[1] })) \
+                     .then(() => done('started on a second try')).catch((e) => done(String(e && e.stack || e))); }",
+                    vec![],
+                )
+                .await
+                .map(|v| v.to_string())
+                .unwrap_or_else(|e| format!("(could not ask: {e})"));
+            eprintln!("UI start-up: {boot}");
+            let source = console.client.source().await.unwrap_or_default();
+            let text: String = source.chars().take(4000).collect();
+            panic!(
+                "the console window showed neither the app nor the sign-in within {PATIENCE:?}: \
+                 {e}\nscreenshot: {}\npage: {text}",
+                shot.display()
+            );
+        }
         console
     }
 }

@@ -436,11 +436,35 @@ fn RolloutListPane() -> impl IntoView {
 fn Board(id: String) -> impl IntoView {
     let ui = expect_context::<Ui>();
     let live = expect_context::<Live>();
-    let key = id.clone();
-    let view_of = LocalResource::new(move || {
+    // The rollout, refetched when the feed says rollouts changed — coalesced: one call in
+    // flight at a time, and one more after it if anything changed meanwhile (a 1,000-site
+    // rollout commits many times a second; the board never queues a call per commit).
+    let view_of = RwSignal::new(None::<Result<RolloutView, IpcError>>);
+    let (in_flight, dirty) = (StoredValue::new(false), StoredValue::new(false));
+    let rollout = StoredValue::new(id.clone());
+    let fetch = move || {
+        if in_flight.get_value() {
+            dirty.set_value(true);
+            return;
+        }
+        in_flight.set_value(true);
+        leptos::task::spawn_local(async move {
+            loop {
+                dirty.set_value(false);
+                let r = RolloutRef {
+                    id: rollout.get_value(),
+                };
+                view_of.set(Some(ipc::call::<RolloutGet>(r).await));
+                if !dirty.get_value() {
+                    break;
+                }
+            }
+            in_flight.set_value(false);
+        });
+    };
+    Effect::new(move |_| {
         live.track(Topic::Rollouts);
-        let id = key.clone();
-        async move { ipc::call::<RolloutGet>(RolloutRef { id }).await }
+        fetch();
     });
     let phase_filter = RwSignal::new(None::<u32>);
     let state_filter = RwSignal::new(String::new());
@@ -472,40 +496,132 @@ fn Board(id: String) -> impl IntoView {
             act("rollback", "all"),
             act("abandon", ""),
         );
+        // What the rollout's state allows (the backend decides; this only greys out the rest).
+        let now = move || {
+            view_of.with(|v| {
+                v.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|v| (v.state.clone(), v.live))
+            })
+        };
+        let allows =
+            move |f: fn(&str, bool) -> bool| move || !now().is_some_and(|(s, live)| f(&s, live));
         view! {
             <div class="row board-actions">
-                <button data-test="rollout-pause" on:click=pause>{move || ui.t(Key::PauseWord)}</button>
-                <button data-test="rollout-resume" on:click=resume>{move || ui.t(Key::ResumeWord)}</button>
-                <button class="primary" data-test="rollout-gate" on:click=gate>{move || ui.t(Key::OpenGate)}</button>
-                <button data-test="rollout-abort" on:click=abort>{move || ui.t(Key::AbortWord)}</button>
-                <button data-test="rollout-rollback" on:click=rollback>{move || ui.t(Key::RollbackAll)}</button>
-                <button class="ghost" data-test="rollout-abandon" on:click=abandon>{move || ui.t(Key::AbandonWord)}</button>
+                <button data-test="rollout-pause" on:click=pause
+                    disabled=allows(|s, _| matches!(s, "RUNNING" | "WAITING_GATE"))>{move || ui.t(Key::PauseWord)}</button>
+                <button data-test="rollout-resume" on:click=resume
+                    disabled=allows(|s, _| matches!(s, "PAUSED" | "HALTED" | "INTERRUPTED"))>{move || ui.t(Key::ResumeWord)}</button>
+                <button class="primary" data-test="rollout-gate" on:click=gate
+                    disabled=allows(|s, _| s == "WAITING_GATE")>{move || ui.t(Key::OpenGate)}</button>
+                <button data-test="rollout-abort" on:click=abort
+                    disabled=allows(|s, _| matches!(s, "RUNNING" | "WAITING_GATE" | "PAUSED"))>{move || ui.t(Key::AbortWord)}</button>
+                <button data-test="rollout-rollback" on:click=rollback
+                    disabled=allows(|s, live| !live && s != "ROLLED_BACK")>{move || ui.t(Key::RollbackAll)}</button>
+                <button class="ghost" data-test="rollout-abandon" on:click=abandon
+                    disabled=allows(|s, live| !live && matches!(s, "HALTED" | "INTERRUPTED"))>{move || ui.t(Key::AbandonWord)}</button>
             </div>
         }
     };
+    // The grid is diffed, not rebuilt: a cell is keyed by what it shows, so a refetch touches
+    // only the cells whose state changed (1,000 sites stay smooth).
+    let cells = Memo::new(move |_| {
+        view_of.with(|v| match v {
+            Some(Ok(v)) => v
+                .sites
+                .iter()
+                .map(|s| Cell {
+                    key: s.key.clone(),
+                    phase: s.phase,
+                    state: s.state.clone(),
+                    detail: s.detail.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+    });
+    let phase_names = Memo::new(move |_| {
+        view_of.with(|v| match v {
+            Some(Ok(v)) => v.phases.iter().map(|p| p.name.clone()).collect(),
+            _ => Vec::<String>::new(),
+        })
+    });
+    let loaded = move || view_of.with(|v| matches!(v, Some(Ok(_))));
     view! {
         <div class="board" data-test="board">
             {move || match view_of.get() {
                 None => ().into_any(),
                 Some(Err(e)) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Some(Ok(v)) => board_body(ui, v, phase_filter, state_filter, site).into_any(),
+                Some(Ok(v)) => board_head(ui, v).into_any(),
             }}
+            <Show when=loaded>
+                <div class="row filters">
+                    <select data-test="filter-phase" on:change=move |ev| phase_filter.set(event_target_value(&ev).parse().ok())>
+                        <option value="">{move || ui.t(Key::AllPhases)}</option>
+                        <For
+                            each=move || phase_names.get().into_iter().enumerate()
+                            key=|p| p.clone()
+                            let((i, name))
+                        >
+                            <option value=i.to_string()>{name}</option>
+                        </For>
+                    </select>
+                    <select data-test="filter-state" on:change=move |ev| state_filter.set(event_target_value(&ev))>
+                        <option value="">{move || ui.t(Key::AllStates)}</option>
+                        {guardia_domain_states().into_iter().map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="site-grid" data-test="site-grid">
+                    <For each=move || cells.get() key=|c| c.clone() let(c)>
+                        {site_cell(c, phase_filter, state_filter, site)}
+                    </For>
+                </div>
+            </Show>
             {buttons}
             {move || site.get().map(|s| {
-                let id = view_of.get().and_then(Result::ok).map(|v| v.id).unwrap_or_default();
+                let id = view_of.with(|v| v.as_ref().and_then(|v| v.as_ref().ok()).map(|v| v.id.clone())).unwrap_or_default();
                 view! { <SiteJournal id=id site=s /> }
             })}
         </div>
     }
 }
 
-fn board_body(
-    ui: Ui,
-    v: RolloutView,
+/// What one cell of the grid shows (its key in the diff).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Cell {
+    key: String,
+    phase: u32,
+    state: String,
+    detail: String,
+}
+
+fn site_cell(
+    c: Cell,
     phase_filter: RwSignal<Option<u32>>,
     state_filter: RwSignal<String>,
     site: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    let (phase, state) = (c.phase, c.state.clone());
+    let visible = move || {
+        phase_filter.get().is_none_or(|p| p == phase)
+            && (state_filter.with(String::is_empty) || state_filter.with(|f| *f == state))
+    };
+    let key = c.key.clone();
+    view! {
+        <button
+            class=format!("site-cell s-{}", c.state.to_lowercase())
+            class:hidden=move || !visible()
+            title=format!("{} · {} {}", c.key, c.state, c.detail)
+            data-test="site-cell"
+            data-site=c.key.clone()
+            data-state=c.state.clone()
+            on:click=move |_| site.set(Some(key.clone()))
+        ></button>
+    }
+}
+
+/// The board's head: state, reason, budget, ETA, the gate, counts and per-phase progress.
+fn board_head(ui: Ui, v: RolloutView) -> impl IntoView {
     let progress = v
         .phases
         .iter()
@@ -527,35 +643,6 @@ fn board_body(
         .iter()
         .map(|(k, n)| view! { <span class=format!("count s-{}", k.to_lowercase())>{format!("{k} {n}")}</span> })
         .collect_view();
-    let phase_options = v
-        .phases
-        .iter()
-        .enumerate()
-        .map(|(i, p)| view! { <option value=i.to_string()>{p.name.clone()}</option> })
-        .collect_view();
-    let cells = v
-        .sites
-        .into_iter()
-        .map(|s| {
-            let key = s.key.clone();
-            let (phase, state) = (s.phase, s.state.clone());
-            let visible = move || {
-                phase_filter.get().is_none_or(|p| p == phase)
-                    && (state_filter.with(String::is_empty) || state_filter.with(|f| *f == state))
-            };
-            view! {
-                <button
-                    class=format!("site-cell s-{}", s.state.to_lowercase())
-                    class:hidden=move || !visible()
-                    title=format!("{} · {} {}", s.key, s.state, s.detail)
-                    data-test="site-cell"
-                    data-site=s.key.clone()
-                    data-state=s.state.clone()
-                    on:click=move |_| site.set(Some(key.clone()))
-                ></button>
-            }
-        })
-        .collect_view();
     let waiting = v.state == "WAITING_GATE";
     view! {
         <div class="board-head" data-test="board-head" data-state=v.state.clone() data-id=v.id.clone() data-live=v.live.to_string()>
@@ -572,17 +659,6 @@ fn board_body(
             <div class="counts">{counts}</div>
         </div>
         <div class="phases">{progress}</div>
-        <div class="row filters">
-            <select data-test="filter-phase" on:change=move |ev| phase_filter.set(event_target_value(&ev).parse().ok())>
-                <option value="">{ui.t(Key::AllPhases)}</option>
-                {phase_options}
-            </select>
-            <select data-test="filter-state" on:change=move |ev| state_filter.set(event_target_value(&ev))>
-                <option value="">{ui.t(Key::AllStates)}</option>
-                {guardia_domain_states().into_iter().map(|s| view! { <option value=s>{s}</option> }).collect_view()}
-            </select>
-        </div>
-        <div class="site-grid" data-test="site-grid">{cells}</div>
     }
 }
 
