@@ -188,8 +188,11 @@ pub fn KillSwitchBanner() -> impl IntoView {
             }
         });
     };
+    // Rebuilt only when the switch itself changes, not on every refetch: a rollout settling
+    // after the press refetches it often, and the re-arm reason being typed must stay put.
+    let current = Memo::new(move |_| engaged(switch));
     move || {
-        engaged(switch).map(|k| {
+        current.get().map(|k| {
             let allowed = k.allowed.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view();
             let refused = k.refused.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view();
             view! {
