@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use guardia_e2e::{Driver, cli_as};
+use guardia_e2e::{Console, Driver, cli_as};
 use guardia_package::corpus;
 
 const PW: &str = "a long demo password 1";
@@ -113,13 +113,9 @@ fn ready_task(d: &Path, sites: usize) -> (Lab, String) {
     (lab, id)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_starts_a_rollout_watches_the_board_and_stops_everything() {
-    let data = tempfile::tempdir().unwrap();
-    let d = data.path();
-    let (lab, id) = ready_task(d, 12);
-    let driver = Driver::start();
-    let ui = driver.launch(d).await;
+/// Signs in as the operator, opens the task's page and its "Start rollout", sets the soak to
+/// 0 and previews: the plan shows, not blocked.
+async fn preview_from_task(ui: &Console, id: &str) {
     ui.click("[data-test=signin-lang-en]").await;
     ui.sign_in("song.operator", PW).await;
     // The task's page offers the rollout.
@@ -133,6 +129,16 @@ async fn an_operator_starts_a_rollout_watches_the_board_and_stops_everything() {
     ui.click("[data-test=rollout-preview]").await;
     ui.wait_for_attr("[data-test=rollout-plan]", "data-blocked", "false")
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_starts_a_rollout_watches_the_board_and_stops_everything() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let (lab, id) = ready_task(d, 12);
+    let driver = Driver::start();
+    let ui = driver.launch(d).await;
+    preview_from_task(&ui, &id).await;
     assert_eq!(ui.all("[data-test=preview-phase]").await.len(), 3);
     ui.screenshot("rollout-preview").await;
     ui.click("[data-test=rollout-start]").await;
@@ -230,17 +236,7 @@ async fn board_at_scale() {
     let (lab, id) = ready_task(&d, sites);
     let driver = Driver::start();
     let ui = driver.launch(&d).await;
-    ui.click("[data-test=signin-lang-en]").await;
-    ui.sign_in("song.operator", PW).await;
-    ui.click(&format!(
-        "[data-test=task-row][data-id='{id}'] [data-test=open-task]"
-    ))
-    .await;
-    ui.click("[data-test=roll-out-from-task]").await;
-    ui.set_value("[data-test=rollout-soak]", "0").await;
-    ui.click("[data-test=rollout-preview]").await;
-    ui.wait_for_attr("[data-test=rollout-plan]", "data-blocked", "false")
-        .await;
+    preview_from_task(&ui, &id).await;
     let idle = console_rss_kib(&d);
     ui.click("[data-test=rollout-start]").await;
     ui.find("[data-test=site-grid]").await;

@@ -94,6 +94,25 @@ fn action(id: &str, what: &str) -> RolloutAction {
     }
 }
 
+/// One site's record on the board: state, journal, log tail.
+async fn site_detail(
+    f: &Fleet,
+    id: impl Into<String>,
+    site: impl Into<String>,
+) -> guardia_ipc::SiteDetail {
+    f.api
+        .rollouts()
+        .site(
+            &f.operator,
+            SiteRef {
+                id: id.into(),
+                site: site.into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
 fn version_of(lab: &Manifest, site: &str) -> String {
     std::fs::read_to_string(lab.site(site).unwrap().app_dir().join("VERSION"))
         .unwrap()
@@ -166,16 +185,7 @@ async fn a_clean_rollout_updates_every_site_and_records_every_step() {
         );
     }
     // The journal: each step begun once and ended ok, in order.
-    let detail = rollouts
-        .site(
-            &f.operator,
-            SiteRef {
-                id: started.id.clone(),
-                site: "lab-0007".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let detail = site_detail(&f, started.id.clone(), "lab-0007").await;
     let ends: Vec<&str> = detail
         .journal
         .iter()
@@ -285,18 +295,7 @@ async fn bad_sites_roll_back_the_rest_go_on_and_a_spent_budget_halts() {
             assert!(!site.deploy_dir().join("web/notice.jsp").exists());
         }
     }
-    let bad = f
-        .api
-        .rollouts()
-        .site(
-            &f.operator,
-            SiteRef {
-                id: started.id.clone(),
-                site: "lab-0012".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let bad = site_detail(&f, started.id.clone(), "lab-0012").await;
     assert_eq!(bad.state, "ROLLED_BACK");
     assert!(bad.detail.contains("unhealthy"), "{}", bad.detail);
     assert!(bad.log_tail.contains("started pid"), "{}", bad.log_tail);
@@ -375,18 +374,7 @@ async fn a_two_server_site_never_has_both_servers_down_and_a_phase_rollback_undo
     }
     // On the two-server site, the second server's change began only after the first one
     // was healthy again.
-    let pair = f
-        .api
-        .rollouts()
-        .site(
-            &f.operator,
-            SiteRef {
-                id: started.id.clone(),
-                site: "lab-0001".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let pair = site_detail(&f, started.id.clone(), "lab-0001").await;
     assert_eq!(pair.servers, ["lab-0001", "lab-0002"]);
     let seq = |server: &str, step: &str, mark: &str| {
         pair.journal
@@ -639,18 +627,7 @@ async fn a_connection_lost_mid_step_leaves_the_site_uncertain() {
         end.counts,
         end.reason
     );
-    let site = f
-        .api
-        .rollouts()
-        .site(
-            &f.operator,
-            SiteRef {
-                id: started.id.clone(),
-                site: "lab-0001".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let site = site_detail(&f, started.id.clone(), "lab-0001").await;
     assert!(
         site.journal
             .iter()
@@ -775,18 +752,7 @@ async fn kill_dash_nine_mid_rollout_then_restart_leaves_every_site_known_and_run
     assert_eq!(end.counts.get("UNCERTAIN"), Some(&5));
     // Nothing ran twice: every step of every server began at most once.
     for site in &f.lab.0.sites {
-        let d = f
-            .api
-            .rollouts()
-            .site(
-                &f.operator,
-                SiteRef {
-                    id: id.clone(),
-                    site: site.name.clone(),
-                },
-            )
-            .await
-            .unwrap();
+        let d = site_detail(&f, id.clone(), site.name.clone()).await;
         let mut begun = std::collections::BTreeMap::new();
         for j in d.journal.iter().filter(|j| j.mark == "begin") {
             *begun.entry(j.step.clone()).or_insert(0) += 1;
@@ -934,18 +900,7 @@ async fn a_certificate_rollout_installs_the_key_from_the_keyring_and_nowhere_els
     req.params = params("site-tls");
     let started = f.api.rollouts().start(&f.operator, req).await.unwrap();
     let end = finish(&f, &started.id).await;
-    let first = f
-        .api
-        .rollouts()
-        .site(
-            &f.operator,
-            SiteRef {
-                id: started.id.clone(),
-                site: f.lab.0.sites[0].name.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let first = site_detail(&f, started.id.clone(), f.lab.0.sites[0].name.clone()).await;
     assert_eq!(end.state, "COMPLETED", "{} {:?}", end.reason, first.journal);
     assert_eq!(end.counts.get("DONE"), Some(&2), "{:?}", end.counts);
     for s in &f.lab.0.sites {
@@ -961,18 +916,7 @@ async fn a_certificate_rollout_installs_the_key_from_the_keyring_and_nowhere_els
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{}", s.name);
         // The post-check read the certificate the server serves: the new one.
-        let d = f
-            .api
-            .rollouts()
-            .site(
-                &f.operator,
-                SiteRef {
-                    id: started.id.clone(),
-                    site: s.name.clone(),
-                },
-            )
-            .await
-            .unwrap();
+        let d = site_detail(&f, started.id.clone(), s.name.clone()).await;
         assert!(
             d.journal
                 .iter()
