@@ -35,7 +35,7 @@ mod rollouts;
 #[derive(Debug, Parser)]
 #[command(
     name = "guardia",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("GUARDIA_COMMIT"), ")"),
     about = "GUARDiA control-room console, headless",
     long_about = "GUARDiA control-room console, headless.\n\n\
                   Works on the same database as the console window. \

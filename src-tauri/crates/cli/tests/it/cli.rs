@@ -144,7 +144,24 @@ fn help_and_version_exit_0() {
     let help = guardia(dir.path(), &["--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("Exit codes"));
-    assert_eq!(guardia(dir.path(), &["--version"]).status.code(), Some(0));
+    let version = guardia(dir.path(), &["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    // The version and the commit the build came from (12 hex digits in a checkout).
+    let text = stdout(&version);
+    assert!(
+        text.starts_with(&format!("guardia {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    let commit = text
+        .split("(commit ")
+        .nth(1)
+        .and_then(|c| c.split(')').next())
+        .unwrap_or_default();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{text}"
+    );
 }
 
 #[test]
