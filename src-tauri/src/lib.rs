@@ -156,13 +156,9 @@ async fn notify_desktop(opened: Opened) {
     {
         tracing::warn!(error = %e, "cannot read what waits for the person at this window");
     }
-    let mut engaged = opened
-        .api
-        .rollouts()
-        .kill_switch()
-        .await
-        .map(|k| k.engaged)
-        .ok();
+    // The switch as it is at start (nothing is told about it: the banner shows it).
+    let mut engaged = None;
+    kill_switch_notice(&opened, &mut engaged).await;
     loop {
         match feed.recv().await {
             // Tasks, and console changes: a sign-in primes what the new person has already
@@ -196,40 +192,13 @@ async fn notify_desktop(opened: Opened) {
     }
 }
 
-/// Notifies a change of the kill switch since `engaged` (what was last seen).
-async fn kill_switch_notice(opened: &Opened, engaged: &mut Option<bool>) {
-    let now = match opened.api.rollouts().kill_switch().await {
-        Ok(k) => k,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the kill switch");
-            return;
-        }
-    };
-    if *engaged == Some(now.engaged) {
-        return;
+/// Shows what changed about the kill switch since `seen`, if anything.
+async fn kill_switch_notice(opened: &Opened, seen: &mut Option<bool>) {
+    match opened.api.rollouts().kill_switch_notice(seen).await {
+        Ok(Some(n)) => show_notification(n.summary, n.body, n.urgent).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the kill switch"),
     }
-    *engaged = Some(now.engaged);
-    let (summary, body) = if now.engaged {
-        (
-            "KILL SWITCH PRESSED / 킬 스위치 작동".to_owned(),
-            format!(
-                "{} — {}\nEvery rollout is halted; nothing that changes a server runs until a \
-                 security officer re-arms.\n모든 롤아웃이 중지되었습니다. 보안 담당자가 해제할 \
-                 때까지 서버를 바꾸는 작업은 실행되지 않습니다.",
-                now.by, now.reason
-            ),
-        )
-    } else {
-        (
-            "Kill switch re-armed / 킬 스위치 해제".to_owned(),
-            format!(
-                "{} — {}\nAutomation may run again; halted rollouts wait for a decision.\n\
-                 자동화를 다시 실행할 수 있습니다. 중지된 롤아웃은 결정을 기다립니다.",
-                now.by, now.reason
-            ),
-        )
-    };
-    show_notification(summary, body, now.engaged).await;
 }
 
 /// Shows one desktop notification (off the async threads: D-Bus calls block).

@@ -53,7 +53,7 @@ pub use notices::{Notice, NoticeMemory};
 pub use ops::{BOUND, Operation, PERMISSIONS};
 pub use people::{DEMO_PASSWORD, People, PeopleError, SignInRefused};
 pub use reviews::{FULL_COVERAGE_KEY, INBOX_ACTOR, Loaded, MAX_WINDOW, ReviewError, Reviews};
-pub use rollouts::{ALLOWED_WHILE_LOCKED, REFUSED_WHILE_LOCKED, Rollouts};
+pub use rollouts::{ALLOWED_WHILE_LOCKED, KillSwitchNotice, REFUSED_WHILE_LOCKED, Rollouts};
 pub use session::Session;
 pub use tasks::{TaskError, Tasks};
 

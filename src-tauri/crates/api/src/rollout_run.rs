@@ -469,6 +469,30 @@ impl Run {
         Ok(())
     }
 
+    /// Uploads one staged file and checks the SHA-256 the server computed of what arrived.
+    /// A mismatch names both hashes only when `shown` (the expected one) is given.
+    async fn stage_file(
+        session: &SshSession,
+        bytes: &[u8],
+        path: &str,
+        sha256: &str,
+        what: &str,
+        shown: Option<&str>,
+        token: &CancellationToken,
+    ) -> Result<(), String> {
+        if token.is_cancelled() {
+            return Err("stopped before the upload".into());
+        }
+        match session.upload(bytes, path, UPLOAD_TIMEOUT, token).await {
+            Ok(up) if up.sha256 == sha256 => Ok(()),
+            Ok(up) => Err(match shown {
+                Some(expected) => format!("{what}: the server has {} not {expected}", up.sha256),
+                None => format!("{what} arrived altered"),
+            }),
+            Err(e) => Err(format!("{what}: {e}")),
+        }
+    }
+
     /// The pre-check script: every remote check, then the staging and backup folders.
     fn precheck_script(
         &self,
@@ -930,67 +954,32 @@ impl Run {
             self.begin(site, name, &["stage"], w).await;
             let stage = values.get("stage_dir").cloned().unwrap_or_default();
             for a in &self.artifacts {
-                if token.is_cancelled() {
-                    return self
-                        .fail_clean(site, name, "stage", "stopped before the upload")
-                        .await;
-                }
                 let path = format!("{stage}/{}", a.path);
-                match session.upload(&a.bytes, &path, UPLOAD_TIMEOUT, token).await {
-                    Ok(up) if up.sha256 == a.sha256 => {}
-                    Ok(up) => {
-                        return self
-                            .fail_clean(
-                                site,
-                                name,
-                                "stage",
-                                &format!(
-                                    "{}: the server has {} not {}",
-                                    a.path, up.sha256, a.sha256
-                                ),
-                            )
-                            .await;
-                    }
-                    Err(e) => {
-                        return self
-                            .fail_clean(site, name, "stage", &format!("{}: {e}", a.path))
-                            .await;
-                    }
+                let shown = Some(a.sha256.as_str());
+                if let Err(e) =
+                    Self::stage_file(session, &a.bytes, &path, &a.sha256, &a.path, shown, token)
+                        .await
+                {
+                    return self.fail_clean(site, name, "stage", &e).await;
                 }
             }
-            // Secret files (TLS keys from the keyring) into the owner-only staging folder.
+            // Secret files (TLS keys from the keyring) into the owner-only staging folder;
+            // no hash of theirs is put in a message.
             for (i, f) in self.secrets.iter().enumerate() {
-                if token.is_cancelled() {
-                    return self
-                        .fail_clean(site, name, "stage", "stopped before the upload")
-                        .await;
-                }
                 let path = format!("{stage}/.secret-{i}");
-                match session
-                    .upload(f.bytes.expose(), &path, UPLOAD_TIMEOUT, token)
-                    .await
+                let what = "the key from the keyring";
+                if let Err(e) = Self::stage_file(
+                    session,
+                    f.bytes.expose(),
+                    &path,
+                    &f.sha256,
+                    what,
+                    None,
+                    token,
+                )
+                .await
                 {
-                    Ok(up) if up.sha256 == f.sha256 => {}
-                    Ok(_) => {
-                        return self
-                            .fail_clean(
-                                site,
-                                name,
-                                "stage",
-                                "the key from the keyring arrived altered",
-                            )
-                            .await;
-                    }
-                    Err(e) => {
-                        return self
-                            .fail_clean(
-                                site,
-                                name,
-                                "stage",
-                                &format!("the key from the keyring: {e}"),
-                            )
-                            .await;
-                    }
+                    return self.fail_clean(site, name, "stage", &e).await;
                 }
             }
             w = self.base();

@@ -110,6 +110,14 @@ struct Prepared {
     notes: Vec<String>,
 }
 
+/// A desktop notification about the kill switch (see [`Rollouts::kill_switch_notice`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KillSwitchNotice {
+    pub summary: String,
+    pub body: String,
+    pub urgent: bool,
+}
+
 fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -1471,6 +1479,43 @@ impl Rollouts<'_> {
                 .map(|s| (*s).to_owned())
                 .collect(),
         })
+    }
+
+    /// What to tell everyone at a console when the kill switch changed since `seen` (the state
+    /// last seen; `None` at start, when nothing is told): pressed (urgent) or re-armed, with
+    /// who and why. Updates `seen`.
+    pub async fn kill_switch_notice(
+        &self,
+        seen: &mut Option<bool>,
+    ) -> Result<Option<KillSwitchNotice>, ApiError> {
+        let now = self.kill_switch().await?;
+        let changed = seen.is_some_and(|was| was != now.engaged);
+        *seen = Some(now.engaged);
+        if !changed {
+            return Ok(None);
+        }
+        Ok(Some(if now.engaged {
+            KillSwitchNotice {
+                summary: "KILL SWITCH PRESSED / 킬 스위치 작동".to_owned(),
+                body: format!(
+                    "{} — {}\nEvery rollout is halted; nothing that changes a server runs until a \
+                     security officer re-arms.\n모든 롤아웃이 중지되었습니다. 보안 담당자가 해제할 \
+                     때까지 서버를 바꾸는 작업은 실행되지 않습니다.",
+                    now.by, now.reason
+                ),
+                urgent: true,
+            }
+        } else {
+            KillSwitchNotice {
+                summary: "Kill switch re-armed / 킬 스위치 해제".to_owned(),
+                body: format!(
+                    "{} — {}\nAutomation may run again; halted rollouts wait for a decision.\n\
+                     자동화를 다시 실행할 수 있습니다. 중지된 롤아웃은 결정을 기다립니다.",
+                    now.by, now.reason
+                ),
+                urgent: false,
+            }
+        }))
     }
 
     /// Stops everything now: the runtime's kill-switch token first (every remote command's

@@ -717,10 +717,9 @@ impl SshSession {
         // a fleet every signal is out before the kill scripts (a process each) load the hosts.
         let proof = tokio::time::sleep(SIGNAL_GRACE);
         for sig in [russh::Sig::TERM, russh::Sig::KILL] {
-            if !open || channel.signal(sig.clone()).await.is_err() {
+            if !open || channel.signal(sig).await.is_err() {
                 break;
             }
-            tracing::debug!(?sig, "signal sent");
             let grace = tokio::time::sleep(SIGNAL_GRACE);
             tokio::pin!(grace);
             while open {
@@ -734,8 +733,6 @@ impl SshSession {
         if !open {
             proof.await;
         }
-        let t0 = Instant::now();
-        tracing::debug!(open, "signals sent");
         let kill = self.kill_group(pid);
         tokio::pin!(kill);
         let gone = loop {
@@ -748,11 +745,6 @@ impl SshSession {
                 msg = channel.wait(), if open => open = drain(msg, &mut stdout, &mut stderr),
             }
         };
-        tracing::debug!(
-            gone,
-            ms = t0.elapsed().as_millis() as u64,
-            "kill script done"
-        );
         if let Err(e) = channel.close().await {
             tracing::debug!("closing the channel failed: {e}");
         }
