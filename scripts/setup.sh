@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs whatever GUARDiA needs that this Debian 12 machine lacks, and nothing twice.
 # Safe to run again and again: every step checks first. Called by run.sh and test.sh.
+# `--packaging` adds what scripts/package.sh needs (test.sh builds and checks the packages).
 set -euo pipefail
+packaging=false
+[ "${1:-}" = --packaging ] && packaging=true
 cd "$(dirname "$0")/.."
 source scripts/lib/env.sh
 
@@ -31,6 +34,12 @@ packages=(
   openssh-server openssh-sftp-server openssh-client procps dropbear-bin busybox tcsh
   fonts-noto-cjk imagemagick
 )
+# Installers (scripts/package.sh): squashfs-tools for the AppImage's image, the musl C tools
+# for its static runtime, fuse3 (fusermount3) to mount it; MinGW-w64 for the Windows build,
+# msitools + wixl to make and read the MSI, wine64 to install and run it in the tests.
+if $packaging; then
+  packages+=(squashfs-tools musl-tools fuse3 file desktop-file-utils mingw-w64 msitools wixl wine64)
+fi
 # The machine image may ship its own Node.js; any working npm will do.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
@@ -50,6 +59,15 @@ command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (rustup) 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+
+if $packaging; then
+  for target in x86_64-unknown-linux-musl x86_64-pc-windows-gnu; do
+    if ! rustup target list --installed | grep -qx "$target"; then
+      say "rustup target add $target"
+      rustup target add "$target"
+    fi
+  done
 fi
 
 for component in clippy rustfmt; do

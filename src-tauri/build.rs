@@ -5,8 +5,12 @@
 
 use std::path::Path;
 
+#[path = "build-commit.rs"]
+mod build_commit;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     ensure_frontend_dist()?;
+    build_commit::emit();
     // tauri-build wants a 'static list; a build script runs once, so leaking it is free.
     let commands: &'static [&'static str] = Vec::leak(
         guardia_ipc::COMMANDS

@@ -27,7 +27,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 /// GUARDiA Console: review, approve and roll out changes to legacy sites.
 #[derive(Debug, Parser)]
-#[command(name = "guardia-console", version)]
+#[command(
+    name = "guardia-console",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("GUARDIA_COMMIT"), ")")
+)]
 struct ConsoleArgs {
     /// Directory holding the GUARDiA database [default: the OS data dir, e.g. ~/.local/share/guardia]
     #[arg(long, env = "GUARDIA_DATA_DIR", value_name = "DIR")]
@@ -91,7 +94,9 @@ impl Console {
 
 async fn open(args: &ConsoleArgs) -> Result<Opened, IpcError> {
     let caller = Caller::local_os()?;
-    let api = Arc::new(Api::open(DataDir::locate(args.data_dir.clone())?).await?);
+    let api = Api::open(DataDir::locate(args.data_dir.clone())?).await?;
+    api.identify_build(env!("GUARDIA_COMMIT"));
+    let api = Arc::new(api);
     if args.demo_people {
         let added = api.people().seed_demo(&caller).await?;
         tracing::info!(added, "demo people");

@@ -146,6 +146,17 @@ async fn a_task_from_the_cli_shows_in_the_console_and_korean_sticks_after_restar
     .await;
     ui.wait_for_text("[data-test=detail-status]", "접수").await;
     ui.screenshot("korean").await;
+    // The About box names the build: the same version and commit as `guardia --version`.
+    let version = cli(data.path(), &["--version"]);
+    let (number, commit) = version
+        .trim()
+        .strip_prefix("guardia ")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .and_then(|rest| rest.split_once(" (commit "))
+        .unwrap_or_else(|| panic!("unexpected --version: {version}"));
+    ui.click("[data-test=nav-settings]").await;
+    ui.wait_for_text("[data-test=info-version]", number).await;
+    ui.wait_for_text("[data-test=info-commit]", commit).await;
     ui.quit().await;
 
     // And back: the CLI sees what the console did not change.

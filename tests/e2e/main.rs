@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a panic is the report
 
+mod appimage;
 mod approvals;
 mod audit;
 mod console;

@@ -78,6 +78,12 @@ pub struct Driver {
 
 impl Driver {
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts tauri-driver with extra environment variables, which reach the console it
+    /// launches (e.g. `APPIMAGE_EXTRACT_AND_RUN` for the AppImage).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run the e2e tests through scripts/test.sh (it starts Xvfb and D-Bus)"
@@ -91,6 +97,7 @@ impl Driver {
                 "--native-port",
                 &native_port.to_string(),
             ])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .spawn()
             .expect("tauri-driver on PATH (scripts/setup.sh installs it)");
@@ -115,12 +122,19 @@ impl Driver {
 
     /// Launches the console on `data_dir` and returns a WebDriver session on its window.
     pub async fn launch(&self, data_dir: &Path) -> Console {
+        self.launch_application(&binary("guardia-console"), data_dir)
+            .await
+    }
+
+    /// Launches `application` (the console, or a package that starts it, such as the
+    /// AppImage) on `data_dir`, which must be an absolute path.
+    pub async fn launch_application(&self, application: &Path, data_dir: &Path) -> Console {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "wry".into());
         capabilities.insert(
             "tauri:options".into(),
             serde_json::json!({
-                "application": binary("guardia-console"),
+                "application": application,
                 "args": ["--data-dir", data_dir],
             }),
         );

@@ -234,6 +234,7 @@ texts! {
     SettingsAbout => "이 콘솔", "This console";
     SettingsShortcuts => "단축키", "Keyboard shortcuts";
     Version => "버전", "Version";
+    Commit => "빌드 커밋", "Build commit";
     Operator => "운영자", "Operator";
     SignInTitle => "로그인", "Sign in";
     SignInHint => "GUARDiA 계정으로 로그인하세요. 5번 틀리면 15분간 잠깁니다.", "Sign in with your GUARDiA account. Five failures lock it for 15 minutes.";

@@ -48,6 +48,7 @@ pub fn SettingsPage() -> impl IntoView {
             <h2>{move || ui.t(Key::SettingsAbout)}</h2>
             <dl class="facts">
                 {fact(Key::Version, |i| i.version.clone(), "info-version")}
+                {fact(Key::Commit, |i| i.commit.clone(), "info-commit")}
                 {fact(Key::Operator, |i| i.operator.clone(), "info-operator")}
                 {fact(Key::DataDir, |i| i.data_dir.clone(), "info-data-dir")}
                 {fact(Key::Database, |i| i.database.clone(), "info-database")}

@@ -83,6 +83,8 @@ pub struct Api {
     review_state: reviews::ReviewState,
     /// Rollouts this process runs, and the journal's group writer.
     rollout_registry: rollouts::RolloutRegistry,
+    /// The commit the program was built from, as its build script found it (About box).
+    build_commit: std::sync::OnceLock<&'static str>,
 }
 
 /// What an [`Api`] is made of.
@@ -111,6 +113,7 @@ impl Api {
             secrets: parts.secrets,
             origin,
             signer: OnceCell::new(),
+            build_commit: std::sync::OnceLock::new(),
             review_state: reviews::ReviewState::default(),
             rollout_registry: rollouts::RolloutRegistry::default(),
         };
@@ -168,9 +171,17 @@ impl Api {
         self.preferences_get(caller).await
     }
 
+    /// Names the commit the running program was built from (the binary's build script knows
+    /// it; this crate is not rebuilt for every commit). Shown in the About box.
+    pub fn identify_build(&self, commit: &'static str) {
+        // Set once, by the program that opened the API; a second call changes nothing.
+        let _ = self.build_commit.set(commit);
+    }
+
     pub fn app_info(&self, caller: &Caller) -> AppInfo {
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: self.build_commit.get().unwrap_or(&"unknown").to_string(),
             operator: caller.person.to_string(),
             data_dir: self.data_dir.path().display().to_string(),
             database: self.store.describe(),

@@ -27,6 +27,7 @@ use serde::Serialize;
 
 mod approvals;
 mod fleet;
+#[cfg(unix)]
 mod lab;
 mod packages;
 mod people;
@@ -76,6 +77,7 @@ enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// A fleet of fake sites behind real sshd on this machine, for tests and demos
+    #[cfg(unix)]
     #[command(subcommand)]
     Lab(lab::LabCommand),
     /// Servers: import (CSV, Ansible INI), export, list
@@ -207,7 +209,9 @@ fn required(command: &Command) -> Option<Permission> {
         }
         Command::Kill { .. } => of!(KillSwitchPress),
         Command::Rearm { .. } => of!(KillSwitchRearm),
-        Command::Lab(_) | Command::User(_) => return None,
+        #[cfg(unix)]
+        Command::Lab(_) => return None,
+        Command::User(_) => return None,
     })
 }
 
@@ -479,6 +483,7 @@ enum Done {
 
 async fn run(cli: Cli) -> Result<Done, ApiError> {
     let cli = match cli.command {
+        #[cfg(unix)]
         Command::Lab(command) => {
             return match lab::run(command, cli.data_dir, cli.user.as_deref(), cli.json).await {
                 Ok(()) => Ok(Done::Success),
@@ -492,7 +497,9 @@ async fn run(cli: Cli) -> Result<Done, ApiError> {
         }
         command => Cli { command, ..cli },
     };
-    let api = std::sync::Arc::new(Api::open(DataDir::locate(cli.data_dir.clone())?).await?);
+    let api = Api::open(DataDir::locate(cli.data_dir.clone())?).await?;
+    api.identify_build(env!("GUARDIA_COMMIT"));
+    let api = std::sync::Arc::new(api);
     let caller = &people::caller_for(&api, cli.user.as_deref()).await?;
     if let Some(permission) = required(&cli.command) {
         caller.require(permission)?;
@@ -653,8 +660,9 @@ async fn run_on(api: &std::sync::Arc<Api>, caller: &Caller, cli: Cli) -> Result<
                 },
             )
         }
+        #[cfg(unix)]
+        Command::Lab(_) => Ok(()),
         Command::Audit(_)
-        | Command::Lab(_)
         | Command::Inventory(_)
         | Command::Credential(_)
         | Command::Hosts(_)

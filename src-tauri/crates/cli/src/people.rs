@@ -5,7 +5,7 @@
 //! (or `GUARDIA_USER`); the password comes from `GUARDIA_PASSWORD` or a prompt without echo,
 //! and goes through the same sign-in as the window: lockout, audit entries, roles.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 
 use clap::Subcommand;
 use guardia_api::{Api, ApiError, Caller, Operation, PeopleError, Permission, SignInRefused};
@@ -126,18 +126,21 @@ fn password(env: &str, prompt: &str) -> Result<String, ApiError> {
     let mut stderr = std::io::stderr();
     write!(stderr, "{prompt}").map_err(ApiError::Io)?;
     stderr.flush().map_err(ApiError::Io)?;
-    let typed = without_echo(|| {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map(|_| line)
-    })
-    .map_err(ApiError::Io)?;
+    let typed = read_without_echo().map_err(ApiError::Io)?;
     writeln!(stderr).map_err(ApiError::Io)?;
     Ok(typed.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Runs `read` with the terminal's echo off, restoring it afterwards.
-fn without_echo<T>(read: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+/// Reads a line from stdin with the terminal's echo off (restored afterwards); from a pipe,
+/// just the line.
+#[cfg(unix)]
+fn read_without_echo() -> std::io::Result<String> {
     use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    use std::io::BufRead;
+    let read = || {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    };
     let stdin = std::io::stdin();
     let Ok(saved) = tcgetattr(&stdin) else {
         return read();
@@ -148,6 +151,12 @@ fn without_echo<T>(read: impl FnOnce() -> std::io::Result<T>) -> std::io::Result
     let result = read();
     tcsetattr(&stdin, OptionalActions::Now, &saved).map_err(std::io::Error::from)?;
     result
+}
+
+/// Reads a line from the console with echo off (Windows console API, through rpassword).
+#[cfg(windows)]
+fn read_without_echo() -> std::io::Result<String> {
+    rpassword::read_password()
 }
 
 fn workstation() -> String {

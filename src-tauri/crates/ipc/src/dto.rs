@@ -107,6 +107,8 @@ pub struct Preferences {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppInfo {
     pub version: String,
+    /// The commit the program was built from (`unknown` for a build outside a checkout).
+    pub commit: String,
     /// The person this console acts as (until sign-in exists: the OS login name).
     pub operator: String,
     pub data_dir: String,

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Checks the installers scripts/package.sh built (test.sh runs both): each package holds what
+# it should, installs and runs; the AppImage starts the console from its image (FUSE and
+# extracted) in the real window; SHA256SUMS and its signature verify and a changed byte fails.
+# Needs DISPLAY and a D-Bus session with a keyring (test.sh runs it under xvfb-run and
+# keyring-session.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib/env.sh
+
+pass() { printf '\033[1;32m[packages]\033[0m ok: %s\n' "$*"; }
+fail() { printf '\033[1;31m[packages]\033[0m FAILED: %s\n' "$*" >&2; exit 1; }
+has() { grep -qF -- "$2" <<<"$1" || fail "$3 (no '$2')"; }
+
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+out="$CARGO_TARGET_DIR/packages"
+deb="$out/guardia_${version}_amd64.deb"
+appimage="$out/GUARDiA-${version}-x86_64.AppImage"
+expected=$("$CARGO_TARGET_DIR/release/guardia" --version)
+scratch=$(mktemp -d)
+cleanup() {
+  dpkg-query -W guardia >/dev/null 2>&1 && dpkg -r guardia >/dev/null 2>&1 || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+# --- .deb --------------------------------------------------------------------------------
+info=$(dpkg-deb --info "$deb")
+has "$info" "Package: guardia" "deb control"
+has "$info" "Version: $version" "deb version"
+has "$info" "libwebkit2gtk-4.1-0" "deb dependencies"
+contents=$(dpkg-deb --contents "$deb")
+for f in ./usr/bin/guardia-console ./usr/bin/guardia ./usr/share/applications/guardia-console.desktop \
+  ./usr/share/icons/hicolor/128x128/apps/guardia-console.png \
+  ./usr/share/icons/hicolor/scalable/apps/guardia-console.svg; do
+  has "$contents" "$f" "deb contents"
+done
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/applications/guardia-console.desktop \
+  >"$scratch/guardia-console.desktop"
+desktop-file-validate "$scratch/guardia-console.desktop" || fail "the desktop entry is not valid"
+pass "deb: control, binaries, desktop entry, icons"
+# Installed for real on this machine (its dependencies must resolve), run from PATH, removed.
+dpkg -i "$deb" >/dev/null || fail "dpkg -i"
+[ "$(command -v guardia)" = /usr/bin/guardia ] || fail "guardia is not on PATH after dpkg -i"
+[ "$(guardia --version)" = "$expected" ] || fail "installed guardia --version: $(guardia --version)"
+[ "$(guardia-console --version)" = "guardia-console ${expected#guardia }" ] ||
+  fail "installed guardia-console --version: $(guardia-console --version)"
+dpkg -r guardia >/dev/null
+[ ! -e /usr/bin/guardia ] || fail "dpkg -r left /usr/bin/guardia"
+pass "deb: dpkg -i, '$expected' from PATH, dpkg -r"
+
+# --- AppImage ------------------------------------------------------------------------------
+[ "$(dd if="$appimage" bs=1 skip=8 count=3 status=none | od -An -c | tr -d ' ')" = 'AI002' ] ||
+  fail "no AppImage type-2 magic at byte 8"
+offset=$("$appimage" --appimage-offset)
+listing=$(unsquashfs -o "$offset" -l "$appimage")
+for f in AppRun guardia-console.desktop .DirIcon usr/bin/guardia-console usr/bin/guardia \
+  usr/lib/x86_64-linux-gnu/libwebkit2gtk-4.1.so.0 \
+  usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebProcess \
+  usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitNetworkProcess; do
+  has "$listing" "squashfs-root/$f" "unsquashfs -o $offset -l"
+done
+pass "AppImage: magic at byte 8, Debian's unsquashfs lists the AppDir at offset $offset"
+"$appimage" --appimage-version | grep -q '^guardia-appimage-runtime ' || fail "--appimage-version"
+"$appimage" --appimage-help | grep -q -- '--appimage-extract' || fail "--appimage-help"
+# Our extraction and Debian's unsquashfs give the same tree, byte for byte.
+(cd "$scratch" && "$appimage" --appimage-extract >/dev/null 2>&1) || fail "--appimage-extract"
+unsquashfs -q -o "$offset" -d "$scratch/reference" "$appimage" >/dev/null
+diff -r --no-dereference "$scratch/squashfs-root" "$scratch/reference" >/dev/null ||
+  fail "--appimage-extract differs from unsquashfs"
+pass "AppImage: --appimage-extract yields the AppDir, identical to unsquashfs's"
+# Every library the bundled programs need is in the AppDir, or is one the target provides.
+lib="$scratch/squashfs-root/usr/lib/x86_64-linux-gnu"
+missing=$(for elf in "$scratch"/squashfs-root/usr/bin/* "$lib"/webkit2gtk-4.1/WebKit*Process "$lib"/*.so*; do
+  LD_LIBRARY_PATH="$lib" ldd "$elf" 2>/dev/null | sed -n 's/^\s*\(\S*\) => \(\S*\).*/\1 \2/p'
+done | grep -v " $lib/" | grep -Ev '^(ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libutil|libmvec|libgcc_s|libstdc\+\+|libGL|libGLX|libEGL|libGLdispatch|libOpenGL|libGLESv2|libglapi|libdrm|libgbm|libX11|libX11-xcb|libxcb|libXau|libXdmcp|libxshmfence|libfontconfig|libfreetype|libharfbuzz|libfribidi|libexpat|libz|libasound|libjack|libudev|libsystemd|libdbus-1|libuuid|libcom_err|libgpg-error|libp11-kit|libgssapi_krb5|libkrb5|libk5crypto|libkrb5support|libkeyutils)[.-]' |
+  sort -u || true)
+[ -z "$missing" ] || fail "libraries neither bundled nor expected on the target: $missing"
+pass "AppImage: every needed library is bundled or on the target's list"
+# The CLI through a link named `guardia` (mounted with FUSE).
+ln -s "$appimage" "$scratch/guardia"
+[ "$("$scratch/guardia" --version)" = "$expected" ] || fail "AppImage CLI --version"
+[ "$(APPIMAGE_EXTRACT_AND_RUN=1 "$scratch/guardia" --version)" = "$expected" ] ||
+  fail "AppImage CLI --version, extracted"
+pass "AppImage: 'guardia --version' through the image (FUSE and extracted)"
+# The bare runtime and a damaged image are refused with a message, not a crash.
+runtime="$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release/guardia-appimage-runtime"
+if "$runtime" >/dev/null 2>"$scratch/err"; then fail "the bare runtime ran something"; fi
+grep -q 'AppImage' "$scratch/err" || fail "the bare runtime's error: $(cat "$scratch/err")"
+cp "$appimage" "$scratch/damaged.AppImage"
+printf 'XXXX' | dd of="$scratch/damaged.AppImage" bs=1 seek="$offset" conv=notrunc status=none
+if "$scratch/damaged.AppImage" --appimage-extract >/dev/null 2>"$scratch/err"; then
+  fail "a damaged image extracted"
+fi
+grep -q 'unreadable' "$scratch/err" || fail "damaged image error: $(cat "$scratch/err")"
+pass "AppImage: the bare runtime and a damaged image are refused with a message"
+# The console from the image in the real window, with FUSE and extracted (screenshots).
+# (The same cargo invocation as test.sh's, so nothing is rebuilt; only this story runs. Its
+# output goes to a file: a WebDriver left behind by a failure must not hold a pipe open.)
+if ! GUARDIA_APPIMAGE="$appimage" cargo test --release --all-targets appimage:: -- --ignored \
+  >"$scratch/e2e.log" 2>&1; then
+  grep -v -e '^dbus-daemon\[' -e 'SpiRegistry' "$scratch/e2e.log" | tail -30 >&2
+  fail "the AppImage e2e story"
+fi
+grep -E '^test appimage|^screenshot' "$scratch/e2e.log"
+[ -s target/e2e-shots/appimage.png ] && [ -s target/e2e-shots/appimage-extracted.png ] ||
+  fail "no AppImage screenshots"
+pass "AppImage: the console starts from the image (FUSE and APPIMAGE_EXTRACT_AND_RUN=1)"
+
+# --- SHA256SUMS and its signature ----------------------------------------------------------
+(cd "$out" && sha256sum --check --quiet SHA256SUMS) || fail "SHA256SUMS"
+ssh-keygen -Y verify -f "$out/allowed_signers" -I release@guardia -n guardia-release \
+  -s "$out/SHA256SUMS.sig" <"$out/SHA256SUMS" >/dev/null || fail "SHA256SUMS signature"
+# A changed byte in a package fails the sums; a changed sum fails the signature.
+mkdir -p "$scratch/copy"
+cp "$out/SHA256SUMS" "$deb" "$scratch/copy/"
+python3 - "$scratch/copy/$(basename "$deb")" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(4096)
+    byte = f.read(1)[0]
+    f.seek(4096)
+    f.write(bytes([byte ^ 0x01]))
+PY
+if (cd "$scratch/copy" && sha256sum --check --quiet --ignore-missing SHA256SUMS >/dev/null 2>&1); then
+  fail "a changed byte in the .deb passed SHA256SUMS"
+fi
+sed 's/^./0/' "$out/SHA256SUMS" >"$scratch/copy/SHA256SUMS"
+if ssh-keygen -Y verify -f "$out/allowed_signers" -I release@guardia -n guardia-release \
+  -s "$out/SHA256SUMS.sig" <"$scratch/copy/SHA256SUMS" >/dev/null 2>&1; then
+  fail "a changed SHA256SUMS passed the signature"
+fi
+pass "SHA256SUMS and its signature verify; a changed byte fails either"
