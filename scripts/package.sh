@@ -36,6 +36,8 @@ ln -sfn "$out" target/packages
 release="$CARGO_TARGET_DIR/release"
 
 wants() { [[ "$wanted" == *" all "* || "$wanted" == *" $1 "* ]]; }
+# The commit the MSI's description names (the binaries embed it themselves).
+msi_commit=${GUARDIA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
 
 # --- the release binaries --------------------------------------------------------------------
 # The same build as test.sh's (all targets): the packages carry exactly the binaries the
@@ -159,8 +161,38 @@ PY
 }
 
 # --- MSI -----------------------------------------------------------------------------------
+# The Windows build (MinGW-w64 cross compiler, no Windows machine needed) and an MSI from
+# packaging/windows/guardia.wxs with wixl. wixl knows neither launch conditions nor
+# environment entries; msibuild (msitools) adds them to the finished database.
 build_msi() {
-  die "msi: not built yet (issue 13, next step)"
+  local target=x86_64-pc-windows-gnu msi="$out/guardia-${version}-x64.msi" stage="$work/msi"
+  local bin="$CARGO_TARGET_DIR/$target/release"
+  say "msi: the Windows build ($target)"
+  scripts/build-ui.sh
+  cargo build --release --target "$target" -p guardia-console -p guardia-cli --bins
+  local loader
+  loader=$(find "$bin/build" -path '*webview2-com-sys*' -path '*x64*' -name WebView2Loader.dll | head -1)
+  [ -f "$loader" ] || die "WebView2Loader.dll not found under $bin/build"
+  say "msi: $msi"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  local exe
+  for exe in guardia-console.exe guardia.exe; do
+    x86_64-w64-mingw32-strip -o "$stage/$exe" "$bin/$exe"
+  done
+  cp "$loader" "$stage/WebView2Loader.dll"
+  cp icons/icon.ico "$stage/guardia.ico"
+  cp packaging/windows/guardia.wxs "$stage/"
+  (cd "$stage" && wixl -a x64 -D "Version=$version" -D "Commit=$msi_commit" -o guardia.msi guardia.wxs)
+  # The WebView2 runtime is required (see the .wxs); WEBVIEW2_CHECK=0 installs the CLI alone.
+  msibuild "$stage/guardia.msi" -q "INSERT INTO \`LaunchCondition\` (\`Condition\`, \`Description\`) VALUES ('Installed OR WEBVIEW2_MACHINE OR WEBVIEW2_USER OR WEBVIEW2_CHECK=\"0\"', '$(tr -d '\n' <packaging/windows/need-webview2.txt)')"
+  # `guardia` on the system PATH: appended on install, removed on uninstall.
+  msibuild "$stage/guardia.msi" \
+    -q "CREATE TABLE \`Environment\` (\`Environment\` CHAR(72) NOT NULL, \`Name\` CHAR(255) NOT NULL LOCALIZABLE, \`Value\` CHAR(255) LOCALIZABLE, \`Component_\` CHAR(72) NOT NULL PRIMARY KEY \`Environment\`)" \
+    -q "INSERT INTO \`Environment\` (\`Environment\`, \`Name\`, \`Value\`, \`Component_\`) VALUES ('PathEntry', '=-*PATH', '[~];[INSTALLDIR]', 'CliExe')" \
+    -q "INSERT INTO \`InstallExecuteSequence\` (\`Action\`, \`Sequence\`) VALUES ('RemoveEnvironmentStrings', 3300)" \
+    -q "INSERT INTO \`InstallExecuteSequence\` (\`Action\`, \`Sequence\`) VALUES ('WriteEnvironmentStrings', 5200)"
+  mv "$stage/guardia.msi" "$msi"
 }
 
 # --- checksums and signature ---------------------------------------------------------------

@@ -47,8 +47,8 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
-step "installers: .deb and AppImage, built offline from the binaries tested above, signed"
-scripts/package.sh deb appimage
+step "installers: .deb, AppImage (binaries tested above) and MSI (Windows cross build), signed"
+scripts/package.sh all
 step "installers: contents, install, the console from the AppImage, checksums and signature"
 xvfb-run -a -s "-screen 0 1400x900x24" scripts/lib/keyring-session.sh scripts/tests/packages.sh
 

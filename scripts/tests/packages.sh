@@ -16,9 +16,11 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 out="$CARGO_TARGET_DIR/packages"
 deb="$out/guardia_${version}_amd64.deb"
 appimage="$out/GUARDiA-${version}-x86_64.AppImage"
+msi="$out/guardia-${version}-x64.msi"
 expected=$("$CARGO_TARGET_DIR/release/guardia" --version)
 scratch=$(mktemp -d)
 cleanup() {
+  [ -z "${WINEPREFIX:-}" ] || /usr/lib/wine/wineserver -k >/dev/null 2>&1 || true
   dpkg-query -W guardia >/dev/null 2>&1 && dpkg -r guardia >/dev/null 2>&1 || true
   rm -rf "$scratch"
 }
@@ -106,6 +108,64 @@ grep -E '^test appimage|^screenshot' "$scratch/e2e.log"
 [ -s target/e2e-shots/appimage.png ] && [ -s target/e2e-shots/appimage-extracted.png ] ||
   fail "no AppImage screenshots"
 pass "AppImage: the console starts from the image (FUSE and APPIMAGE_EXTRACT_AND_RUN=1)"
+
+# --- MSI -----------------------------------------------------------------------------------
+files=$(msiinfo export "$msi" File)
+for f in guardia-console.exe guardia.exe WebView2Loader.dll; do has "$files" "$f" "the MSI's File table"; done
+has "$(msiinfo export "$msi" Shortcut)" "GUARDiA Console" "the MSI's Start-menu shortcut"
+has "$(msiinfo export "$msi" LaunchCondition)" "WebView2" "the MSI's WebView2 check"
+msiextract -C "$scratch/msi" "$msi" >/dev/null
+for f in guardia-console.exe guardia.exe WebView2Loader.dll; do
+  [ -s "$scratch/msi/Program Files/GUARDiA/$f" ] || fail "msiextract: no $f"
+done
+pass "MSI: msiinfo shows the files and the shortcut; msiextract yields the exes and the loader DLL"
+# Installed, run and removed under Wine (a throw-away prefix). Debian's Wine 8 lacks
+# bcryptprimitives.dll, which Rust's standard library imports: a TEST-ONLY stub built here
+# with MinGW (scripts/tests/wine/bcryptprimitives.c) goes into the prefix, never the MSI.
+wine=/usr/lib/wine/wine64
+export WINEPREFIX="$scratch/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+"$wine" wineboot --init >/dev/null 2>&1 || fail "wineboot"
+x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
+  scripts/tests/wine/bcryptprimitives.c
+installed="$WINEPREFIX/drive_c/Program Files/GUARDiA"
+# No WebView2 runtime in Wine: the launch condition refuses the install before any file is
+# copied. (Wine does not log a launch condition's text; msiinfo showed it above.)
+if "$wine" msiexec /i "$msi" /qn /l*v 'C:\refused.log' >/dev/null 2>&1; then
+  fail "the MSI installed without the WebView2 runtime"
+fi
+grep -aq 'LaunchConditions' "$WINEPREFIX/drive_c/refused.log" || fail "the refused install's log"
+! grep -aq 'InstallFiles' "$WINEPREFIX/drive_c/refused.log" || fail "the refused install copied files"
+[ ! -e "$installed" ] || fail "a refused install left $installed"
+pass "MSI: refused without the WebView2 runtime, saying what to do"
+"$wine" msiexec /i "$msi" /qn WEBVIEW2_CHECK=0 >/dev/null 2>&1 || fail "msiexec /i WEBVIEW2_CHECK=0"
+for f in guardia-console.exe guardia.exe WebView2Loader.dll; do
+  [ -s "$installed/$f" ] || fail "not installed: $f"
+done
+shortcut=$(find "$WINEPREFIX/drive_c" -path '*/Start Menu/Programs/GUARDiA/GUARDiA Console.lnk')
+[ -n "$shortcut" ] || fail "no Start-menu shortcut"
+"$wine" reg query 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' /v PATH 2>/dev/null |
+  grep -qi 'GUARDiA' || fail "guardia is not on the system PATH"
+win_version=$("$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" --version 2>/dev/null | tr -d '\r')
+[ "$win_version" = "guardia ${expected#guardia }" ] || fail "guardia.exe --version: '$win_version'"
+task=$("$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" --data-dir 'C:\guardia-test' task create \
+  --title 'Windows에서 만든 작업' --category INFRA_CONTROL --system hr-portal --sub-type service-restart \
+  --request 'made under Wine' 2>"$scratch/wine-err" | tr -d '\r') || fail "task create: $(cat "$scratch/wine-err")"
+listed=$("$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" --data-dir 'C:\guardia-test' --json task list 2>/dev/null)
+has "$listed" "$task" "guardia.exe task list --json"
+has "$listed" "Windows에서 만든 작업" "guardia.exe task list --json (Korean title)"
+[ -s "$WINEPREFIX/drive_c/guardia-test/guardia.db" ] || fail "no database in C:\guardia-test"
+# Without --data-dir the data lives in %APPDATA%\guardia.
+"$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" task list >/dev/null 2>&1 || fail "task list in %APPDATA%"
+ls "$WINEPREFIX"/drive_c/users/*/AppData/Roaming/guardia/guardia.db >/dev/null 2>&1 ||
+  fail "no database in %APPDATA%\guardia"
+pass "MSI: installed under Wine; '$win_version'; task create + list --json; data in %APPDATA%\guardia"
+"$wine" msiexec /x "$msi" /qn >/dev/null 2>&1 || fail "msiexec /x"
+[ ! -e "$installed/guardia.exe" ] || fail "msiexec /x left guardia.exe"
+[ ! -e "$shortcut" ] || fail "msiexec /x left the shortcut"
+! "$wine" reg query 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' /v PATH 2>/dev/null |
+  grep -qi 'GUARDiA' || fail "msiexec /x left GUARDiA on the PATH"
+/usr/lib/wine/wineserver -k >/dev/null 2>&1 || true
+pass "MSI: msiexec /x removes it"
 
 # --- SHA256SUMS and its signature ----------------------------------------------------------
 (cd "$out" && sha256sum --check --quiet SHA256SUMS) || fail "SHA256SUMS"
