@@ -9,6 +9,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/env.sh
 
+# trunk takes over a minute even with nothing to do (wasm-opt): skip it when the UI's
+# sources (with the ipc and domain crates it compiles in), the lock file and the tool
+# versions are what the last build was made from.
+stamp="$CARGO_TARGET_DIR/ui-dist.stamp"
+inputs=$( (find ui src-tauri/crates/ipc src-tauri/crates/domain Cargo.toml -path ui/dist -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum
+  sha256sum Cargo.lock
+  echo "$GUARDIA_TRUNK_VERSION $GUARDIA_WASM_BINDGEN_VERSION $GUARDIA_BINARYEN_VERSION") |
+  sha256sum | cut -d' ' -f1)
+if [ -f ui/dist/index.html ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
+  echo "[build-ui] ui/dist is up to date (sources unchanged)"
+  exit 0
+fi
+
 stage="$CARGO_TARGET_DIR/ui-dist-staging"
 (cd ui && trunk build --release --dist "$stage")
 if diff -rq "$stage" ui/dist >/dev/null 2>&1; then
@@ -18,3 +31,5 @@ else
   cp -a "$stage" ui/dist
   echo "[build-ui] ui/dist updated"
 fi
+mkdir -p "$(dirname "$stamp")"
+echo "$inputs" >"$stamp"

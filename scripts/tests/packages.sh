@@ -116,7 +116,7 @@ has "$(msiinfo export "$msi" Shortcut)" "GUARDiA Console" "the MSI's Start-menu 
 has "$(msiinfo export "$msi" LaunchCondition)" "WebView2" "the MSI's WebView2 check"
 msiextract -C "$scratch/msi" "$msi" >/dev/null
 for f in guardia-console.exe guardia.exe WebView2Loader.dll; do
-  [ -s "$scratch/msi/Program Files/GUARDiA/$f" ] || fail "msiextract: no $f"
+  [ -s "$scratch/msi/GUARDiA/$f" ] || fail "msiextract: no $f"
 done
 pass "MSI: msiinfo shows the files and the shortcut; msiextract yields the exes and the loader DLL"
 # Installed, run and removed under Wine (a throw-away prefix). Debian's Wine 8 lacks

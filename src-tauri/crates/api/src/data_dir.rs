@@ -35,7 +35,7 @@ impl DataDir {
             source,
         };
         private_dir(path).map_err(fail)?;
-        let path = path.canonicalize().map_err(fail)?;
+        let path = plain(path.canonicalize().map_err(fail)?);
         if !path.is_dir() {
             return Err(fail(std::io::Error::new(
                 std::io::ErrorKind::NotADirectory,
@@ -69,6 +69,22 @@ impl DataDir {
         }
         Ok(())
     }
+}
+
+/// Windows' canonical form is the verbatim `\\?\C:\…`; the database URL (`sqlite:…`, where
+/// `?` starts the options) and people want the plain drive path. UNC and other verbatim
+/// forms are kept as they are.
+#[cfg(windows)]
+fn plain(path: PathBuf) -> PathBuf {
+    match path.to_str().and_then(|p| p.strip_prefix(r"\\?\")) {
+        Some(rest) if rest.as_bytes().get(1) == Some(&b':') => PathBuf::from(rest),
+        _ => path,
+    }
+}
+
+#[cfg(not(windows))]
+fn plain(path: PathBuf) -> PathBuf {
+    path
 }
 
 /// Sets `path`'s mode if it exists (Unix; elsewhere the OS's per-user profile protects it).

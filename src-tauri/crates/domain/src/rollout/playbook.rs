@@ -771,6 +771,15 @@ mod tests {
     }
 
     #[test]
+    fn a_playbook_saved_with_windows_line_endings_reads_the_same() {
+        for (file, text) in BUILT_INS {
+            let lf = Playbook::parse(file, text).unwrap();
+            let crlf = Playbook::parse(file, &text.replace('\n', "\r\n")).unwrap();
+            assert_eq!(format!("{crlf:?}"), format!("{lf:?}"), "{file}");
+        }
+    }
+
+    #[test]
     fn a_bad_playbook_is_refused_with_file_line_and_reason() {
         let e = refused("playbook x\nversion 1\n\nrestart shutdown /a\npre-check reachable\n");
         assert_eq!((e.file.as_str(), e.line), ("x.playbook", 5));
