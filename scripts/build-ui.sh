@@ -13,17 +13,18 @@ source scripts/lib/env.sh
 # sources (with the ipc and domain crates it compiles in), the lock file and the tool
 # versions are what the last build was made from.
 stamp="$CARGO_TARGET_DIR/ui-dist.stamp"
+stage="$CARGO_TARGET_DIR/ui-dist-staging"
 inputs=$( (find ui src-tauri/crates/ipc src-tauri/crates/domain Cargo.toml -path ui/dist -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum
   sha256sum Cargo.lock
   echo "$GUARDIA_TRUNK_VERSION $GUARDIA_WASM_BINDGEN_VERSION $GUARDIA_BINARYEN_VERSION") |
   sha256sum | cut -d' ' -f1)
-if [ -f ui/dist/index.html ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
-  echo "[build-ui] ui/dist is up to date (sources unchanged)"
-  exit 0
+# (A fresh clone of the same sources takes the last build from the shared target dir.)
+if [ -f "$stage/index.html" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
+  echo "[build-ui] sources unchanged since the last build: trunk not needed"
+else
+  rm -f "$stamp"
+  (cd ui && trunk build --release --dist "$stage")
 fi
-
-stage="$CARGO_TARGET_DIR/ui-dist-staging"
-(cd ui && trunk build --release --dist "$stage")
 if diff -rq "$stage" ui/dist >/dev/null 2>&1; then
   echo "[build-ui] ui/dist is up to date"
 else

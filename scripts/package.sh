@@ -108,7 +108,7 @@ build_appimage() {
   mkdir -p "$appdir/usr/lib/x86_64-linux-gnu"
 
   say "AppImage: the runtime (static, musl)"
-  cargo build --release --target x86_64-unknown-linux-musl \
+  cargo build --locked --release --target x86_64-unknown-linux-musl \
     --manifest-path packaging/appimage-runtime/Cargo.toml
   local runtime="$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release/guardia-appimage-runtime"
   file -b "$runtime" | grep -Eq 'statically linked|static-pie linked' || die "the runtime is not static: $(file -b "$runtime")"

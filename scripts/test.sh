@@ -25,7 +25,7 @@ cargo clippy --release --all-targets -- -D warnings
 step "clippy: UI (wasm32)"
 cargo clippy --release -p guardia-ui --target wasm32-unknown-unknown -- -D warnings
 step "clippy: AppImage runtime (static musl; its own workspace)"
-(cd packaging/appimage-runtime && cargo clippy --release --target x86_64-unknown-linux-musl -- -D warnings)
+(cd packaging/appimage-runtime && cargo clippy --locked --release --target x86_64-unknown-linux-musl -- -D warnings)
 
 # One release build of everything (the e2e tests start the release console), then the tests
 # reuse it: nothing is compiled twice.
