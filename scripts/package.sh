@@ -36,18 +36,20 @@ ln -sfn "$out" target/packages
 release="$CARGO_TARGET_DIR/release"
 
 wants() { [[ "$wanted" == *" all "* || "$wanted" == *" $1 "* ]]; }
-# The commit the MSI's description names (the binaries embed it themselves).
-msi_commit=${GUARDIA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
+# The commit the binaries embed (src-tauri/build-commit.rs asks the same way); the MSI's
+# description names it too.
+commit=${GUARDIA_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
+say "version $version, commit $commit"
+
+# Every package embeds the UI (once: build-ui.sh skips trunk when nothing changed).
+scripts/build-ui.sh
 
 # --- the release binaries --------------------------------------------------------------------
 # The same build as test.sh's (all targets): the packages carry exactly the binaries the
 # end-to-end tests ran, and in CI this build is already done.
 if wants deb || wants appimage; then
-  say "release build (UI, console, CLI)"
-  scripts/build-ui.sh
+  say "release build (console, CLI)"
   cargo build --release --all-targets
-  commit=$("$release/guardia" --version | sed -n 's/.*(commit \(.*\))$/\1/p')
-  say "version $version, commit $commit"
 fi
 
 # Files both Linux packages carry: binaries, desktop entry, icons (the hicolor theme).
@@ -88,9 +90,10 @@ build_deb() {
 
 # --- AppImage ------------------------------------------------------------------------------
 # Libraries every Linux desktop that runs GUARDiA has, and that must come from the machine
-# itself: the C library, the graphics drivers' stack, X11/xcb, fonts. Everything else the
-# console links (WebKitGTK, GTK, GLib, …) travels in the AppImage.
-appimage_excluded='^(ld-linux.*|libc|libm|libdl|libpthread|librt|libresolv|libutil|libnsl|libanl|libmvec|libthread_db|libBrokenLocale|libgcc_s|libstdc\+\+|libGL|libGLX|libEGL|libGLdispatch|libOpenGL|libGLESv2|libglapi|libdrm|libgbm|libX11|libX11-xcb|libxcb.*|libXau|libXdmcp|libxshmfence|libfontconfig|libfreetype|libharfbuzz|libfribidi|libexpat|libz|libasound|libjack|libudev|libsystemd|libdbus-1|libuuid|libcom_err|libgpg-error|libp11-kit|libgssapi_krb5|libkrb5|libk5crypto|libkrb5support|libkeyutils)\.so'
+# itself (packaging/linux/appimage-excluded: the C library, the graphics drivers' stack,
+# X11/xcb, fonts, …). Everything else the console links (WebKitGTK, GTK, GLib, …) travels in
+# the AppImage. scripts/tests/packages.sh checks the closure against the same list.
+appimage_excluded="^($(grep -v '^#' packaging/linux/appimage-excluded | paste -sd'|'))\.so"
 
 # The shared libraries $@ need, one path per line, without the excluded ones.
 closure() {
@@ -168,7 +171,6 @@ build_msi() {
   local target=x86_64-pc-windows-gnu msi="$out/guardia-${version}-x64.msi" stage="$work/msi"
   local bin="$CARGO_TARGET_DIR/$target/release"
   say "msi: the Windows build ($target)"
-  scripts/build-ui.sh
   cargo build --release --target "$target" -p guardia-console -p guardia-cli --bins
   local loader
   loader=$(find "$bin/build" -path '*webview2-com-sys*' -path '*x64*' -name WebView2Loader.dll | head -1)
@@ -183,7 +185,7 @@ build_msi() {
   cp "$loader" "$stage/WebView2Loader.dll"
   cp icons/icon.ico "$stage/guardia.ico"
   cp packaging/windows/guardia.wxs "$stage/"
-  (cd "$stage" && wixl -a x64 -D "Version=$version" -D "Commit=$msi_commit" -o guardia.msi guardia.wxs)
+  (cd "$stage" && wixl -a x64 -D "Version=$version" -D "Commit=$commit" -o guardia.msi guardia.wxs)
   # The WebView2 runtime is required (see the .wxs); WEBVIEW2_CHECK=0 installs the CLI alone.
   msibuild "$stage/guardia.msi" -q "INSERT INTO \`LaunchCondition\` (\`Condition\`, \`Description\`) VALUES ('Installed OR WEBVIEW2_MACHINE OR WEBVIEW2_USER OR WEBVIEW2_CHECK=\"0\"', '$(tr -d '\n' <packaging/windows/need-webview2.txt)')"
   # `guardia` on the system PATH: appended on install, removed on uninstall.

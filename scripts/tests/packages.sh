@@ -75,7 +75,7 @@ pass "AppImage: --appimage-extract yields the AppDir, identical to unsquashfs's"
 lib="$scratch/squashfs-root/usr/lib/x86_64-linux-gnu"
 missing=$(for elf in "$scratch"/squashfs-root/usr/bin/* "$lib"/webkit2gtk-4.1/WebKit*Process "$lib"/*.so*; do
   LD_LIBRARY_PATH="$lib" ldd "$elf" 2>/dev/null | sed -n 's/^\s*\(\S*\) => \(\S*\).*/\1 \2/p'
-done | grep -v " $lib/" | grep -Ev '^(ld-linux|libc|libm|libdl|libpthread|librt|libresolv|libutil|libmvec|libgcc_s|libstdc\+\+|libGL|libGLX|libEGL|libGLdispatch|libOpenGL|libGLESv2|libglapi|libdrm|libgbm|libX11|libX11-xcb|libxcb|libXau|libXdmcp|libxshmfence|libfontconfig|libfreetype|libharfbuzz|libfribidi|libexpat|libz|libasound|libjack|libudev|libsystemd|libdbus-1|libuuid|libcom_err|libgpg-error|libp11-kit|libgssapi_krb5|libkrb5|libk5crypto|libkrb5support|libkeyutils)[.-]' |
+done | grep -v " $lib/" | grep -Ev "^($(grep -v '^#' packaging/linux/appimage-excluded | paste -sd'|'))\.so" |
   sort -u || true)
 [ -z "$missing" ] || fail "libraries neither bundled nor expected on the target: $missing"
 pass "AppImage: every needed library is bundled or on the target's list"
@@ -128,6 +128,7 @@ export WINEPREFIX="$scratch/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtm
 x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
   scripts/tests/wine/bcryptprimitives.c
 installed="$WINEPREFIX/drive_c/Program Files/GUARDiA"
+guardia_exe='C:\Program Files\GUARDiA\guardia.exe'
 # No WebView2 runtime in Wine: the launch condition refuses the install before any file is
 # copied. (Wine does not log a launch condition's text; msiinfo showed it above.)
 if "$wine" msiexec /i "$msi" /qn /l*v 'C:\refused.log' >/dev/null 2>&1; then
@@ -145,17 +146,17 @@ shortcut=$(find "$WINEPREFIX/drive_c" -path '*/Start Menu/Programs/GUARDiA/GUARD
 [ -n "$shortcut" ] || fail "no Start-menu shortcut"
 "$wine" reg query 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' /v PATH 2>/dev/null |
   grep -qi 'GUARDiA' || fail "guardia is not on the system PATH"
-win_version=$("$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" --version 2>/dev/null | tr -d '\r')
+win_version=$("$wine" "$guardia_exe" --version 2>/dev/null | tr -d '\r')
 [ "$win_version" = "guardia ${expected#guardia }" ] || fail "guardia.exe --version: '$win_version'"
-task=$("$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" --data-dir 'C:\guardia-test' task create \
+task=$("$wine" "$guardia_exe" --data-dir 'C:\guardia-test' task create \
   --title 'Windows에서 만든 작업' --category INFRA_CONTROL --system hr-portal --sub-type service-restart \
   --request 'made under Wine' 2>"$scratch/wine-err" | tr -d '\r') || fail "task create: $(cat "$scratch/wine-err")"
-listed=$("$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" --data-dir 'C:\guardia-test' --json task list 2>/dev/null)
+listed=$("$wine" "$guardia_exe" --data-dir 'C:\guardia-test' --json task list 2>/dev/null)
 has "$listed" "$task" "guardia.exe task list --json"
 has "$listed" "Windows에서 만든 작업" "guardia.exe task list --json (Korean title)"
 [ -s "$WINEPREFIX/drive_c/guardia-test/guardia.db" ] || fail "no database in C:\guardia-test"
 # Without --data-dir the data lives in %APPDATA%\guardia.
-"$wine" "C:\\Program Files\\GUARDiA\\guardia.exe" task list >/dev/null 2>&1 || fail "task list in %APPDATA%"
+"$wine" "$guardia_exe" task list >/dev/null 2>&1 || fail "task list in %APPDATA%"
 ls "$WINEPREFIX"/drive_c/users/*/AppData/Roaming/guardia/guardia.db >/dev/null 2>&1 ||
   fail "no database in %APPDATA%\guardia"
 pass "MSI: installed under Wine; '$win_version'; task create + list --json; data in %APPDATA%\guardia"

@@ -90,7 +90,7 @@ impl Image {
             .find(|&c| self.name[c] == wanted)
     }
 
-    /// Reads up to `len` bytes of file node `index` from `offset`.
+    /// Reads up to `len` bytes of `file` from `offset`.
     pub fn read(
         &self,
         file: &SquashfsFileReader,

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
-use backhand::InnerNode;
+use backhand::{InnerNode, SquashfsFileReader};
 use fuser::{
     Config, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo,
     LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEntry, ReplyOpen,
@@ -35,16 +35,21 @@ impl Mounted {
         (index < self.image.parent.len()).then_some(index)
     }
 
+    /// What inode `ino` is, if the image has it.
+    fn inner(&self, ino: INodeNo) -> Option<&InnerNode<SquashfsFileReader>> {
+        self.index(ino)
+            .and_then(|i| self.image.node(i))
+            .map(|n| &n.inner)
+    }
+
     fn attr(&self, index: usize) -> Option<FileAttr> {
         let node = self.image.node(index)?;
-        let (kind, size) = match &node.inner {
-            InnerNode::File(f) => (FileType::RegularFile, f.file_len() as u64),
-            InnerNode::Dir(_) => (FileType::Directory, 4096),
-            InnerNode::Symlink(s) => (FileType::Symlink, s.link.as_os_str().len() as u64),
-            InnerNode::CharacterDevice(_) => (FileType::CharDevice, 0),
-            InnerNode::BlockDevice(_) => (FileType::BlockDevice, 0),
-            InnerNode::NamedPipe => (FileType::NamedPipe, 0),
-            InnerNode::Socket => (FileType::Socket, 0),
+        let kind = kind_of(&node.inner);
+        let size = match &node.inner {
+            InnerNode::File(f) => f.file_len() as u64,
+            InnerNode::Dir(_) => 4096,
+            InnerNode::Symlink(s) => s.link.as_os_str().len() as u64,
+            _ => 0,
         };
         let time = UNIX_EPOCH + Duration::from_secs(u64::from(node.header.mtime));
         Some(FileAttr {
@@ -66,9 +71,17 @@ impl Mounted {
             flags: 0,
         })
     }
+}
 
-    fn kind(&self, index: usize) -> FileType {
-        self.attr(index).map_or(FileType::RegularFile, |a| a.kind)
+fn kind_of(inner: &InnerNode<SquashfsFileReader>) -> FileType {
+    match inner {
+        InnerNode::File(_) => FileType::RegularFile,
+        InnerNode::Dir(_) => FileType::Directory,
+        InnerNode::Symlink(_) => FileType::Symlink,
+        InnerNode::CharacterDevice(_) => FileType::CharDevice,
+        InnerNode::BlockDevice(_) => FileType::BlockDevice,
+        InnerNode::NamedPipe => FileType::NamedPipe,
+        InnerNode::Socket => FileType::Socket,
     }
 }
 
@@ -92,11 +105,7 @@ impl Filesystem for Mounted {
     }
 
     fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
-        match self
-            .index(ino)
-            .and_then(|i| self.image.node(i))
-            .map(|n| &n.inner)
-        {
+        match self.inner(ino) {
             Some(InnerNode::Symlink(link)) => reply.data(link.link.as_os_str().as_bytes()),
             Some(_) => reply.error(Errno::EINVAL),
             None => reply.error(Errno::ENOENT),
@@ -105,11 +114,7 @@ impl Filesystem for Mounted {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         let writing = flags.0 & (libc::O_WRONLY | libc::O_RDWR | libc::O_TRUNC) != 0;
-        match self
-            .index(ino)
-            .and_then(|i| self.image.node(i))
-            .map(|n| &n.inner)
-        {
+        match self.inner(ino) {
             Some(_) if writing => reply.error(Errno::EROFS),
             Some(InnerNode::File(_)) => reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE),
             Some(InnerNode::Dir(_)) => reply.error(Errno::EISDIR),
@@ -129,11 +134,7 @@ impl Filesystem for Mounted {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
-        let Some(InnerNode::File(file)) = self
-            .index(ino)
-            .and_then(|i| self.image.node(i))
-            .map(|n| &n.inner)
-        else {
+        let Some(InnerNode::File(file)) = self.inner(ino) else {
             return reply.error(Errno::ENOENT);
         };
         match self.image.read(file, offset, size as usize) {
@@ -165,11 +166,10 @@ impl Filesystem for Mounted {
                     .map(|&c| (c, self.image.name[c].as_os_str())),
             );
         for (position, (index, name)) in entries.enumerate().skip(offset as usize) {
-            let kind = if position < 2 {
-                FileType::Directory
-            } else {
-                self.kind(index)
-            };
+            let kind = self
+                .image
+                .node(index)
+                .map_or(FileType::RegularFile, |n| kind_of(&n.inner));
             if reply.add(INodeNo(index as u64 + 1), position as u64 + 1, kind, name) {
                 break;
             }
@@ -214,7 +214,6 @@ pub fn unmount(session: fuser::BackgroundSession, mountpoint: &Path) {
 
 /// A lazy unmount: by the kernel itself for root, else through the setuid fusermount.
 fn detach(mountpoint: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt as _;
     let Ok(path) = std::ffi::CString::new(mountpoint.as_os_str().as_bytes()) else {
         return false;
     };
