@@ -16,6 +16,7 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod command;
 pub mod governance;
+pub mod incident;
 pub mod inventory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod rollout;

@@ -1,0 +1,77 @@
+//! Incidents (issue 14): severity and its targets, the lifecycle, the escalation matrix and the
+//! regulatory report clocks — plain data and pure functions; time comes from the caller.
+//!
+//! WORK IN PROGRESS (branch `issue-14-wip`): the pure logic first, with the manual-clock tests
+//! the issue asks for; storage, the runtime's timers, the API, CLI and window follow.
+
+pub mod escalation;
+pub mod lifecycle;
+pub mod report;
+pub mod severity;
+
+pub use escalation::{Contact, EscalationMatrix, EscalationRule, Level};
+pub use lifecycle::{Stage, StageRefused};
+pub use report::{Checklist, Harm, Obligation, ReportClock, ReportStage};
+pub use severity::{IncidentType, Severity, Targets};
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+/// `INC-YYYYMMDD-NNN`: the day (UTC) the incident opened and its number that day.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IncidentId(String);
+
+impl IncidentId {
+    pub fn new(opened: DateTime<Utc>, number: u32) -> Option<Self> {
+        (1..=999)
+            .contains(&number)
+            .then(|| Self(format!("INC-{}-{number:03}", opened.format("%Y%m%d"))))
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let rest = raw.strip_prefix("INC-")?;
+        let (day, number) = rest.split_once('-')?;
+        let valid = day.len() == 8
+            && day.bytes().all(|b| b.is_ascii_digit())
+            && chrono::NaiveDate::parse_from_str(day, "%Y%m%d").is_ok()
+            && number.len() == 3
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && number != "000";
+        valid.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IncidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ids_name_the_day_and_the_number() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 23, 59, 0).unwrap();
+        assert_eq!(IncidentId::new(at, 7).unwrap().as_str(), "INC-20261207-007");
+        assert!(IncidentId::new(at, 0).is_none());
+        assert!(IncidentId::new(at, 1000).is_none());
+        assert!(IncidentId::parse("INC-20261207-007").is_some());
+        for bad in [
+            "INC-20261307-001",
+            "INC-2026127-001",
+            "INC-20261207-000",
+            "OPS-20261207-001",
+            "INC-20261207-01",
+        ] {
+            assert!(IncidentId::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
