@@ -1,18 +1,25 @@
 //! Incidents (issue 14): severity and its targets, the lifecycle, the escalation matrix and the
 //! regulatory report clocks — plain data and pure functions; time comes from the caller.
-//!
-//! WORK IN PROGRESS (branch `issue-14-wip`): the pure logic first, with the manual-clock tests
-//! the issue asks for; storage, the runtime's timers, the API, CLI and window follow.
+//! [`Incident`] is one incident as a whole, with a checked method for every change;
+//! [`stats`] computes the monthly figures.
 
 pub mod escalation;
 pub mod lifecycle;
+pub mod record;
 pub mod report;
+pub mod settings;
 pub mod severity;
+pub mod stats;
 
 pub use escalation::{Contact, EscalationMatrix, EscalationRule, Level};
 pub use lifecycle::{Stage, StageRefused};
+pub use record::{
+    Cause, Deadline, Escalation, Incident, IncidentRole, Links, Mark, NewIncident, Postmortem,
+    PreventionAction, Refused, Report, Roles, StatusUpdate, Submission, UpdateState,
+};
 pub use report::{Checklist, Harm, Obligation, ReportClock, ReportStage};
-pub use severity::{IncidentType, Severity, Targets};
+pub use settings::{Duty, IncidentSettings};
+pub use severity::{Due, IncidentType, Severity, TargetState, Targets, target_state};
 
 use std::fmt;
 

@@ -82,6 +82,16 @@ impl Obligation {
         out
     }
 
+    /// The last report this obligation asks for: the AI Act wants initial, detailed and final
+    /// reports; the Korean notifications are one report each.
+    pub fn last_stage(self) -> ReportStage {
+        match self {
+            Obligation::EuAiActArt73 => ReportStage::Final,
+            Obligation::KoreaPersonalDataNotification
+            | Obligation::KoreaPersonalDataCommissionReport => ReportStage::Initial,
+        }
+    }
+
     /// How long after detection the report of `stage` is due; `None`: no fixed clock (the
     /// final report follows the investigation) or no such stage for this obligation.
     pub fn due_after(self, stage: ReportStage) -> Option<Duration> {
