@@ -5,10 +5,12 @@ Uses only SHA-256 (hashlib) and Ed25519 (the `cryptography` package, Debian:
 python3-cryptography) and reads the SQLite file read-only. See docs/audit.md.
 
     verify-audit.py guardia.db --key 'NAME+KEYID+BASE64KEY' [--checkpoint FILE ...]
+    verify-audit.py --evidence INC-…-evidence.json --key 'NAME+KEYID+BASE64KEY'
 
-Exit 0 when the log matches every checkpoint; 1 with the first untrusted entry otherwise.
+Exit 0 when the log matches every checkpoint (or the evidence pack is intact); 1 with the
+first untrusted entry (or what is wrong with the pack) otherwise.
 """
-import argparse, base64, hashlib, sqlite3, sys
+import argparse, base64, hashlib, json, sqlite3, sys
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -71,13 +73,87 @@ def open_note(note, key):
             return int(size), base64.b64decode(root)
     return None
 
+def verify_inclusion(index, size, leaf, proof, root):
+    """RFC 9162 section 2.1.3.2: is `leaf` at `index` of the tree of `size` with `root`?"""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while True:
+                    fn, sn = fn >> 1, sn >> 1
+                    if fn & 1 or fn == 0:
+                        break
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+def canonical(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+def verify_evidence(path, key):
+    """An incident evidence pack (docs/incidents.md): canonical JSON, one signed checkpoint,
+    an inclusion proof per entry, and the export entry binding the attachments."""
+    def fail(problem):
+        print(f"TAMPERED: {path}: {problem}")
+        sys.exit(1)
+    raw = open(path, "rb").read()
+    try:
+        pack = json.loads(raw.decode("utf-8"))
+    except ValueError as e:
+        fail(f"not JSON ({e})")
+    if canonical(pack) + b"\n" != raw:
+        fail("the file is not in its canonical form (edited)")
+    if pack.get("format") != "guardia-incident-evidence/1":
+        fail("not a GUARDiA incident evidence pack")
+    opened = open_note(pack["checkpoint"], key)
+    if opened is None:
+        fail("the checkpoint is not signed by the trusted key")
+    size, root = opened
+    if pack["tree_size"] != size:
+        fail("the pack's tree size is not the signed one")
+    entries = {}
+    for item in pack["entries"]:
+        entry = base64.b64decode(item["entry_base64"])
+        index = item["index"]
+        if not entry.startswith(PREFIX + b'{"index":' + str(index).encode() + b","):
+            fail(f"entry {index} is not entry {index}")
+        proof = [bytes.fromhex(h) for h in item["proof"]]
+        if not verify_inclusion(index, size, leaf_hash(entry), proof, root):
+            fail(f"entry {index} is not in the signed log")
+        entries[index] = json.loads(entry[len(PREFIX):].decode("utf-8"))
+    export = entries.get(pack["export_entry"])
+    subject = "incident:" + pack["incident"]
+    if export is None or export["kind"] != "incident.exported" or export["subject"] != subject:
+        fail("the export entry is missing")
+    digest = hashlib.sha256(canonical(pack["attachments"])).hexdigest()
+    if export["payload"].get("attachments_sha256") != digest:
+        fail("the attachments differ from what the export recorded")
+    for log in pack["attachments"].get("rollout_logs", []):
+        if hashlib.sha256(log["text"].encode()).hexdigest() != log["sha256"]:
+            fail(f"the log of {log['site']} does not match its hash")
+    own = sum(1 for e in entries.values() if e["subject"] == subject)
+    print(f"intact: incident {pack['incident']}, {len(entries)} entries ({own} of the incident) "
+          f"in the log of {size} signed by {key[0]}, attachments sha256 {digest}")
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("database")
+    parser.add_argument("database", nargs="?")
     parser.add_argument("--key", required=True, help="verifier key name+keyid+key")
     parser.add_argument("--checkpoint", action="append", default=[], help="a kept checkpoint file")
+    parser.add_argument("--evidence", help="an incident evidence pack to check instead of a database")
     args = parser.parse_args()
     key = parse_key(args.key)
+    if args.evidence:
+        verify_evidence(args.evidence, key)
+        return
+    if not args.database:
+        parser.error("give the database, or --evidence FILE")
     db = sqlite3.connect(f"file:{args.database}?mode=ro", uri=True)
 
     def fail(first_bad, problem):

@@ -97,6 +97,11 @@ pub enum ApiError {
     /// An import would overwrite existing servers or credentials and was not told to.
     #[error("{0}")]
     WouldReplace(String),
+    #[error("there is no incident `{0}`")]
+    NoSuchIncident(String),
+    /// The incident's rules refuse the change (closed, wrong stage, already done).
+    #[error("{0}")]
+    IncidentRefused(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -133,7 +138,8 @@ impl ApiError {
                 | StoreError::ServerCaseClash { .. }
                 | StoreError::PersonExists(_)
                 | StoreError::Busy(_)
-                | StoreError::AuditRace,
+                | StoreError::AuditRace
+                | StoreError::IncidentChanged(_),
             ) => ErrorCode::Conflict,
             ApiError::Store(_) | ApiError::DataDir { .. } | ApiError::NoDataDir => {
                 ErrorCode::Storage
@@ -147,7 +153,8 @@ impl ApiError {
             | ApiError::InvalidRequest(_)
             | ApiError::ImportRejected(_)
             | ApiError::Bundle(_) => ErrorCode::InvalidInput,
-            ApiError::NoSuchServer(_) => ErrorCode::NotFound,
+            ApiError::NoSuchServer(_) | ApiError::NoSuchIncident(_) => ErrorCode::NotFound,
+            ApiError::IncidentRefused(_) => ErrorCode::Conflict,
             ApiError::Ssh(_) | ApiError::FingerprintMismatch { .. } => ErrorCode::Ssh,
             ApiError::CommandRefused(_) => ErrorCode::CommandRefused,
             ApiError::NoCheckpointCovers(_) => ErrorCode::NotFound,

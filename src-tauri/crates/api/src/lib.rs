@@ -20,6 +20,8 @@ mod caller;
 mod data_dir;
 mod demo;
 mod error;
+mod incident_entries;
+mod incidents;
 mod inventory;
 mod keyring;
 mod live;
@@ -46,6 +48,7 @@ pub use caller::{Caller, Permission, Role, RoleGrant};
 pub use data_dir::{DataDir, create_private, private_dir, write_private};
 pub use error::ApiError;
 pub use guardia_engine::{Clock, FixedClock, ManualClock, Runtime, SystemClock};
+pub use incidents::{INCIDENT_ACTOR, INCIDENT_DEADLINE, INCIDENT_SWEEP, Incidents};
 pub use inventory::{CREDENTIAL_SERVICE, MAX_SECRET_BYTES, PASSPHRASE_SERVICE};
 pub use keyring::KeyringTidy;
 pub use logging::init_logging;
@@ -119,6 +122,8 @@ impl Api {
         };
         // A kill switch pressed in another process (or before a restart) holds here too.
         api.follow_kill_switch().await;
+        // Incidents open for causes from now on (not for a database's whole history).
+        incidents::init_scan_cursor(api.store.as_ref()).await?;
         // What a crash mid-change left in the keyring goes; unscoped entries get their own.
         api.recover_keyring().await;
         Ok(api)

@@ -94,6 +94,7 @@ impl Api {
             });
         crate::approvals::Approvals::schedule(self);
         crate::reviews::Reviews::schedule(self);
+        crate::incidents::Incidents::schedule(self);
         let api = self.clone();
         let who = caller.clone();
         self.runtime.scheduler().every(
@@ -168,6 +169,11 @@ impl Api {
                     .due_by(crate::SLA_DEADLINE, self.clock.now());
             }
             self.after_commit(caller).await;
+            // A failed rollout, a kill-switch press, a failed verification open incidents,
+            // whoever wrote them (this process or another one).
+            if let Err(e) = self.incidents().scan().await {
+                tracing::warn!(error = %e, "cannot read the log for incident causes");
+            }
         }
     }
 

@@ -184,6 +184,34 @@ operations! {
     KillSwitchRearm: RearmKillSwitch => |api, caller, k| api.rollouts().rearm(caller, k).await;
     ServerHistoryGet: ReadInventory => |api, caller, r| api.rollouts().history(r).await;
     ServerDriftCheck: RunRemote => |api, caller, r| api.rollouts().drift(caller, r).await;
+    IncidentOpenCmd: RunIncidents => |api, caller, o| api.incidents().open(caller, o).await;
+    IncidentList: ReadIncidents => |api, caller, q| api.incidents().list(q).await;
+    IncidentGet: ReadIncidents => |api, caller, r| api.incidents().get(&r.id).await;
+    IncidentAckCmd: RunIncidents => |api, caller, a| api.incidents().acknowledge(caller, a).await;
+    IncidentClassifyCmd: RunIncidents => |api, caller, c| api.incidents().classify(caller, c).await;
+    IncidentRoleSetCmd: RunIncidents => |api, caller, r| api.incidents().set_role(caller, r).await;
+    IncidentAdvanceCmd: RunIncidents => |api, caller, a| api.incidents().advance(caller, a).await;
+    IncidentUpdatePostCmd: RunIncidents => |api, caller, u| {
+        api.incidents().post_update(caller, u).await
+    };
+    IncidentChecklistSetCmd: RunIncidents => |api, caller, c| {
+        api.incidents().set_checklist(caller, c).await
+    };
+    ReportDraftGet: ReadIncidents => |api, caller, r| api.incidents().report_draft(r).await;
+    ReportSubmitCmd: SignOffReports => |api, caller, r| api.incidents().submit_report(caller, r).await;
+    PostmortemSaveCmd: RunIncidents => |api, caller, p| {
+        api.incidents().save_postmortem(caller, p).await
+    };
+    IncidentAlerts: ReadIncidents => |api, caller, ()| api.incidents().alerts().await;
+    IncidentExport: ExportIncidents => |api, caller, r| api.incidents().export(caller, &r.id).await;
+    IncidentStatsGet: ReadIncidents => |api, caller, q| api.incidents().stats(q).await;
+    IncidentStatsExport: ExportIncidents => |api, caller, e| {
+        api.incidents().stats_export(caller, e).await
+    };
+    IncidentSettingsGet: ReadIncidents => |api, caller, ()| api.incidents().settings().await;
+    IncidentSettingsSet: EditIncidentSettings => |api, caller, c| {
+        api.incidents().set_settings(caller, c).await
+    };
 }
 
 impl Api {

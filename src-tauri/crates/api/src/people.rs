@@ -101,7 +101,7 @@ pub const DEMO_PASSWORD: &str = "guardia-demo";
 const POLICY_KEY: &str = "signin_policy";
 
 /// The demo people, one per role, named as the demo tasks' timelines name them.
-const DEMO_PEOPLE: [(&str, &str, crate::Role); 7] = [
+const DEMO_PEOPLE: [(&str, &str, crate::Role); 8] = [
     ("admin", "관리자", crate::Role::Admin),
     ("kim.minji", "김민지", crate::Role::Requester),
     ("lee.teamlead", "이팀장", crate::Role::TeamLead),
@@ -109,6 +109,7 @@ const DEMO_PEOPLE: [(&str, &str, crate::Role); 7] = [
     ("song.operator", "송운영", crate::Role::Operator),
     ("bae.security", "배보안", crate::Role::SecurityOfficer),
     ("park.auditor", "박감사", crate::Role::Auditor),
+    ("jung.dpo", "정법무", crate::Role::LegalDpo),
 ];
 
 /// The longest sign-in name.

@@ -139,10 +139,38 @@ pub enum EntryKind {
     RolloutSite,
     #[serde(rename = "killswitch.rearmed")]
     KillswitchRearmed,
+    #[serde(rename = "incident.opened")]
+    IncidentOpened,
+    #[serde(rename = "incident.acknowledged")]
+    IncidentAcknowledged,
+    #[serde(rename = "incident.classified")]
+    IncidentClassified,
+    #[serde(rename = "incident.role")]
+    IncidentRole,
+    #[serde(rename = "incident.stage")]
+    IncidentStage,
+    #[serde(rename = "incident.update")]
+    IncidentUpdate,
+    #[serde(rename = "incident.escalated")]
+    IncidentEscalated,
+    #[serde(rename = "incident.escalation.acknowledged")]
+    IncidentEscalationAcknowledged,
+    #[serde(rename = "incident.breached")]
+    IncidentBreached,
+    #[serde(rename = "incident.checklist")]
+    IncidentChecklist,
+    #[serde(rename = "incident.report.submitted")]
+    IncidentReportSubmitted,
+    #[serde(rename = "incident.postmortem")]
+    IncidentPostmortem,
+    #[serde(rename = "incident.settings")]
+    IncidentSettings,
+    #[serde(rename = "incident.exported")]
+    IncidentExported,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 56] = [
+    pub const ALL: [EntryKind; 70] = [
         Self::TaskCreated,
         Self::TaskTransitioned,
         Self::ApprovalGranted,
@@ -199,6 +227,20 @@ impl EntryKind {
         Self::RolloutStateChanged,
         Self::RolloutSite,
         Self::KillswitchRearmed,
+        Self::IncidentOpened,
+        Self::IncidentAcknowledged,
+        Self::IncidentClassified,
+        Self::IncidentRole,
+        Self::IncidentStage,
+        Self::IncidentUpdate,
+        Self::IncidentEscalated,
+        Self::IncidentEscalationAcknowledged,
+        Self::IncidentBreached,
+        Self::IncidentChecklist,
+        Self::IncidentReportSubmitted,
+        Self::IncidentPostmortem,
+        Self::IncidentSettings,
+        Self::IncidentExported,
     ];
 
     pub fn code(self) -> &'static str {
@@ -259,6 +301,20 @@ impl EntryKind {
             Self::RolloutStateChanged => "rollout.state",
             Self::RolloutSite => "rollout.site",
             Self::KillswitchRearmed => "killswitch.rearmed",
+            Self::IncidentOpened => "incident.opened",
+            Self::IncidentAcknowledged => "incident.acknowledged",
+            Self::IncidentClassified => "incident.classified",
+            Self::IncidentRole => "incident.role",
+            Self::IncidentStage => "incident.stage",
+            Self::IncidentUpdate => "incident.update",
+            Self::IncidentEscalated => "incident.escalated",
+            Self::IncidentEscalationAcknowledged => "incident.escalation.acknowledged",
+            Self::IncidentBreached => "incident.breached",
+            Self::IncidentChecklist => "incident.checklist",
+            Self::IncidentReportSubmitted => "incident.report.submitted",
+            Self::IncidentPostmortem => "incident.postmortem",
+            Self::IncidentSettings => "incident.settings",
+            Self::IncidentExported => "incident.exported",
         }
     }
 

@@ -27,6 +27,7 @@ use serde::Serialize;
 
 mod approvals;
 mod fleet;
+mod incidents;
 #[cfg(unix)]
 mod lab;
 mod packages;
@@ -109,6 +110,9 @@ enum Command {
     /// Rollouts: plan, start, status, pause, resume, gate, abort, rollback, history, drift
     #[command(subcommand)]
     Rollout(rollouts::RolloutCommand),
+    /// Incidents: open, list, show, ack, severity, role, update, advance, report, postmortem, stats
+    #[command(subcommand)]
+    Incident(incidents::IncidentCommand),
     /// Press the kill switch: every remote command and rollout stops now
     Kill {
         #[arg(long)]
@@ -205,6 +209,27 @@ fn required(command: &Command) -> Option<Permission> {
                 | R::Abandon { .. } => of!(RolloutControl),
                 R::History { .. } => of!(ServerHistoryGet),
                 R::Drift { .. } => of!(ServerDriftCheck),
+            }
+        }
+        Command::Incident(i) => {
+            use incidents::{IncidentCommand as N, ReportCommand as Rp};
+            match i {
+                N::Open { .. } => of!(IncidentOpenCmd),
+                N::List { .. } => of!(IncidentList),
+                N::Show { .. } => of!(IncidentGet),
+                N::Ack { .. } => of!(IncidentAckCmd),
+                N::Severity { .. } => of!(IncidentClassifyCmd),
+                N::Role { .. } => of!(IncidentRoleSetCmd),
+                N::Update { .. } => of!(IncidentUpdatePostCmd),
+                N::Advance { .. } => of!(IncidentAdvanceCmd),
+                N::Report(Rp::Checklist { .. }) => of!(IncidentChecklistSetCmd),
+                N::Report(Rp::Draft { .. }) => of!(ReportDraftGet),
+                N::Report(Rp::Submit { .. }) => of!(ReportSubmitCmd),
+                N::Postmortem { .. } => of!(PostmortemSaveCmd),
+                N::Stats { export: None, .. } => of!(IncidentStatsGet),
+                N::Stats {
+                    export: Some(_), ..
+                } => of!(IncidentStatsExport),
             }
         }
         Command::Kill { .. } => of!(KillSwitchPress),
@@ -562,6 +587,14 @@ async fn run_on(api: &std::sync::Arc<Api>, caller: &Caller, cli: Cli) -> Result<
         Command::Rollout(command) => {
             return signed(api, caller, rollouts::run(api, caller, &out, command).await).await;
         }
+        Command::Incident(command) => {
+            return signed(
+                api,
+                caller,
+                incidents::run(api, caller, &out, command).await,
+            )
+            .await;
+        }
         Command::Kill { reason } => {
             return signed(api, caller, rollouts::kill(api, caller, &out, reason).await).await;
         }
@@ -673,6 +706,7 @@ async fn run_on(api: &std::sync::Arc<Api>, caller: &Caller, cli: Cli) -> Result<
         | Command::System(_)
         | Command::Package(_)
         | Command::Rollout(_)
+        | Command::Incident(_)
         | Command::Kill { .. }
         | Command::Rearm { .. }
         | Command::Task(

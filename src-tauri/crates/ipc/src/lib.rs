@@ -15,6 +15,7 @@ mod approvals;
 mod audit;
 mod dto;
 mod error;
+mod incidents;
 mod inventory;
 mod live;
 mod people;
@@ -34,6 +35,7 @@ pub use dto::{AppInfo, Lang, Preferences, TaskDetail, TaskQuery, TaskRef, TaskSu
 pub use error::{ErrorCode, IpcError};
 pub use guardia_domain::TaskDraft;
 pub use guardia_domain::governance::{ChainPolicy, SignInPolicy};
+pub use guardia_domain::incident::IncidentSettings;
 pub use inventory::{
     BulkEdit, CheckReport, CheckState, CheckStep, CommandMode, CommandModeChange, CommandOutcome,
     CommandReport, CredentialInput, CredentialKindView, CredentialRef, CredentialView, HostKeyView,
@@ -54,6 +56,13 @@ pub use reviews::{
     ReviewDecisionInput, ReviewFile, SearchHits, Span, VersionBrief, VersionChange, WarningView,
 };
 
+pub use incidents::{
+    ActionInput, CountRow, IncidentAck, IncidentAdvance, IncidentAlert, IncidentBrief,
+    IncidentChecklistSet, IncidentClassify, IncidentOpen, IncidentQuery, IncidentRef,
+    IncidentRoleSet, IncidentSettingsChange, IncidentStats, IncidentUpdatePost, IncidentView,
+    PostmortemSave, ReportClockView, ReportDraft, ReportRef, ReportSubmit, StatsExport, StatsQuery,
+    TargetView,
+};
 pub use rollouts::{
     ArtifactPlan, DeploymentView, DriftFile, DriftReport, JournalLine, KillSwitchInput,
     KillSwitchView, PhaseInput, PhasePreview, PhaseProgress, PlanInput, RolloutAction,
@@ -232,6 +241,42 @@ macro_rules! for_each_command {
             ServerHistoryGet = server_history: ServerRef => ServerHistory;
             /// Compares the recorded hashes of a server's deployed files with the server's.
             ServerDriftCheck = server_drift: ServerRef => DriftReport;
+            /// Opens an incident by hand; the on-call person becomes its commander.
+            IncidentOpenCmd = incident_open: IncidentOpen => IncidentView;
+            /// Incidents, newest first, with where their targets stand.
+            IncidentList = incident_list: IncidentQuery => Vec<IncidentBrief>;
+            /// One incident with its countdowns, reports and timeline.
+            IncidentGet = incident_get: IncidentRef => IncidentView;
+            /// Takes an incident on (the response target is met), or acknowledges one escalation.
+            IncidentAckCmd = incident_ack: IncidentAck => IncidentView;
+            /// Changes severity and/or type, with a reason (new targets, escalations of the new severity).
+            IncidentClassifyCmd = incident_classify: IncidentClassify => IncidentView;
+            /// Names (or clears) the commander, tech lead, communications lead or scribe.
+            IncidentRoleSetCmd = incident_role_set: IncidentRoleSet => IncidentView;
+            /// Moves an incident along its lifecycle (checked).
+            IncidentAdvanceCmd = incident_advance: IncidentAdvance => IncidentView;
+            /// Posts a status update and plans the next.
+            IncidentUpdatePostCmd = incident_update_post: IncidentUpdatePost => IncidentView;
+            /// Answers the reportability checklist: which reports apply, and their clocks.
+            IncidentChecklistSetCmd = incident_checklist_set: IncidentChecklistSet => IncidentView;
+            /// The pre-filled text of a report's current stage, Korean and English.
+            ReportDraftGet = report_draft_get: ReportRef => ReportDraft;
+            /// The legal/DPO signs a report's current stage off as submitted.
+            ReportSubmitCmd = report_submit: ReportSubmit => IncidentView;
+            /// Saves the postmortem; completing it turns each prevention action into a task.
+            PostmortemSaveCmd = postmortem_save: PostmortemSave => IncidentView;
+            /// Overdue and due-soon reports and breached targets, for every screen's banner.
+            IncidentAlerts = incident_alerts: () => Vec<IncidentAlert>;
+            /// Writes an incident's evidence pack (audit entries with inclusion proofs, journal, logs, reports, postmortem).
+            IncidentExport = incident_export: IncidentRef => ExportedFile;
+            /// One month's incident figures.
+            IncidentStatsGet = incident_stats: StatsQuery => IncidentStats;
+            /// One month's figures as CSV or a printable page.
+            IncidentStatsExport = incident_stats_export: StatsExport => ExportedFile;
+            /// Targets, escalation matrix, contacts and the on-call roster.
+            IncidentSettingsGet = incident_settings_get: () => IncidentSettings;
+            /// Replaces the incident settings (admin; audited with the reason).
+            IncidentSettingsSet = incident_settings_set: IncidentSettingsChange => IncidentSettings;
         }
     };
 }
@@ -384,6 +429,24 @@ mod tests {
                 KillSwitchRearm::NAME,
                 ServerHistoryGet::NAME,
                 ServerDriftCheck::NAME,
+                IncidentOpenCmd::NAME,
+                IncidentList::NAME,
+                IncidentGet::NAME,
+                IncidentAckCmd::NAME,
+                IncidentClassifyCmd::NAME,
+                IncidentRoleSetCmd::NAME,
+                IncidentAdvanceCmd::NAME,
+                IncidentUpdatePostCmd::NAME,
+                IncidentChecklistSetCmd::NAME,
+                ReportDraftGet::NAME,
+                ReportSubmitCmd::NAME,
+                PostmortemSaveCmd::NAME,
+                IncidentAlerts::NAME,
+                IncidentExport::NAME,
+                IncidentStatsGet::NAME,
+                IncidentStatsExport::NAME,
+                IncidentSettingsGet::NAME,
+                IncidentSettingsSet::NAME,
             ]
         );
     }

@@ -32,10 +32,12 @@ pub enum Topic {
     Console,
     /// Rollouts, their sites and the kill switch.
     Rollouts,
+    /// Incidents, their reports and the incident desk's settings.
+    Incidents,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::Tasks,
         Topic::Audit,
         Topic::Inventory,
@@ -44,6 +46,7 @@ impl Topic {
         Topic::Remote,
         Topic::Console,
         Topic::Rollouts,
+        Topic::Incidents,
     ];
 
     /// The topic of an audit entry kind (`task.created` → Tasks). Every entry is also an
@@ -63,6 +66,7 @@ impl Topic {
             "hostkey" => Topic::HostKeys,
             "ssh" => Topic::Remote,
             "rollout" | "killswitch" => Topic::Rollouts,
+            "incident" => Topic::Incidents,
             _ => Topic::Console,
         }
     }

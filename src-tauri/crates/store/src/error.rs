@@ -33,6 +33,9 @@ pub enum StoreError {
         "version {version} of the package for {task} was imported meanwhile; nothing was changed"
     )]
     PackageExists { task: TaskId, version: u32 },
+    /// Someone changed the incident since it was read; nothing was changed.
+    #[error("incident {0} changed meanwhile; nothing was changed — reload and try again")]
+    IncidentChanged(String),
     #[error("there is no server named `{0}`")]
     ServerNotFound(String),
     #[error("there is no system `{0}` (institution/system) in the inventory")]

@@ -22,6 +22,7 @@
 mod approvals;
 mod audit;
 mod error;
+mod incidents;
 mod inventory;
 mod people;
 mod reviews;
@@ -29,6 +30,7 @@ mod rollouts;
 mod sqlite;
 mod sqlite_approvals;
 mod sqlite_audit;
+mod sqlite_incidents;
 mod sqlite_inventory;
 mod sqlite_people;
 mod sqlite_reviews;
@@ -45,6 +47,7 @@ pub use rollouts::{
 };
 
 pub use error::StoreError;
+pub use incidents::{IncidentFilter, IncidentStore, MakeIncident, StoredIncident};
 pub use inventory::{
     BundleAudit, BundleRows, CredentialKind, CredentialMeta, ImportOutcome, InventoryStore,
     JournalEntry, KeyringNote, PinSource, PinnedHostKey, ServerChange, ServerFilter, SshSeen,
@@ -161,6 +164,7 @@ pub trait Store:
     + ApprovalStore
     + ReviewStore
     + RolloutStore
+    + IncidentStore
 {
     /// A short description for logs and the settings screen, e.g. `sqlite:/path/guardia.db`.
     fn describe(&self) -> String;

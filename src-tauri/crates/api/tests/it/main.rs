@@ -9,6 +9,7 @@ mod approvals;
 mod audit;
 mod fleet;
 mod hardening;
+mod incidents;
 mod live;
 mod people;
 mod reviews;

@@ -161,7 +161,7 @@ fn demo_people_are_one_per_role_with_the_documented_password_and_only_in_set_up(
     let seeded = guardia_as(data, None, &["--json", "demo", "--people"]);
     assert!(seeded.status.success(), "{}", stderr(&seeded));
     let seeded: Value = serde_json::from_slice(&seeded.stdout).unwrap();
-    assert_eq!(seeded["people"], 7);
+    assert_eq!(seeded["people"], 8);
 
     let admin = Some(("admin", guardia_api::DEMO_PASSWORD));
     let listed = guardia_as(data, admin, &["--json", "user", "list"]);
@@ -178,7 +178,7 @@ fn demo_people_are_one_per_role_with_the_documented_password_and_only_in_set_up(
             )
         })
         .collect();
-    assert_eq!(roles.len(), 7);
+    assert_eq!(roles.len(), 8);
     let mut held: Vec<&str> = roles.iter().map(|(_, role)| role.as_str()).collect();
     held.sort_unstable();
     assert_eq!(
@@ -186,6 +186,7 @@ fn demo_people_are_one_per_role_with_the_documented_password_and_only_in_set_up(
         [
             "admin",
             "auditor",
+            "legal_dpo",
             "operator",
             "pm",
             "requester",

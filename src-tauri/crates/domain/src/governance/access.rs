@@ -20,10 +20,12 @@ pub enum Role {
     SecurityOfficer,
     Auditor,
     Admin,
+    /// Legal counsel / data protection officer: signs regulatory incident reports off.
+    LegalDpo,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Requester,
         Role::TeamLead,
         Role::Pm,
@@ -31,6 +33,7 @@ impl Role {
         Role::SecurityOfficer,
         Role::Auditor,
         Role::Admin,
+        Role::LegalDpo,
     ];
 
     /// The wire and database spelling, e.g. `team_lead`.
@@ -43,6 +46,7 @@ impl Role {
             Role::SecurityOfficer => "security_officer",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::LegalDpo => "legal_dpo",
         }
     }
 
@@ -61,7 +65,7 @@ impl Role {
             | Role::Pm
             | Role::Operator
             | Role::SecurityOfficer => true,
-            Role::Auditor | Role::Admin => false,
+            Role::Auditor | Role::Admin | Role::LegalDpo => false,
         }
     }
 
@@ -97,6 +101,14 @@ impl Role {
             // Whoever watches the fleet may stop it; only security decides it may go again.
             P::PressKillSwitch => matches!(self, Role::Operator | Role::SecurityOfficer),
             P::RearmKillSwitch => matches!(self, Role::SecurityOfficer),
+            // Everyone sees incidents (the banner of overdue reports is on every screen).
+            P::ReadIncidents => true,
+            // Whoever may be on call runs incidents; requesters and auditors watch.
+            P::RunIncidents => !matches!(self, Role::Requester | Role::Auditor),
+            P::SignOffReports => matches!(self, Role::LegalDpo),
+            P::EditIncidentSettings => matches!(self, Role::Admin),
+            // The evidence pack and statistics go to auditors, legal and management.
+            P::ExportIncidents => !matches!(self, Role::Requester),
         }
     }
 }
@@ -146,10 +158,19 @@ pub enum Permission {
     PressKillSwitch,
     /// Re-arm the kill switch after it was pressed.
     RearmKillSwitch,
+    ReadIncidents,
+    /// Open, acknowledge, steer, update incidents; the checklist and the postmortem.
+    RunIncidents,
+    /// Sign a regulatory report off as submitted (legal/DPO).
+    SignOffReports,
+    /// Targets, escalation matrix, contacts, on-call roster.
+    EditIncidentSettings,
+    /// Evidence packs and statistics.
+    ExportIncidents,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 28] = [
         Permission::ReadTasks,
         Permission::WriteTasks,
         Permission::ReadInbox,
@@ -173,6 +194,11 @@ impl Permission {
         Permission::RunRollouts,
         Permission::PressKillSwitch,
         Permission::RearmKillSwitch,
+        Permission::ReadIncidents,
+        Permission::RunIncidents,
+        Permission::SignOffReports,
+        Permission::EditIncidentSettings,
+        Permission::ExportIncidents,
     ];
 
     /// The name the `FORBIDDEN` message gives, e.g. `decide_approvals`.
@@ -201,6 +227,11 @@ impl Permission {
             Permission::RunRollouts => "run_rollouts",
             Permission::PressKillSwitch => "press_kill_switch",
             Permission::RearmKillSwitch => "rearm_kill_switch",
+            Permission::ReadIncidents => "read_incidents",
+            Permission::RunIncidents => "run_incidents",
+            Permission::SignOffReports => "sign_off_reports",
+            Permission::EditIncidentSettings => "edit_incident_settings",
+            Permission::ExportIncidents => "export_incidents",
         }
     }
 }
