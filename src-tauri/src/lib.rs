@@ -155,11 +155,20 @@ async fn forward_feed(api: Arc<Api>, app: tauri::AppHandle) {
 async fn notify_desktop(opened: Opened) {
     let mut feed = opened.api.runtime().feed().subscribe();
     let mut memory = NoticeMemory::default();
+    let mut incidents = guardia_api::IncidentNoticeMemory::default();
     // What waits at start is on the screen already: remember it silently.
-    if let Ok(caller) = opened.session.caller(&opened.api).await
-        && let Err(e) = opened.api.approvals().notices(&caller, &mut memory).await
-    {
-        tracing::warn!(error = %e, "cannot read what waits for the person at this window");
+    if let Ok(caller) = opened.session.caller(&opened.api).await {
+        if let Err(e) = opened.api.approvals().notices(&caller, &mut memory).await {
+            tracing::warn!(error = %e, "cannot read what waits for the person at this window");
+        }
+        if let Err(e) = opened
+            .api
+            .incidents()
+            .notices(&caller, &mut incidents)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot read the incidents for the person at this window");
+        }
     }
     // The switch as it is at start (nothing is told about it: the banner shows it).
     let mut engaged = None;
@@ -172,6 +181,9 @@ async fn notify_desktop(opened: Opened) {
             Ok(FeedEvent::Changed { topics, .. }) => {
                 if topics.contains(&Topic::Rollouts) {
                     kill_switch_notice(&opened, &mut engaged).await;
+                }
+                if topics.contains(&Topic::Incidents) || topics.contains(&Topic::Console) {
+                    incident_notices(&opened, &mut incidents).await;
                 }
                 if !topics.contains(&Topic::Tasks) && !topics.contains(&Topic::Console) {
                     continue;
@@ -194,6 +206,21 @@ async fn notify_desktop(opened: Opened) {
         for notice in notices {
             show_notification(notice.summary, notice.body, notice.urgent).await;
         }
+    }
+}
+
+/// Shows what is new about incidents for the person at this window.
+async fn incident_notices(opened: &Opened, memory: &mut guardia_api::IncidentNoticeMemory) {
+    let Ok(caller) = opened.session.caller(&opened.api).await else {
+        return;
+    };
+    match opened.api.incidents().notices(&caller, memory).await {
+        Ok(notices) => {
+            for n in notices {
+                show_notification(n.summary, n.body, n.urgent).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot work out what to notify about incidents"),
     }
 }
 

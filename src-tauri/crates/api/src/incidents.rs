@@ -1463,3 +1463,152 @@ fn stats_html(s: &IncidentStats) -> String {
         m = html_escape(&s.month)
     )
 }
+
+/// One desktop notification about incidents, Korean and English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentNotice {
+    pub incident: String,
+    pub summary: String,
+    pub body: String,
+    pub urgent: bool,
+}
+
+/// What the person at a window has already been told about incidents; starts silent (what
+/// stands at sign-in is on the screen already).
+#[derive(Debug, Default)]
+pub struct IncidentNoticeMemory {
+    person: Option<String>,
+    told: std::collections::HashSet<String>,
+}
+
+impl Incidents<'_> {
+    /// What is new for `caller` since `memory` was last updated: an incident opened (to whoever
+    /// runs incidents; URGENT for P1/P2), an escalation (to its contacts as "escalated to
+    /// you", to the others on duty with the contacts' notes for the call), a breached target
+    /// (to whoever runs incidents), a report due within a day or overdue (to legal/DPO).
+    pub async fn notices(
+        &self,
+        caller: &Caller,
+        memory: &mut IncidentNoticeMemory,
+    ) -> Result<Vec<IncidentNotice>, ApiError> {
+        use guardia_domain::governance::Permission;
+        let primed = memory.person.as_deref() == Some(caller.name());
+        if !primed {
+            *memory = IncidentNoticeMemory {
+                person: Some(caller.name().to_owned()),
+                ..IncidentNoticeMemory::default()
+            };
+        }
+        let runs = caller.may(Permission::RunIncidents);
+        let signs = caller.may(Permission::SignOffReports);
+        let now = self.now();
+        let open = self
+            .api
+            .store
+            .incidents(&IncidentFilter {
+                open_only: true,
+                ..IncidentFilter::default()
+            })
+            .await?;
+        let mut out = Vec::new();
+        let mut tell = |key: String, notice: IncidentNotice| {
+            if memory.told.insert(key) && primed {
+                out.push(notice);
+            }
+        };
+        for s in &open {
+            let i = &s.incident;
+            let urgent = i.severity.is_urgent();
+            let tag = if urgent { "URGENT 긴급 · " } else { "" };
+            if runs {
+                tell(
+                    format!("open:{}", i.id),
+                    IncidentNotice {
+                        incident: i.id.clone(),
+                        summary: format!(
+                            "{tag}{} {} 사고 발생 · incident opened",
+                            i.id,
+                            i.severity.code()
+                        ),
+                        body: format!(
+                            "{} (지휘 / commander: {})",
+                            i.title,
+                            i.roles.commander.as_deref().unwrap_or("-")
+                        ),
+                        urgent,
+                    },
+                );
+                for target in &i.breaches {
+                    let ko = if target == "respond" {
+                        "대응"
+                    } else {
+                        "복구"
+                    };
+                    tell(
+                        format!("breach:{}:{}:{target}", i.id, i.severity.code()),
+                        IncidentNotice {
+                            incident: i.id.clone(),
+                            summary: format!(
+                                "{tag}{} {ko} 목표 초과 · {target} target breached",
+                                i.id
+                            ),
+                            body: i.title.clone(),
+                            urgent,
+                        },
+                    );
+                }
+            }
+            for e in &i.escalations {
+                let mine = e.contacts.iter().any(|c| c.person == caller.name());
+                if !mine && !runs {
+                    continue;
+                }
+                let contacts: Vec<String> = e
+                    .contacts
+                    .iter()
+                    .map(|c| {
+                        let (ko, en) = c.level.names();
+                        format!("{ko}/{en} {} {}", c.person, c.reach)
+                    })
+                    .collect();
+                let summary = if mine {
+                    format!("{tag}{} 에스컬레이션 {} · escalated to you", i.id, e.rule)
+                } else {
+                    format!("{tag}{} 에스컬레이션 {} · escalated", i.id, e.rule)
+                };
+                tell(
+                    format!("escalation:{}:{}", i.id, e.rule),
+                    IncidentNotice {
+                        incident: i.id.clone(),
+                        summary,
+                        body: if contacts.is_empty() {
+                            format!("{} — 연락처 미지정 · no contacts set", i.title)
+                        } else {
+                            format!("{} — {}", i.title, contacts.join("; "))
+                        },
+                        urgent,
+                    },
+                );
+            }
+            if signs {
+                for (obligation, stage, clock) in i.report_clocks(now) {
+                    let (word, urgent) = match clock {
+                        ReportClock::DueSoon { .. } => ("24시간 내 마감 · due within 24 h", false),
+                        ReportClock::Overdue { .. } => ("기한 초과 · overdue", true),
+                        _ => continue,
+                    };
+                    tell(
+                        format!("report:{}:{obligation:?}:{stage:?}:{word}", i.id),
+                        IncidentNotice {
+                            incident: i.id.clone(),
+                            summary: format!("{} {} {stage:?} {word}", i.id, obligation.rule()),
+                            body: i.title.clone(),
+                            urgent,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -48,7 +48,10 @@ pub use caller::{Caller, Permission, Role, RoleGrant};
 pub use data_dir::{DataDir, create_private, private_dir, write_private};
 pub use error::ApiError;
 pub use guardia_engine::{Clock, FixedClock, ManualClock, Runtime, SystemClock};
-pub use incidents::{INCIDENT_ACTOR, INCIDENT_DEADLINE, INCIDENT_SWEEP, Incidents};
+pub use incidents::{
+    INCIDENT_ACTOR, INCIDENT_DEADLINE, INCIDENT_SWEEP, IncidentNotice, IncidentNoticeMemory,
+    Incidents,
+};
 pub use inventory::{CREDENTIAL_SERVICE, MAX_SECRET_BYTES, PASSPHRASE_SERVICE};
 pub use keyring::KeyringTidy;
 pub use logging::init_logging;

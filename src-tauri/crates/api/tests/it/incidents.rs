@@ -742,3 +742,100 @@ async fn a_bad_site_opens_an_incident_whose_evidence_pack_verifies_offline() {
         assert!(text.starts_with("TAMPERED"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn notices_tell_the_contacts_and_the_people_on_duty_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let api = api(dir.path(), &clock).await;
+    people(&api).await;
+    desk(&api, &clock).await;
+    let lead = person("lee.teamlead", Role::TeamLead);
+    let operator = person("song.operator", Role::Operator);
+    let requester = person("kim.minji", Role::Requester);
+    let mut lead_memory = guardia_api::IncidentNoticeMemory::default();
+    let mut operator_memory = guardia_api::IncidentNoticeMemory::default();
+    let mut requester_memory = guardia_api::IncidentNoticeMemory::default();
+    for (who, memory) in [
+        (&lead, &mut lead_memory),
+        (&operator, &mut operator_memory),
+        (&requester, &mut requester_memory),
+    ] {
+        assert!(
+            api.incidents()
+                .notices(who, memory)
+                .await
+                .unwrap()
+                .is_empty(),
+            "primed"
+        );
+    }
+    let v = api
+        .incidents()
+        .open(
+            &operator,
+            IncidentOpen {
+                title: "VPN down".into(),
+                kind: "infrastructure".into(),
+                ..IncidentOpen::default()
+            },
+        )
+        .await
+        .unwrap();
+    let told = api
+        .incidents()
+        .notices(&operator, &mut operator_memory)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1);
+    assert!(told[0].urgent, "P1 is urgent");
+    assert!(told[0].summary.contains(&v.incident.id) && told[0].summary.contains("opened"));
+    assert!(
+        api.incidents()
+            .notices(&operator, &mut operator_memory)
+            .await
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+    clock.advance(Duration::minutes(16));
+    api.incidents().sweep().await.unwrap();
+    let told = api
+        .incidents()
+        .notices(&lead, &mut lead_memory)
+        .await
+        .unwrap();
+    let escalated: Vec<&str> = told.iter().map(|n| n.summary.as_str()).collect();
+    assert!(
+        escalated
+            .iter()
+            .any(|s| s.contains("P1@15m") && s.contains("escalated to you")),
+        "{escalated:?}"
+    );
+    let told = api
+        .incidents()
+        .notices(&operator, &mut operator_memory)
+        .await
+        .unwrap();
+    let escalation = told
+        .iter()
+        .find(|n| n.summary.contains("P1@15m"))
+        .expect("the people on duty hear of it");
+    assert!(
+        escalation.body.contains("lee.teamlead 010-1234-5678"),
+        "{}",
+        escalation.body
+    );
+    assert!(
+        told.iter()
+            .any(|n| n.summary.contains("respond target breached"))
+    );
+    assert!(
+        api.incidents()
+            .notices(&requester, &mut requester_memory)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a requester runs no incident"
+    );
+}
