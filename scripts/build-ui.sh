@@ -30,6 +30,11 @@ if diff -rq "$stage" ui/dist >/dev/null 2>&1; then
 else
   rm -rf ui/dist
   cp -a "$stage" ui/dist
+  # Seen 2026-12-07: after a UI change the next console build recompiled but served a stale
+  # wasm ("module doesn't start with \0asm" in every e2e test) until the crate that embeds
+  # ui/dist was compiled again. Marking that crate's source as changed makes the embedding
+  # run afresh whenever ui/dist does (cause not found; see the issue 14 note).
+  touch src-tauri/src/lib.rs
   echo "[build-ui] ui/dist updated"
 fi
 mkdir -p "$(dirname "$stamp")"

@@ -16,7 +16,7 @@ fn guardia(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> String 
 }
 
 /// A notification daemon for the test's session bus, stopped when dropped.
-struct Dunst(std::process::Child);
+pub(crate) struct Dunst(pub(crate) std::process::Child);
 
 impl Drop for Dunst {
     fn drop(&mut self) {
@@ -28,7 +28,7 @@ impl Drop for Dunst {
 
 /// The notifications dunst has shown, as (appname, summary): it moves what is displayed to
 /// its history first. Waits up to ten seconds for one whose summary contains `wanted`.
-fn notification_containing(wanted: &str) -> Vec<(String, String)> {
+pub(crate) fn notification_containing(wanted: &str) -> Vec<(String, String)> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let closed = Command::new("dunstctl").arg("close-all").status();

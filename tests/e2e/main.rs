@@ -9,6 +9,7 @@ mod approvals;
 mod audit;
 mod console;
 mod governance;
+mod incidents;
 mod inventory;
 mod live;
 mod review;

@@ -83,22 +83,24 @@ impl Ui {
     }
 }
 
-/// The console's sections, in navigation order (Alt+1 … Alt+6).
+/// The console's sections, in navigation order (Alt+1 … Alt+7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Tasks,
     Reviews,
     Rollouts,
+    Incidents,
     Audit,
     Inventory,
     Settings,
 }
 
 impl Page {
-    const ALL: [Page; 6] = [
+    const ALL: [Page; 7] = [
         Page::Tasks,
         Page::Reviews,
         Page::Rollouts,
+        Page::Incidents,
         Page::Audit,
         Page::Inventory,
         Page::Settings,
@@ -109,6 +111,7 @@ impl Page {
             Page::Tasks => Key::NavTasks,
             Page::Reviews => Key::NavReviews,
             Page::Rollouts => Key::NavRollouts,
+            Page::Incidents => Key::NavIncidents,
             Page::Audit => Key::NavAudit,
             Page::Inventory => Key::NavInventory,
             Page::Settings => Key::NavSettings,
@@ -120,13 +123,14 @@ impl Page {
             Page::Tasks => "tasks",
             Page::Reviews => "reviews",
             Page::Rollouts => "rollouts",
+            Page::Incidents => "incidents",
             Page::Audit => "audit",
             Page::Inventory => "inventory",
             Page::Settings => "settings",
         }
     }
 
-    /// The keys this screen answers, for the status bar (Alt+1–6 work everywhere).
+    /// The keys this screen answers, for the status bar (Alt+1–7 work everywhere).
     fn keys(self) -> Key {
         match self {
             Page::Tasks => Key::StatusHint,
@@ -134,6 +138,7 @@ impl Page {
             Page::Inventory => Key::StatusInventory,
             Page::Reviews => Key::StatusReviews,
             Page::Rollouts => Key::StatusRollouts,
+            Page::Incidents => Key::StatusIncidents,
             Page::Settings => Key::StatusOther,
         }
     }
@@ -142,6 +147,7 @@ impl Page {
     fn needs(self) -> Option<Permission> {
         match self {
             Page::Tasks | Page::Reviews | Page::Rollouts => Some(Permission::ReadTasks),
+            Page::Incidents => Some(Permission::ReadIncidents),
             Page::Audit => Some(Permission::ReadAudit),
             Page::Inventory => Some(Permission::ReadInventory),
             Page::Settings => None,
@@ -261,6 +267,7 @@ fn Shell() -> impl IntoView {
     crate::rollouts::provide();
     let page = RwSignal::new(Page::Tasks);
     provide_context(Nav { page });
+    crate::incidents::provide();
 
     let keys = window_event_listener(ev::keydown, move |ev| {
         if !ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
@@ -319,6 +326,7 @@ fn Shell() -> impl IntoView {
             <nav class="sidebar">{nav}</nav>
             <main class="content">
                 <crate::rollouts::KillSwitchBanner />
+                <crate::incidents::IncidentBanner />
                 {move || match page.get() {
                     Page::Tasks => view! { <TasksPage /> }.into_any(),
                     Page::Audit => view! { <AuditPage /> }.into_any(),
@@ -326,6 +334,7 @@ fn Shell() -> impl IntoView {
                     Page::Reviews => view! { <ReviewsPage /> }.into_any(),
                     Page::Settings => view! { <SettingsPage /> }.into_any(),
                     Page::Rollouts => view! { <crate::rollouts::RolloutsPage /> }.into_any(),
+                    Page::Incidents => view! { <crate::incidents::IncidentsPage /> }.into_any(),
                 }}
             </main>
             <footer class="statusbar" data-test="statusbar" data-page=move || page.get().slug()>

@@ -11,6 +11,7 @@ mod approvals;
 mod audit;
 mod governance;
 mod i18n;
+mod incidents;
 mod inventory;
 mod ipc;
 mod live;

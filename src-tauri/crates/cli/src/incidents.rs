@@ -10,9 +10,9 @@ use guardia_api::{Api, ApiError, Caller};
 use guardia_domain::incident::Obligation;
 use guardia_ipc::{
     ActionInput, IncidentAck, IncidentAdvance, IncidentBrief, IncidentChecklistSet,
-    IncidentClassify, IncidentOpen, IncidentQuery, IncidentRoleSet, IncidentStats,
-    IncidentUpdatePost, IncidentView, PostmortemSave, ReportRef, ReportSubmit, StatsExport,
-    StatsQuery,
+    IncidentClassify, IncidentOpen, IncidentQuery, IncidentRoleSet, IncidentSettingsChange,
+    IncidentStats, IncidentUpdatePost, IncidentView, PostmortemSave, ReportRef, ReportSubmit,
+    StatsExport, StatsQuery,
 };
 
 use crate::{Done, Output, local};
@@ -103,6 +103,15 @@ pub enum IncidentCommand {
         /// Complete it: each action becomes a task
         #[arg(long)]
         complete: bool,
+    },
+    /// Write an incident's evidence pack (check it with docs/tools/verify-audit.py --evidence)
+    Export { id: String },
+    /// Print the incident settings as JSON, or replace them from a JSON file (admin)
+    Settings {
+        #[arg(long, value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// A month's figures (or write them as csv / html)
     Stats {
@@ -370,6 +379,29 @@ pub async fn run(
                 },
             )
             .await?
+        }
+        IncidentCommand::Export { id } => {
+            let file = desk.export(caller, &id).await?;
+            out.print(&file, |f| format!("written to {}", f.path))?;
+            return Ok(Done::Success);
+        }
+        IncidentCommand::Settings { file, reason } => {
+            let settings = match file {
+                None => desk.settings().await?,
+                Some(file) => {
+                    let settings =
+                        serde_json::from_str(&read(&file)?).map_err(|e| ApiError::BadFile {
+                            path: file.display().to_string(),
+                            reason: e.to_string(),
+                        })?;
+                    desk.set_settings(caller, IncidentSettingsChange { settings, reason })
+                        .await?
+                }
+            };
+            let json = serde_json::to_string_pretty(&settings)
+                .map_err(|e| ApiError::Io(std::io::Error::other(e)))?;
+            println!("{json}");
+            return Ok(Done::Success);
         }
         IncidentCommand::Stats { month, export } => {
             if let Some(format) = export {

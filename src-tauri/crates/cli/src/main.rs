@@ -226,6 +226,9 @@ fn required(command: &Command) -> Option<Permission> {
                 N::Report(Rp::Draft { .. }) => of!(ReportDraftGet),
                 N::Report(Rp::Submit { .. }) => of!(ReportSubmitCmd),
                 N::Postmortem { .. } => of!(PostmortemSaveCmd),
+                N::Export { .. } => of!(IncidentExport),
+                N::Settings { file: None, .. } => of!(IncidentSettingsGet),
+                N::Settings { file: Some(_), .. } => of!(IncidentSettingsSet),
                 N::Stats { export: None, .. } => of!(IncidentStatsGet),
                 N::Stats {
                     export: Some(_), ..

@@ -45,16 +45,23 @@ pub struct Contact {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscalationRule {
     pub severity: Severity,
-    /// Time since the incident opened.
+    /// Time since the incident opened (seconds in JSON).
+    #[serde(with = "super::seconds")]
     pub after: Duration,
     /// Who is told, in order.
     pub levels: Vec<Level>,
 }
 
 impl EscalationRule {
-    /// Stable name of the rule, e.g. `P1@30m` (what the caller records as notified).
+    /// Stable name of the rule, e.g. `P1@30m` (what the caller records as notified); a rule
+    /// that is not a whole number of minutes is named in seconds (`P1@90s`).
     pub fn id(&self) -> String {
-        format!("{}@{}m", self.severity.code(), self.after.num_minutes())
+        let secs = self.after.num_seconds();
+        if secs % 60 == 0 {
+            format!("{}@{}m", self.severity.code(), secs / 60)
+        } else {
+            format!("{}@{secs}s", self.severity.code())
+        }
     }
 }
 

@@ -23,6 +23,21 @@ pub use severity::{Due, IncidentType, Severity, TargetState, Targets, target_sta
 
 use std::fmt;
 
+/// A duration as whole seconds in JSON (`"after": 900`): what an admin edits by hand.
+pub(crate) mod seconds {
+    use chrono::Duration;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_seconds())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = i64::deserialize(d)?;
+        Duration::try_seconds(secs).ok_or_else(|| serde::de::Error::custom("duration out of range"))
+    }
+}
+
 use chrono::{DateTime, Utc};
 
 /// `INC-YYYYMMDD-NNN`: the day (UTC) the incident opened and its number that day.

@@ -119,6 +119,21 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
+    fn settings_read_as_an_admin_writes_them() {
+        let json = serde_json::to_value(IncidentSettings::default()).unwrap();
+        assert_eq!(
+            json["targets"][0]["respond"],
+            serde_json::json!({"After": 900})
+        );
+        assert_eq!(json["matrix"]["rules"][0]["after"], 900);
+        let mut edited = json.clone();
+        edited["matrix"]["rules"][0]["after"] = serde_json::json!(5);
+        let back: IncidentSettings = serde_json::from_value(edited).unwrap();
+        assert_eq!(back.matrix.rules[0].id(), "P1@5s");
+        assert_eq!(IncidentSettings::default().matrix.rules[0].id(), "P1@15m");
+    }
+
+    #[test]
     fn the_roster_names_who_is_on_duty_and_contacts_follow_the_levels() {
         let t = |h| Utc.with_ymd_and_hms(2026, 12, 7, h, 0, 0).unwrap();
         let mut s = IncidentSettings {

@@ -87,8 +87,8 @@ impl IncidentType {
 /// When a response or a recovery is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Due {
-    /// A fixed time after the incident opened (calendar time).
-    After(Duration),
+    /// A fixed time after the incident opened (calendar time; seconds in JSON).
+    After(#[serde(with = "super::seconds")] Duration),
     /// The end of the next business day (Mon–Fri) in the organisation's offset.
     NextBusinessDay {
         utc_offset_minutes: i32,
