@@ -88,9 +88,21 @@ async fn an_incident_from_opening_to_its_postmortem() {
     ui.wait_for_text("[data-test=signin] h1", "Sign in").await;
     ui.sign_in("song.operator", PW).await;
 
-    // Open it by hand: both countdowns run.
-    ui.click("[data-test=nav-incidents]").await;
-    ui.click("[data-test=open-incident]").await;
+    // Open it by hand from the task's page (the form comes linked to it): both countdowns run.
+    ui.click(&format!(
+        "[data-test=task-row][data-id='{task}'] [data-test=open-task]"
+    ))
+    .await;
+    ui.click("[data-test=open-incident-from]").await;
+    ui.find("[data-test=incident-form]").await;
+    let linked = ui
+        .find("[data-test=incident-link]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(linked, task);
     ui.type_into(
         "[data-test=incident-title-input]",
         "민원 포털 응답 지연 · portal slow",
@@ -98,7 +110,6 @@ async fn an_incident_from_opening_to_its_postmortem() {
     .await;
     ui.click("[data-test=incident-type] option[value=application]")
         .await;
-    ui.type_into("[data-test=incident-link]", &task).await;
     ui.click("[data-test=incident-open-submit]").await;
     ui.find("[data-test=incident-detail]").await;
     let id = ui.text("[data-test=incident-id]").await;

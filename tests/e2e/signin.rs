@@ -71,15 +71,15 @@ async fn the_window_signs_in_refuses_a_wrong_password_and_signs_out() {
     // A requester holds no inventory permission: the window does not offer the section…
     assert!(ui.all("[data-test=nav-inventory]").await.is_empty());
     assert_eq!(ui.all("[data-test=nav-audit]").await.len(), 1);
-    // …and reached anyway (Alt+5), the backend refuses and the window says why.
+    // …and reached anyway (Alt+6), the backend refuses and the window says why.
     ui.client
         .execute(
             "window.dispatchEvent(new KeyboardEvent('keydown', \
-             {code: 'Digit5', key: '5', altKey: true, bubbles: true}));",
+             {code: 'Digit6', key: '6', altKey: true, bubbles: true}));",
             vec![],
         )
         .await
-        .expect("Alt+5");
+        .expect("Alt+6");
     ui.wait_for_text_containing("[data-test=error-panel]", "read_inventory")
         .await;
     ui.screenshot("signed-in-requester").await;

@@ -32,6 +32,8 @@ use crate::session::Auth;
 pub struct IncidentNav {
     pub selected: RwSignal<Option<String>>,
     opening: RwSignal<bool>,
+    /// What a new incident is linked to when opened from a task, server or rollout.
+    link: RwSignal<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -47,6 +49,7 @@ pub fn provide() {
     provide_context(IncidentNav {
         selected: RwSignal::new(None),
         opening: RwSignal::new(false),
+        link: RwSignal::new(String::new()),
     });
 }
 
@@ -126,6 +129,26 @@ pub fn IncidentsPage() -> impl IntoView {
     }
 }
 
+/// "Open an incident" on a task, a server or a rollout: the Incidents section with the form
+/// open and linked to it.
+#[component]
+pub fn OpenIncidentFrom(link: String) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let auth = expect_context::<Auth>();
+    let nav = expect_context::<IncidentNav>();
+    let page = expect_context::<crate::app::Nav>();
+    let link = StoredValue::new(link);
+    view! {
+        <Show when=move || auth.may(Permission::RunIncidents)>
+            <button class="ghost" data-test="open-incident-from" on:click=move |_| {
+                nav.link.set(link.get_value());
+                nav.opening.set(true);
+                page.page.set(crate::app::Page::Incidents);
+            }>{move || ui.t(Key::OpenIncident)}</button>
+        </Show>
+    }
+}
+
 #[component]
 fn OpenIncident() -> impl IntoView {
     let ui = expect_context::<Ui>();
@@ -134,13 +157,14 @@ fn OpenIncident() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let kind = RwSignal::new("application".to_owned());
     let severity = RwSignal::new(String::new());
-    let link = RwSignal::new(String::new());
+    let link = nav.link;
     let open = move |ev: ev::SubmitEvent| {
         ev.prevent_default();
         let link = link.get_untracked();
+        let link = link.trim().to_owned();
         let (task, rollout, server) = if link.starts_with("R-") {
             (String::new(), link, String::new())
-        } else if link.contains("-20") && link.len() > 12 {
+        } else if is_task_id(&link) {
             (link, String::new(), String::new())
         } else {
             (String::new(), String::new(), link)
@@ -158,6 +182,7 @@ fn OpenIncident() -> impl IntoView {
             match ipc::call::<IncidentOpenCmd>(input).await {
                 Ok(v) => {
                     title.set(String::new());
+                    nav.link.set(String::new());
                     nav.opening.set(false);
                     nav.selected.set(Some(v.incident.id));
                 }
@@ -192,6 +217,22 @@ fn OpenIncident() -> impl IntoView {
             </div>
         </Show>
     }
+}
+
+/// `OPS-20261207-001`: letters, the day, a number (what task ids look like).
+fn is_task_id(link: &str) -> bool {
+    let mut parts = link.split('-');
+    let (Some(prefix), Some(day), Some(number), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !prefix.is_empty()
+        && prefix.bytes().all(|b| b.is_ascii_uppercase())
+        && day.len() == 8
+        && day.bytes().all(|b| b.is_ascii_digit())
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 const TYPES: [(&str, Key); 6] = [

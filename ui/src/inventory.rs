@@ -445,7 +445,8 @@ fn ServerPanel(name: String, on_changed: Callback<()>) -> impl IntoView {
     on_cleanup(move || keys.remove());
 
     view! {
-        <aside class="detail server-panel" data-test="server-panel" data-name=name>
+        <aside class="detail server-panel" data-test="server-panel" data-name=name.clone()>
+            <crate::incidents::OpenIncidentFrom link=name.clone() />
             {move || match server.get() {
                 None => view! { <p class="muted">{ui.t(Key::Loading)}</p> }.into_any(),
                 Some(Err(error)) => view! {

@@ -523,6 +523,7 @@ fn Board(id: String) -> impl IntoView {
                     disabled=allows(|s, live| !live && s != "ROLLED_BACK")>{move || ui.t(Key::RollbackAll)}</button>
                 <button class="ghost" data-test="rollout-abandon" on:click=abandon
                     disabled=allows(|s, live| !live && matches!(s, "HALTED" | "INTERRUPTED"))>{move || ui.t(Key::AbandonWord)}</button>
+                <crate::incidents::OpenIncidentFrom link=rollout.get_value() />
             </div>
         }
     };

@@ -382,6 +382,7 @@ fn TaskDetailBody(detail: TaskDetail) -> impl IntoView {
     view! {
         <h2 class="detail-title" data-test="detail-title">{shown(&task.title.to_string())}</h2>
         <div data-test="detail-status"><StatusBadge status=task.status /></div>
+        <crate::incidents::OpenIncidentFrom link=task.id.to_string() />
         <dl class="facts">
             <dt>{move || ui.t(Key::FieldCategory)}</dt>
             <dd>{move || category_label(ui.lang.get(), task.category)}</dd>

@@ -1097,10 +1097,12 @@ impl Incidents<'_> {
                 let Ok(entry) = Entry::decode(&stored.bytes) else {
                     continue;
                 };
-                if let Some(new) = self.cause_of(&entry, stored.index).await?
-                    && let Some(s) = self.insert(new, INCIDENT_ACTOR).await?
-                {
-                    opened.push(s.incident.id);
+                let Some(new) = self.cause_of(&entry, stored.index).await? else {
+                    continue;
+                };
+                match self.insert(new.clone(), INCIDENT_ACTOR).await? {
+                    Some(s) => opened.push(s.incident.id),
+                    None => self.worsen(&new).await?,
                 }
             }
             cursor = end;
@@ -1110,6 +1112,46 @@ impl Incidents<'_> {
                 .await?;
         }
         Ok(opened)
+    }
+
+    /// A later cause with the same key (a rollback that failed after a site was rolled back)
+    /// raises the open incident to its severity if that is more severe; never lowers it.
+    async fn worsen(&self, new: &NewIncident) -> Result<(), ApiError> {
+        let Some(key) = new.cause_key.as_deref() else {
+            return Ok(());
+        };
+        let Some(stored) = self.api.store.incident_by_cause(key).await? else {
+            return Ok(());
+        };
+        let mut i = stored.incident;
+        if i.is_closed() || new.severity >= i.severity {
+            return Ok(());
+        }
+        let before = format!("{} {}", i.severity.code(), type_code(i.kind));
+        i.set_severity(
+            new.severity,
+            self.settings().await?.targets_for(new.severity),
+        )?;
+        let entry = entries::classified(&i, &before, &new.title, INCIDENT_ACTOR, self.now());
+        match self
+            .api
+            .store
+            .update_incident(&i, stored.revision, &[entry])
+            .await
+        {
+            Ok(_) => {
+                tracing::warn!(incident = %i.id, severity = i.severity.code(), "incident raised by a later cause");
+                self.api
+                    .runtime
+                    .scheduler()
+                    .due_by(INCIDENT_DEADLINE, self.api.clock.now());
+                Ok(())
+            }
+            // A person changed it meanwhile; they have seen the incident, the timeline shows
+            // the new cause, and nothing is overwritten.
+            Err(StoreError::IncidentChanged(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The incident an audit entry is the cause of, if it is one.

@@ -839,3 +839,66 @@ async fn notices_tell_the_contacts_and_the_people_on_duty_once() {
         "a requester runs no incident"
     );
 }
+
+/// Causes written by another process (here: a second store on the same file) open one
+/// incident per rollout; a later, worse cause of the same rollout raises it, never lowers it.
+#[tokio::test]
+async fn a_later_worse_cause_raises_the_rollouts_incident() {
+    use guardia_audit::{EntryDraft, EntryKind};
+    use guardia_store::{AuditStore, SqliteStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let api = api(dir.path(), &clock).await;
+    let other = SqliteStore::open(&dir.path().join("guardia.db"))
+        .await
+        .unwrap();
+    let site = |state: &str| {
+        EntryDraft::new(
+            now(&clock),
+            EntryKind::RolloutSite,
+            "song.operator",
+            "rollout:R-X-1",
+        )
+        .with("site", "lab-app/lab-0003")
+        .with("state", state)
+        .with("detail", "")
+    };
+    other.append_audit(&[site("DONE")]).await.unwrap();
+    assert!(
+        api.incidents().scan().await.unwrap().is_empty(),
+        "a done site is no cause"
+    );
+    other.append_audit(&[site("ROLLED_BACK")]).await.unwrap();
+    let opened = api.incidents().scan().await.unwrap();
+    assert_eq!(opened.len(), 1);
+    let v = api.incidents().get(&opened[0]).await.unwrap();
+    assert_eq!(v.incident.severity.code(), "P2");
+    assert_eq!(v.incident.links.server.as_deref(), Some("lab-0003"));
+    other
+        .append_audit(&[site("MANUAL_INTERVENTION_REQUIRED"), site("ROLLED_BACK")])
+        .await
+        .unwrap();
+    assert!(
+        api.incidents().scan().await.unwrap().is_empty(),
+        "the same rollout"
+    );
+    let v = api.incidents().get(&opened[0]).await.unwrap();
+    assert_eq!(
+        v.incident.severity.code(),
+        "P1",
+        "a failed rollback is worse"
+    );
+    let raised: Vec<_> = v
+        .timeline
+        .iter()
+        .filter(|e| e.kind == "incident.classified")
+        .collect();
+    assert_eq!(raised.len(), 1, "raised once, not lowered again");
+    assert_eq!(raised[0].actor, "guardia");
+    assert!(
+        raised[0].details.contains("needs manual intervention"),
+        "{}",
+        raised[0].details
+    );
+}
