@@ -372,13 +372,39 @@ fn IncidentDetail(id: String) -> impl IntoView {
         async move { ipc::call::<IncidentGet>(IncidentRef { id }).await }
     });
     let now = ticking();
+    // Redrawn only when the incident itself changed: a refetch that brings the same incident
+    // (every commit refetches) keeps the page — and what is typed into it — as it is.
+    let shown = Memo::new(
+        move |prev: Option<&Option<Result<IncidentView, IpcError>>>| match current.get() {
+            Some(answer) => Some(answer.map(|mut v| {
+                v.now = DateTime::<Utc>::UNIX_EPOCH;
+                v
+            })),
+            None => prev.cloned().flatten(),
+        },
+    );
+    // What is being typed survives a redraw (an escalation may arrive mid-sentence).
+    let drafts = Drafts {
+        update: RwSignal::new(String::new()),
+        reason: RwSignal::new(String::new()),
+    };
     move || {
-        match current.get() {
+        match shown.get() {
         None => view! { <div class="loading">{ui.t(Key::Loading)}</div> }.into_any(),
         Some(Err(e)) => view! { <div class="error-panel">{e.message}</div> }.into_any(),
-        Some(Ok(v)) => view! { <IncidentBody v=v now=now refresh=Callback::new(move |()| current.refetch()) /> }.into_any(),
+        Some(Ok(v)) => view! {
+            <IncidentBody v=v now=now drafts=drafts refresh=Callback::new(move |()| current.refetch()) />
+        }
+        .into_any(),
     }
     }
+}
+
+/// Text being typed on an incident's page, kept across redraws.
+#[derive(Clone, Copy)]
+struct Drafts {
+    update: RwSignal<String>,
+    reason: RwSignal<String>,
 }
 
 /// Runs one change and refreshes the incident (the feed refreshes every other window).
@@ -402,6 +428,7 @@ where
 fn IncidentBody(
     v: IncidentView,
     now: ReadSignal<DateTime<Utc>>,
+    drafts: Drafts,
     refresh: Callback<()>,
 ) -> impl IntoView {
     let ui = expect_context::<Ui>();
@@ -429,7 +456,7 @@ fn IncidentBody(
     };
     // Severity.
     let new_severity = RwSignal::new(i.severity.code().to_owned());
-    let severity_reason = RwSignal::new(String::new());
+    let severity_reason = drafts.reason;
     let sev_id = id.clone();
     let classify = move |_| {
         act::<IncidentClassifyCmd>(
@@ -518,7 +545,7 @@ fn IncidentBody(
         .collect_view();
     // Status updates.
     let update_state = RwSignal::new("investigating".to_owned());
-    let update_text = RwSignal::new(String::new());
+    let update_text = drafts.update;
     let uid = id.clone();
     let post = move |_| {
         act::<IncidentUpdatePostCmd>(
@@ -819,7 +846,7 @@ fn Reports(v: IncidentView, refresh: Callback<()>) -> impl IntoView {
             r.submissions.iter().map(move |s| {
                 view! {
                     <li data-test="report-submitted" data-obligation=format!("{:?}", r.obligation) data-stage=format!("{:?}", s.stage)>
-                        {format!("✓ {} {:?} · {} · {}", r.obligation.rule(), s.stage, s.signed_off_by, local(s.at))}
+                        {format!("✓ {} {:?} · {} · {}", r.preset.rule, s.stage, s.signed_off_by, local(s.at))}
                     </li>
                 }
             })

@@ -154,6 +154,7 @@ pub(crate) fn checklist(i: &Incident, actor: &str, at: DateTime<Utc>) -> EntryDr
 pub(crate) fn report_submitted(
     id: &str,
     obligation: Obligation,
+    rule: &str,
     stage: ReportStage,
     text: &str,
     actor: &str,
@@ -161,7 +162,7 @@ pub(crate) fn report_submitted(
 ) -> EntryDraft {
     entry(EntryKind::IncidentReportSubmitted, actor, id, at)
         .with("obligation", format!("{obligation:?}"))
-        .with("rule", obligation.rule())
+        .with("rule", rule)
         .with("stage", format!("{stage:?}"))
         .with("text", text_digest(text))
 }
@@ -310,19 +311,23 @@ mod golden {
             at(960),
         ));
         lines.push(breached(&i.id, "respond", at(900), "guardia", at(901)));
-        i.set_checklist(Checklist {
-            ai_system: true,
-            harms: vec![Harm::FundamentalRights],
-            personal_data: true,
-            affected_people: 1200,
-            occurred_at: at(-600),
-            detected_at: at(0),
-        })
+        i.set_checklist(
+            Checklist {
+                ai_system: true,
+                harms: vec![Harm::FundamentalRights],
+                personal_data: true,
+                affected_people: 1200,
+                occurred_at: at(-600),
+                detected_at: at(0),
+            },
+            &guardia_domain::incident::report::ReportPreset::defaults(),
+        )
         .unwrap();
         lines.push(checklist(&i, "song.operator", at(1000)));
         lines.push(report_submitted(
             &i.id,
             Obligation::EuAiActArt73,
+            "EU AI Act Art. 73",
             ReportStage::Initial,
             "initial report as sent",
             "jung.dpo",

@@ -274,7 +274,7 @@ impl Incidents<'_> {
                 let (due, clock) = clock_view(clock);
                 ReportClockView {
                     obligation,
-                    rule: obligation.rule().to_owned(),
+                    rule: rule_of(i, obligation),
                     stage,
                     due,
                     clock: clock.to_owned(),
@@ -664,12 +664,13 @@ impl Incidents<'_> {
             occurred_at: set.occurred_at,
             detected_at: set.detected_at,
         };
+        let presets = self.settings().await?.reports;
         let who = caller.name().to_owned();
         self.change(&set.id, set.revision, |i, now| {
             if checklist.detected_at > now {
                 return Err(invalid("the detection time lies in the future"));
             }
-            i.set_checklist(checklist)?;
+            i.set_checklist(checklist, &presets)?;
             Ok(vec![entries::checklist(i, &who, now)])
         })
         .await
@@ -689,7 +690,7 @@ impl Incidents<'_> {
         Ok(ReportDraft {
             obligation: r.obligation,
             stage: report.stage,
-            rule: r.obligation.rule().to_owned(),
+            rule: report.preset.rule.clone(),
             text: report_text(&i, r.obligation, report.stage),
         })
     }
@@ -708,6 +709,7 @@ impl Incidents<'_> {
             Ok(vec![entries::report_submitted(
                 &i.id,
                 submit.obligation,
+                &rule_of(i, submit.obligation),
                 stage,
                 submit.text.trim(),
                 &who,
@@ -832,7 +834,7 @@ impl Incidents<'_> {
                     text: format!(
                         "{id} {rule} {stage:?} 보고 {ko} · report {en}",
                         id = i.id,
-                        rule = obligation.rule(),
+                        rule = rule_of(i, obligation),
                     ),
                 });
             }
@@ -1337,6 +1339,14 @@ impl Incidents<'_> {
     }
 }
 
+/// The rule's name as the incident's report carries it (its preset), else the enacted one.
+fn rule_of(i: &Incident, obligation: Obligation) -> String {
+    i.reports
+        .iter()
+        .find(|r| r.obligation == obligation)
+        .map_or_else(|| obligation.rule().to_owned(), |r| r.preset.rule.clone())
+}
+
 /// The same value with every object's keys in byte order (whatever map serde_json uses).
 fn canonical_value(value: serde_json::Value) -> serde_json::Value {
     match value {
@@ -1398,7 +1408,7 @@ fn report_text(
         .as_ref()
         .map_or(i.detected_at, |c| c.occurred_at);
     let mut out = String::new();
-    let _ = writeln!(out, "{} — {stage:?}", obligation.rule());
+    let _ = writeln!(out, "{} — {stage:?}", rule_of(i, obligation));
     let _ = writeln!(out, "사고 번호 / Incident: {}", i.id);
     let _ = writeln!(
         out,
@@ -1643,7 +1653,11 @@ impl Incidents<'_> {
                         format!("report:{}:{obligation:?}:{stage:?}:{word}", i.id),
                         IncidentNotice {
                             incident: i.id.clone(),
-                            summary: format!("{} {} {stage:?} {word}", i.id, obligation.rule()),
+                            summary: format!(
+                                "{} {} {stage:?} {word}",
+                                i.id,
+                                rule_of(i, obligation)
+                            ),
                             body: i.title.clone(),
                             urgent,
                         },

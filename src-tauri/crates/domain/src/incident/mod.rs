@@ -17,7 +17,7 @@ pub use record::{
     Cause, Deadline, Escalation, Incident, IncidentRole, Links, Mark, NewIncident, Postmortem,
     PreventionAction, Refused, Report, Roles, StatusUpdate, Submission, UpdateState,
 };
-pub use report::{Checklist, Harm, Obligation, ReportClock, ReportStage};
+pub use report::{Checklist, Harm, Obligation, ReportClock, ReportPreset, ReportStage};
 pub use settings::{Duty, IncidentSettings};
 pub use severity::{Due, IncidentType, Severity, TargetState, Targets, target_state};
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::escalation::{Contact, EscalationMatrix, Level};
 use super::lifecycle::Stage;
-use super::report::{self, Checklist, Obligation, ReportClock, ReportStage};
+use super::report::{self, Checklist, Obligation, ReportClock, ReportPreset, ReportStage};
 use super::severity::{IncidentType, Severity, TargetState, Targets, target_state};
 
 /// What opened an incident. Automatic causes carry a key so one cause opens one incident
@@ -214,6 +214,8 @@ pub struct Submission {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub obligation: Obligation,
+    /// The preset in force when the report was opened (its clocks and rule's name).
+    pub preset: ReportPreset,
     /// The stage to submit next (`Closed` when done).
     pub stage: ReportStage,
     pub submissions: Vec<Submission>,
@@ -595,25 +597,36 @@ impl Incident {
     /// (at the initial stage); those already started keep their progress. An obligation that
     /// no longer applies and has nothing submitted is dropped; one with a submission stays.
     /// Returns the obligations that were added.
-    pub fn set_checklist(&mut self, checklist: Checklist) -> Result<Vec<Obligation>, Refused> {
+    pub fn set_checklist(
+        &mut self,
+        checklist: Checklist,
+        presets: &[ReportPreset],
+    ) -> Result<Vec<Obligation>, Refused> {
         self.open_for_change()?;
         if checklist.occurred_at > checklist.detected_at {
             return Err(Refused::Invalid(
                 "the incident cannot be detected before it occurred".into(),
             ));
         }
-        let applying = Obligation::applying(&checklist);
-        self.reports
-            .retain(|r| applying.contains(&r.obligation) || !r.submissions.is_empty());
+        let applying: Vec<&ReportPreset> =
+            presets.iter().filter(|p| p.applies(&checklist)).collect();
+        self.reports.retain(|r| {
+            applying.iter().any(|p| p.obligation == r.obligation) || !r.submissions.is_empty()
+        });
         let mut added = Vec::new();
-        for obligation in applying {
-            if !self.reports.iter().any(|r| r.obligation == obligation) {
+        for preset in applying {
+            if !self
+                .reports
+                .iter()
+                .any(|r| r.obligation == preset.obligation)
+            {
                 self.reports.push(Report {
-                    obligation,
+                    obligation: preset.obligation,
+                    preset: preset.clone(),
                     stage: ReportStage::Initial,
                     submissions: Vec::new(),
                 });
-                added.push(obligation);
+                added.push(preset.obligation);
             }
         }
         self.detected_at = checklist.detected_at;
@@ -645,7 +658,7 @@ impl Incident {
             at,
             text: text.to_owned(),
         });
-        report.stage = if stage == obligation.last_stage() {
+        report.stage = if stage >= report.preset.last_stage {
             ReportStage::Closed
         } else {
             next
@@ -662,7 +675,7 @@ impl Incident {
                 (
                     r.obligation,
                     r.stage,
-                    report::clock(r.obligation, r.stage, self.detected_at, now),
+                    report::clock_after(r.preset.due_after(r.stage), self.detected_at, now),
                 )
             })
             .collect()
@@ -953,17 +966,62 @@ mod tests {
     }
 
     #[test]
+    fn an_edited_preset_sets_the_clock_of_reports_opened_after_it_and_no_other() {
+        let mut presets = ReportPreset::defaults();
+        presets[0].rule = "EU AI Act Art. 73(2) — internal 48 h".into();
+        presets[0].due[0] = Some(48 * 3600);
+        let checklist = Checklist {
+            ai_system: true,
+            harms: vec![Harm::DeathOrHealth],
+            personal_data: true,
+            affected_people: 999,
+            occurred_at: at(7, 8, 0),
+            detected_at: at(7, 9, 0),
+        };
+        let mut i = opened(Severity::P1);
+        let added = i.set_checklist(checklist.clone(), &presets).unwrap();
+        assert_eq!(
+            added,
+            [
+                Obligation::EuAiActArt73,
+                Obligation::KoreaPersonalDataNotification
+            ],
+            "999 people: below the commission threshold"
+        );
+        assert_eq!(
+            i.report_clocks(at(7, 9, 0))[0].2,
+            ReportClock::Running { due: at(9, 9, 0) }
+        );
+        assert_eq!(
+            i.reports[0].preset.rule,
+            "EU AI Act Art. 73(2) — internal 48 h"
+        );
+        // The preset changes again: the running report keeps its clock.
+        presets[0].due[0] = Some(3600);
+        presets[2].min_affected = 500;
+        let added = i.set_checklist(checklist, &presets).unwrap();
+        assert_eq!(added, [Obligation::KoreaPersonalDataCommissionReport]);
+        assert_eq!(
+            i.report_clocks(at(7, 9, 0))[0].2,
+            ReportClock::Running { due: at(9, 9, 0) }
+        );
+    }
+
+    #[test]
     fn the_checklist_starts_report_clocks_and_the_dpo_signs_each_stage() {
         let mut i = opened(Severity::P1);
         let added = i
-            .set_checklist(Checklist {
-                ai_system: true,
-                harms: vec![Harm::FundamentalRights],
-                personal_data: true,
-                affected_people: 12,
-                occurred_at: at(7, 8, 0),
-                detected_at: at(7, 9, 0),
-            })
+            .set_checklist(
+                Checklist {
+                    ai_system: true,
+                    harms: vec![Harm::FundamentalRights],
+                    personal_data: true,
+                    affected_people: 12,
+                    occurred_at: at(7, 8, 0),
+                    detected_at: at(7, 9, 0),
+                },
+                &ReportPreset::defaults(),
+            )
             .unwrap();
         assert_eq!(
             added,
@@ -1016,14 +1074,17 @@ mod tests {
             Err(Refused::NoReport(_))
         ));
         // Fewer people than thought, no AI harm after all: the started report stays.
-        i.set_checklist(Checklist {
-            ai_system: false,
-            harms: vec![],
-            personal_data: false,
-            affected_people: 0,
-            occurred_at: at(7, 8, 0),
-            detected_at: at(7, 9, 0),
-        })
+        i.set_checklist(
+            Checklist {
+                ai_system: false,
+                harms: vec![],
+                personal_data: false,
+                affected_people: 0,
+                occurred_at: at(7, 8, 0),
+                detected_at: at(7, 9, 0),
+            },
+            &ReportPreset::defaults(),
+        )
         .unwrap();
         assert_eq!(i.reports.len(), 2);
     }

@@ -109,6 +109,81 @@ impl Obligation {
     }
 }
 
+impl Obligation {
+    pub const ALL: [Obligation; 3] = [
+        Obligation::EuAiActArt73,
+        Obligation::KoreaPersonalDataNotification,
+        Obligation::KoreaPersonalDataCommissionReport,
+    ];
+}
+
+/// An obligation as the organisation configured it: the presets are the rules above, and an
+/// admin may edit them (another article number, a shorter internal deadline, a threshold).
+/// A report keeps the preset it was opened with, so an edit never moves a running clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportPreset {
+    pub obligation: Obligation,
+    /// The rule as printed on the report.
+    pub rule: String,
+    /// Seconds after detection the initial, detailed and final reports are due (`null`: no
+    /// fixed clock).
+    pub due: [Option<i64>; 3],
+    /// The last report the rule asks for.
+    pub last_stage: ReportStage,
+    /// Personal-data obligations apply from this many people affected.
+    pub min_affected: u64,
+}
+
+impl ReportPreset {
+    /// The presets of the rules as enacted.
+    pub fn defaults() -> Vec<ReportPreset> {
+        Obligation::ALL
+            .into_iter()
+            .map(|obligation| ReportPreset {
+                obligation,
+                rule: obligation.rule().to_owned(),
+                due: [
+                    ReportStage::Initial,
+                    ReportStage::Detailed,
+                    ReportStage::Final,
+                ]
+                .map(|stage| obligation.due_after(stage).map(|d| d.num_seconds())),
+                last_stage: obligation.last_stage(),
+                min_affected: match obligation {
+                    Obligation::EuAiActArt73 => 0,
+                    Obligation::KoreaPersonalDataNotification => 1,
+                    Obligation::KoreaPersonalDataCommissionReport => 1_000,
+                },
+            })
+            .collect()
+    }
+
+    /// How long after detection `stage` is due under this preset.
+    pub fn due_after(&self, stage: ReportStage) -> Option<Duration> {
+        let index = match stage {
+            ReportStage::Initial => 0,
+            ReportStage::Detailed => 1,
+            ReportStage::Final => 2,
+            ReportStage::Closed => return None,
+        };
+        if stage > self.last_stage {
+            return None;
+        }
+        self.due[index].and_then(Duration::try_seconds)
+    }
+
+    /// Whether the checklist makes this obligation apply.
+    pub fn applies(&self, checklist: &Checklist) -> bool {
+        match self.obligation {
+            Obligation::EuAiActArt73 => checklist.ai_system && !checklist.harms.is_empty(),
+            Obligation::KoreaPersonalDataNotification
+            | Obligation::KoreaPersonalDataCommissionReport => {
+                checklist.personal_data && checklist.affected_people >= self.min_affected.max(1)
+            }
+        }
+    }
+}
+
 /// One report's clock at `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportClock {
@@ -128,7 +203,16 @@ pub fn clock(
     detected_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ReportClock {
-    let Some(after) = obligation.due_after(stage) else {
+    clock_after(obligation.due_after(stage), detected_at, now)
+}
+
+/// The clock of a report due `after` detection (`None`: no fixed clock).
+pub fn clock_after(
+    after: Option<Duration>,
+    detected_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ReportClock {
+    let Some(after) = after else {
         return ReportClock::NoDeadline;
     };
     let due = detected_at + after;

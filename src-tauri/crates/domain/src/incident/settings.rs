@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::escalation::{Contact, EscalationMatrix, Level};
+use super::report::ReportPreset;
 use super::severity::{Severity, Targets};
 
 /// One shift of the on-call roster: `person` is on duty in [from, until).
@@ -28,6 +29,9 @@ pub struct IncidentSettings {
     /// Status updates of P1/P2 incidents are due this often (minutes); P3/P4 have none by
     /// default.
     pub urgent_update_minutes: u32,
+    /// The regulatory report presets, each named by its rule.
+    #[serde(default = "ReportPreset::defaults")]
+    pub reports: Vec<ReportPreset>,
 }
 
 impl Default for IncidentSettings {
@@ -41,6 +45,7 @@ impl Default for IncidentSettings {
             contacts: Vec::new(),
             roster: Vec::new(),
             urgent_update_minutes: 60,
+            reports: ReportPreset::defaults(),
         }
     }
 }
@@ -101,6 +106,23 @@ impl IncidentSettings {
                 return Err(format!(
                     "the on-call shift of {:?} must end after it starts",
                     duty.person
+                ));
+            }
+        }
+        for (n, preset) in self.reports.iter().enumerate() {
+            if self.reports[..n]
+                .iter()
+                .any(|p| p.obligation == preset.obligation)
+            {
+                return Err(format!(
+                    "the report preset {:?} is given twice",
+                    preset.obligation
+                ));
+            }
+            if preset.rule.trim().is_empty() || preset.due.iter().flatten().any(|s| *s <= 0) {
+                return Err(format!(
+                    "the report preset {:?} needs its rule's name and positive times",
+                    preset.obligation
                 ));
             }
         }
