@@ -18,6 +18,19 @@ fn guardia(data: &std::path::Path, user: Option<&str>, args: &[&str]) -> String 
 /// A notification daemon for the test's session bus, stopped when dropped.
 pub(crate) struct Dunst(pub(crate) std::process::Child);
 
+impl Dunst {
+    /// Starts dunst on the test's session bus.
+    pub(crate) fn start() -> Self {
+        Self(
+            Command::new("dunst")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start dunst (setup.sh installs it)"),
+        )
+    }
+}
+
 impl Drop for Dunst {
     fn drop(&mut self) {
         if self.0.kill().is_ok() {
@@ -84,13 +97,7 @@ async fn requester_submits_team_lead_approves_and_an_unanswered_step_escalates_t
     }
     guardia(d, admin, &["system", "sla", "tax-portal", "3s"]);
 
-    let _dunst = Dunst(
-        Command::new("dunst")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start dunst (setup.sh installs it)"),
-    );
+    let _dunst = Dunst::start();
     let driver = Driver::start();
     let ui = driver.launch(d).await;
     ui.click("[data-test=signin-lang-en]").await;

@@ -5,8 +5,6 @@
 //! reportability checklist starts the AI Act's 72-hour clock; the legal/DPO signs the initial
 //! report off; after recovery the postmortem is completed and its action is a task.
 
-use std::process::Command;
-
 use guardia_e2e::{Driver, cli_as};
 
 use crate::approvals::{Dunst, notification_containing};
@@ -75,13 +73,7 @@ async fn an_incident_from_opening_to_its_postmortem() {
     .trim()
     .to_owned();
 
-    let _dunst = Dunst(
-        Command::new("dunst")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start dunst (setup.sh installs it)"),
-    );
+    let _dunst = Dunst::start();
     let driver = Driver::start();
     let ui = driver.launch(d).await;
     ui.click("[data-test=signin-lang-en]").await;

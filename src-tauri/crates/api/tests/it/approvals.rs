@@ -37,26 +37,18 @@ fn person(name: &str, roles: &[Role]) -> Caller {
 
 /// The people of these tests, added (set-up lets the test's OS stand-in add an admin first).
 async fn people(api: &Api) {
-    let add = |name: &str, role: Role| PersonInput {
-        name: name.into(),
-        display_name: String::new(),
-        password: "long enough password 1".into(),
-        roles: vec![RoleGrant::everywhere(role)],
-    };
-    api.people()
-        .add_first_admin(&who(), add("admin", Role::Admin))
-        .await
-        .unwrap();
-    for (name, role) in [
-        ("kim.minji", Role::Requester),
-        ("lee.teamlead", Role::TeamLead),
-        ("choi.deputy", Role::TeamLead),
-        ("han.head", Role::TeamLead),
-        ("oh.pm", Role::Pm),
-        ("bae.security", Role::SecurityOfficer),
-    ] {
-        api.people().add(&who(), add(name, role)).await.unwrap();
-    }
+    crate::support::add_people(
+        api,
+        &[
+            ("kim.minji", Role::Requester),
+            ("lee.teamlead", Role::TeamLead),
+            ("choi.deputy", Role::TeamLead),
+            ("han.head", Role::TeamLead),
+            ("oh.pm", Role::Pm),
+            ("bae.security", Role::SecurityOfficer),
+        ],
+    )
+    .await;
 }
 
 async fn route(api: &Api, sla_seconds: u32) {

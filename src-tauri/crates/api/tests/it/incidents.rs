@@ -14,12 +14,12 @@ use guardia_domain::incident::{Contact, Duty, IncidentSettings, Level, Obligatio
 use guardia_ipc::{
     ActionInput, ErrorCode, IncidentAck, IncidentAdvance, IncidentChecklistSet, IncidentClassify,
     IncidentOpen, IncidentQuery, IncidentSettingsChange, IncidentUpdatePost, KillSwitchInput,
-    PersonInput, PostmortemSave, ReportRef, ReportSubmit, StatsExport, StatsQuery, TaskDraft,
+    PostmortemSave, ReportRef, ReportSubmit, StatsExport, StatsQuery, TaskDraft,
 };
 use guardia_secrets::OsKeyring;
 use serde_json::json;
 
-use crate::support::{api_with, who};
+use crate::support::api_with;
 
 /// Monday 2026-12-07 09:00 KST.
 const START: &str = "2026-12-07T09:00:00+09:00";
@@ -44,25 +44,17 @@ fn person(name: &str, role: Role) -> Caller {
 }
 
 async fn people(api: &Api) {
-    let add = |name: &str, role: Role| PersonInput {
-        name: name.into(),
-        display_name: String::new(),
-        password: "long enough password 1".into(),
-        roles: vec![RoleGrant::everywhere(role)],
-    };
-    api.people()
-        .add_first_admin(&who(), add("admin", Role::Admin))
-        .await
-        .unwrap();
-    for (name, role) in [
-        ("kim.minji", Role::Requester),
-        ("lee.teamlead", Role::TeamLead),
-        ("han.head", Role::TeamLead),
-        ("song.operator", Role::Operator),
-        ("jung.dpo", Role::LegalDpo),
-    ] {
-        api.people().add(&who(), add(name, role)).await.unwrap();
-    }
+    crate::support::add_people(
+        api,
+        &[
+            ("kim.minji", Role::Requester),
+            ("lee.teamlead", Role::TeamLead),
+            ("han.head", Role::TeamLead),
+            ("song.operator", Role::Operator),
+            ("jung.dpo", Role::LegalDpo),
+        ],
+    )
+    .await;
 }
 
 /// Contacts per level and song.operator on call all day.

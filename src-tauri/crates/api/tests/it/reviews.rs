@@ -36,23 +36,15 @@ async fn api(dir: &Path) -> Arc<Api> {
 }
 
 async fn people(api: &Api) {
-    let add = |name: &str, role: Role| PersonInput {
-        name: name.into(),
-        display_name: String::new(),
-        password: "long enough password 1".into(),
-        roles: vec![RoleGrant::everywhere(role)],
-    };
-    api.people()
-        .add_first_admin(&who(), add("admin", Role::Admin))
-        .await
-        .unwrap();
-    for (name, role) in [
-        ("kim.minji", Role::Requester),
-        ("lee.teamlead", Role::TeamLead),
-        ("oh.pm", Role::Pm),
-    ] {
-        api.people().add(&who(), add(name, role)).await.unwrap();
-    }
+    crate::support::add_people(
+        api,
+        &[
+            ("kim.minji", Role::Requester),
+            ("lee.teamlead", Role::TeamLead),
+            ("oh.pm", Role::Pm),
+        ],
+    )
+    .await;
     api.approvals()
         .set_rules(
             &person("admin", Role::Admin),

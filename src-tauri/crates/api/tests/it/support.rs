@@ -5,13 +5,32 @@ use std::sync::Arc;
 
 use guardia_api::{Api, ApiParts, Caller, Clock, DataDir};
 use guardia_domain::PersonName;
-use guardia_ipc::Lang;
+use guardia_domain::governance::{Role, RoleGrant};
+use guardia_ipc::{Lang, PersonInput};
 use guardia_secrets::SecretStore;
 use guardia_store::SqliteStore;
 
 /// The person every test acts as (every role, like the local console).
 pub fn who() -> Caller {
     Caller::with_every_role(PersonName::parse("test.operator").unwrap())
+}
+
+/// Ends set-up with an `admin` (added by the OS stand-in), then adds `people`, each holding
+/// one role everywhere, all with the same long password.
+pub async fn add_people(api: &Api, people: &[(&str, Role)]) {
+    let add = |name: &str, role: Role| PersonInput {
+        name: name.into(),
+        display_name: String::new(),
+        password: "long enough password 1".into(),
+        roles: vec![RoleGrant::everywhere(role)],
+    };
+    api.people()
+        .add_first_admin(&who(), add("admin", Role::Admin))
+        .await
+        .unwrap();
+    for (name, role) in people {
+        api.people().add(&who(), add(name, *role)).await.unwrap();
+    }
 }
 
 /// An API over a fresh SQLite file in `dir`.
