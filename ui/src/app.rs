@@ -40,6 +40,14 @@ impl Ui {
         tr(self.lang.get(), key)
     }
 
+    /// One of a domain value's (Korean, English) names, in the chosen language.
+    pub fn pick(self, (ko, en): (&'static str, &'static str)) -> &'static str {
+        match self.lang.get() {
+            Lang::Ko => ko,
+            Lang::En => en,
+        }
+    }
+
     /// Shows a short confirmation; it fades on its own.
     pub fn notify(self, text: String) {
         self.show(text, false);

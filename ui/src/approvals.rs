@@ -130,32 +130,7 @@ fn holder_text(ui: Ui, holder: &Holder) -> String {
 #[component]
 fn Countdown(due: DateTime<Utc>) -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let (now, set_now) = signal(Utc::now());
-    let timer = StoredValue::new(None::<TimeoutHandle>);
-    fn tick(
-        due: DateTime<Utc>,
-        set_now: WriteSignal<DateTime<Utc>>,
-        timer: StoredValue<Option<TimeoutHandle>>,
-    ) {
-        let handle = set_timeout_with_handle(
-            move || {
-                let now = Utc::now();
-                set_now.set(now);
-                if now < due {
-                    tick(due, set_now, timer);
-                }
-            },
-            std::time::Duration::from_secs(1),
-        )
-        .ok();
-        timer.try_set_value(handle);
-    }
-    tick(due, set_now, timer);
-    on_cleanup(move || {
-        if let Some(Some(handle)) = timer.try_get_value() {
-            handle.clear();
-        }
-    });
+    let now = crate::widgets::display_clock(Some(due));
     view! {
         <p class="countdown" data-test="chain-countdown">
             {move || {

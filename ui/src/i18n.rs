@@ -199,12 +199,6 @@ texts! {
     IncidentTitle => "무슨 일이 일어났나요", "What happened";
     SeverityByType => "심각도: 유형 기본값", "Severity: the type's default";
     IncidentLinkHint => "연결: 작업 ID, 롤아웃 ID(R-…) 또는 서버 (선택)", "Link: task id, rollout id (R-…) or server (optional)";
-    TypeInfrastructure => "인프라", "Infrastructure";
-    TypeApplication => "애플리케이션", "Application";
-    TypeSecurity => "보안", "Security";
-    TypeData => "데이터", "Data";
-    TypePerformance => "성능", "Performance";
-    TypeExternal => "외부 연계", "External integration";
     OpenOnly => "진행 중만", "Open only";
     NoIncidents => "사고가 없습니다.", "No incidents.";
     Breached => "목표 초과", "breached";

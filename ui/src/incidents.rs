@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use guardia_domain::governance::Permission;
-use guardia_domain::incident::{IncidentRole, Stage, UpdateState};
+use guardia_domain::incident::{Harm, IncidentRole, IncidentType, Stage, UpdateState};
 use guardia_ipc::{
     ActionInput, IncidentAck, IncidentAckCmd, IncidentAdvance, IncidentAdvanceCmd, IncidentAlert,
     IncidentAlerts, IncidentChecklistSet, IncidentChecklistSetCmd, IncidentClassify,
@@ -164,7 +164,7 @@ fn OpenIncident() -> impl IntoView {
         let link = link.trim().to_owned();
         let (task, rollout, server) = if link.starts_with("R-") {
             (String::new(), link, String::new())
-        } else if is_task_id(&link) {
+        } else if link.parse::<guardia_domain::TaskId>().is_ok() {
             (link, String::new(), String::new())
         } else {
             (String::new(), String::new(), link)
@@ -201,8 +201,8 @@ fn OpenIncident() -> impl IntoView {
                         <input type="text" data-test="incident-title-input" placeholder=move || ui.t(Key::IncidentTitle)
                             prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
                         <select data-test="incident-type" on:change=move |ev| kind.set(event_target_value(&ev))>
-                            {TYPES.iter().map(|(code, key)| view! {
-                                <option value=*code selected=*code == "application">{move || ui.t(*key)}</option>
+                            {IncidentType::ALL.map(|t| view! {
+                                <option value=t.code() selected=t == IncidentType::Application>{move || ui.pick(t.names())}</option>
                             }).collect_view()}
                         </select>
                         <select data-test="incident-severity-input" on:change=move |ev| severity.set(event_target_value(&ev))>
@@ -217,38 +217,6 @@ fn OpenIncident() -> impl IntoView {
             </div>
         </Show>
     }
-}
-
-/// `OPS-20261207-001`: letters, the day, a number (what task ids look like).
-fn is_task_id(link: &str) -> bool {
-    let mut parts = link.split('-');
-    let (Some(prefix), Some(day), Some(number), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    !prefix.is_empty()
-        && prefix.bytes().all(|b| b.is_ascii_uppercase())
-        && day.len() == 8
-        && day.bytes().all(|b| b.is_ascii_digit())
-        && !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit())
-}
-
-const TYPES: [(&str, Key); 6] = [
-    ("infrastructure", Key::TypeInfrastructure),
-    ("application", Key::TypeApplication),
-    ("security", Key::TypeSecurity),
-    ("data", Key::TypeData),
-    ("performance", Key::TypePerformance),
-    ("external_integration", Key::TypeExternal),
-];
-
-fn type_key(code: &str) -> Key {
-    TYPES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or(Key::TypeApplication, |(_, k)| *k)
 }
 
 #[component]
@@ -299,22 +267,6 @@ fn IncidentListPane() -> impl IntoView {
             </ul>
         </div>
     }
-}
-
-/// A display clock for countdowns: redrawn each second while an incident is on screen.
-fn ticking() -> ReadSignal<DateTime<Utc>> {
-    let (now, set_now) = signal(Utc::now());
-    let handle = set_interval_with_handle(
-        move || set_now.set(Utc::now()),
-        std::time::Duration::from_secs(1),
-    )
-    .ok();
-    on_cleanup(move || {
-        if let Some(h) = handle {
-            h.clear();
-        }
-    });
-    now
 }
 
 fn clock_text(ui: Ui, target: &TargetView, now: DateTime<Utc>) -> String {
@@ -371,7 +323,7 @@ fn IncidentDetail(id: String) -> impl IntoView {
         let id = incident.get_value();
         async move { ipc::call::<IncidentGet>(IncidentRef { id }).await }
     });
-    let now = ticking();
+    let now = crate::widgets::display_clock(None);
     // Redrawn only when the incident itself changed: a refetch that brings the same incident
     // (every commit refetches) keeps the page — and what is typed into it — as it is.
     let shown = Memo::new(
@@ -479,10 +431,10 @@ fn IncidentBody(
             let person = RwSignal::new(String::new());
             let rid = id.clone();
             let holder = i.roles.get(role).unwrap_or("-").to_owned();
-            let (ko, en) = role.names();
+            let names = role.names();
             view! {
                 <div class="role-row">
-                    <span class="muted">{move || if ui.lang.get() == guardia_ipc::Lang::Ko { ko } else { en }}</span>
+                    <span class="muted">{move || ui.pick(names)}</span>
                     <strong data-test=format!("role-{}", role.code())>{holder}</strong>
                     <Show when=runs>
                         <input type="text" data-test=format!("role-input-{}", role.code()) placeholder=move || ui.t(Key::PersonName)
@@ -504,14 +456,19 @@ fn IncidentBody(
         .filter(|to| i.stage.may_go_to(*to) && !(i.stage == Stage::Detect && *to == Stage::Triage))
         .map(|to| {
             let aid = id.clone();
-            let (ko, en) = to.names();
+            let names = to.names();
             let go = move |_| {
-                let step = IncidentAdvance { id: aid.clone(), revision, stage: to.code().to_owned(), note: String::new() };
+                let step = IncidentAdvance {
+                    id: aid.clone(),
+                    revision,
+                    stage: to.code().to_owned(),
+                    note: String::new(),
+                };
                 act::<IncidentAdvanceCmd>(ui, refresh, step, || {});
             };
             view! {
                 <button data-test=format!("advance-{}", to.code()) on:click=go>
-                    {move || format!("→ {}", if ui.lang.get() == guardia_ipc::Lang::Ko { ko } else { en })}
+                    {move || format!("→ {}", ui.pick(names))}
                 </button>
             }
         })
@@ -594,7 +551,7 @@ fn IncidentBody(
     };
     let responded = i.responded.is_some();
     let recovered = i.recovered_at.is_some();
-    let (sev_ko, sev_en) = i.severity.names();
+    let (severity_names, kind_names) = (i.severity.names(), i.kind.names());
     let links = [
         ("task", i.links.task.clone()),
         ("rollout", i.links.rollout.clone()),
@@ -605,14 +562,13 @@ fn IncidentBody(
     .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
     .collect::<Vec<_>>()
     .join(" · ");
-    let kind_code = guardia_ipc_type_code(i.kind);
     view! {
         <div class="card incident-detail" data-test="incident-detail" data-id=i.id.clone()>
             <div class="board-head">
                 <span class=format!("sev sev-{}", i.severity.code().to_lowercase()) data-test="incident-severity">{i.severity.code()}</span>
                 <h2 data-test="incident-id">{i.id.clone()}</h2>
                 <span class="badge" data-test="incident-stage">{i.stage.code()}</span>
-                <span class="muted">{move || format!("{} · {}", if ui.lang.get() == guardia_ipc::Lang::Ko { sev_ko } else { sev_en }, ui.t(type_key(kind_code)))}</span>
+                <span class="muted">{move || format!("{} · {}", ui.pick(severity_names), ui.pick(kind_names))}</span>
             </div>
             <p data-test="incident-title">{i.title.clone()}</p>
             <p class="muted small">{format!("{} {} · {}", local(i.opened_at), i.opened_by, links)}</p>
@@ -662,8 +618,8 @@ fn IncidentBody(
                 <div class="stack">
                     <select data-test="update-state" on:change=move |ev| update_state.set(event_target_value(&ev))>
                         {UpdateState::ALL.map(|s| {
-                            let (ko, en) = s.names();
-                            view! { <option value=s.code()>{move || if ui.lang.get() == guardia_ipc::Lang::Ko { ko } else { en }}</option> }
+                            let names = s.names();
+                            view! { <option value=s.code()>{move || ui.pick(names)}</option> }
                         }).collect_view()}
                     </select>
                     <textarea data-test="update-text" placeholder=move || ui.t(Key::WhatChanged)
@@ -685,23 +641,11 @@ fn IncidentBody(
     }
 }
 
-fn guardia_ipc_type_code(kind: guardia_domain::incident::IncidentType) -> &'static str {
-    use guardia_domain::incident::IncidentType as T;
-    match kind {
-        T::Infrastructure => "infrastructure",
-        T::Application => "application",
-        T::Security => "security",
-        T::Data => "data",
-        T::Performance => "performance",
-        T::ExternalIntegration => "external_integration",
-    }
-}
-
-const HARMS: [(&str, Key); 4] = [
-    ("death_or_health", Key::HarmHealth),
-    ("fundamental_rights", Key::HarmRights),
-    ("property_or_environment", Key::HarmProperty),
-    ("breach_of_law", Key::HarmLaw),
+const HARMS: [(Harm, Key); 4] = [
+    (Harm::DeathOrHealth, Key::HarmHealth),
+    (Harm::FundamentalRights, Key::HarmRights),
+    (Harm::PropertyOrEnvironment, Key::HarmProperty),
+    (Harm::BreachOfLaw, Key::HarmLaw),
 ];
 
 /// The reportability checklist and the reports it makes apply.
@@ -720,15 +664,7 @@ fn Reports(v: IncidentView, refresh: Callback<()>) -> impl IntoView {
             .map(|c| {
                 c.harms
                     .iter()
-                    .map(|h| match h {
-                        guardia_domain::incident::Harm::DeathOrHealth => "death_or_health",
-                        guardia_domain::incident::Harm::FundamentalRights => "fundamental_rights",
-                        guardia_domain::incident::Harm::PropertyOrEnvironment => {
-                            "property_or_environment"
-                        }
-                        guardia_domain::incident::Harm::BreachOfLaw => "breach_of_law",
-                    })
-                    .map(str::to_owned)
+                    .map(|h| h.code().to_owned())
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default(),
@@ -756,8 +692,8 @@ fn Reports(v: IncidentView, refresh: Callback<()>) -> impl IntoView {
     };
     let harm_boxes = HARMS
         .iter()
-        .map(|(code, key)| {
-            let code = (*code).to_owned();
+        .map(|(harm, key)| {
+            let code = harm.code().to_owned();
             let c2 = code.clone();
             view! {
                 <label class="toggle">

@@ -82,3 +82,36 @@ pub fn focus(element: &web_sys::HtmlElement, what: &str) {
         leptos::logging::warn!("cannot focus {what}");
     }
 }
+
+/// A display clock for countdowns: now, redrawn each second (nothing is fetched — the data
+/// itself arrives through the change feed). It stops once `until` has passed, if given, and
+/// when the view that asked for it goes away.
+pub fn display_clock(until: Option<DateTime<Utc>>) -> ReadSignal<DateTime<Utc>> {
+    let (now, set_now) = signal(Utc::now());
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    fn tick(
+        until: Option<DateTime<Utc>>,
+        set_now: WriteSignal<DateTime<Utc>>,
+        timer: StoredValue<Option<TimeoutHandle>>,
+    ) {
+        let handle = set_timeout_with_handle(
+            move || {
+                let now = Utc::now();
+                set_now.set(now);
+                if until.is_none_or(|due| now < due) {
+                    tick(until, set_now, timer);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        )
+        .ok();
+        timer.try_set_value(handle);
+    }
+    tick(until, set_now, timer);
+    on_cleanup(move || {
+        if let Some(Some(handle)) = timer.try_get_value() {
+            handle.clear();
+        }
+    });
+    now
+}

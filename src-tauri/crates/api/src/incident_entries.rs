@@ -4,9 +4,8 @@
 //! without carrying what may be personal data; the evidence pack carries the text itself.
 
 use chrono::{DateTime, Utc};
-use guardia_audit::{EntryDraft, EntryKind};
+use guardia_audit::{EntryDraft, EntryKind, sha256_hex};
 use guardia_domain::incident::{Escalation, Incident, Obligation, ReportStage, StatusUpdate};
-use sha2::{Digest, Sha256};
 
 pub(crate) fn incident_subject(id: &str) -> String {
     format!("incident:{id}")
@@ -18,9 +17,11 @@ fn entry(kind: EntryKind, actor: &str, id: &str, at: DateTime<Utc>) -> EntryDraf
 
 /// `sha256:<hex> (<n> chars)` of a text.
 pub(crate) fn text_digest(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex} ({} chars)", text.chars().count())
+    format!(
+        "sha256:{} ({} chars)",
+        sha256_hex(text.as_bytes()),
+        text.chars().count()
+    )
 }
 
 fn opt(value: Option<&str>) -> &str {

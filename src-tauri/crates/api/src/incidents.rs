@@ -84,38 +84,12 @@ fn invalid(why: impl Into<String>) -> ApiError {
 }
 
 fn parse_type(raw: &str) -> Result<IncidentType, ApiError> {
-    let wanted = raw.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-    IncidentType::ALL
-        .into_iter()
-        .find(|t| type_code(*t) == wanted)
-        .ok_or_else(|| {
-            invalid(format!(
-                "unknown incident type `{raw}`: use infrastructure, application, security, data, \
-                 performance or external_integration"
-            ))
-        })
-}
-
-pub(crate) fn type_code(t: IncidentType) -> &'static str {
-    match t {
-        IncidentType::Infrastructure => "infrastructure",
-        IncidentType::Application => "application",
-        IncidentType::Security => "security",
-        IncidentType::Data => "data",
-        IncidentType::Performance => "performance",
-        IncidentType::ExternalIntegration => "external_integration",
-    }
-}
-
-fn type_names(t: IncidentType) -> (&'static str, &'static str) {
-    match t {
-        IncidentType::Infrastructure => ("인프라", "Infrastructure"),
-        IncidentType::Application => ("애플리케이션", "Application"),
-        IncidentType::Security => ("보안", "Security"),
-        IncidentType::Data => ("데이터", "Data"),
-        IncidentType::Performance => ("성능", "Performance"),
-        IncidentType::ExternalIntegration => ("외부 연계", "External integration"),
-    }
+    IncidentType::parse(raw).ok_or_else(|| {
+        invalid(format!(
+            "unknown incident type `{raw}`: use infrastructure, application, security, data, \
+             performance or external_integration"
+        ))
+    })
 }
 
 fn parse_severity(raw: &str) -> Result<Severity, ApiError> {
@@ -132,13 +106,7 @@ fn parse_stage(raw: &str) -> Result<Stage, ApiError> {
 }
 
 fn parse_harm(raw: &str) -> Result<Harm, ApiError> {
-    Ok(match raw.trim() {
-        "death_or_health" => Harm::DeathOrHealth,
-        "fundamental_rights" => Harm::FundamentalRights,
-        "property_or_environment" => Harm::PropertyOrEnvironment,
-        "breach_of_law" => Harm::BreachOfLaw,
-        other => return Err(invalid(format!("unknown harm `{other}`"))),
-    })
+    Harm::parse(raw).ok_or_else(|| invalid(format!("unknown harm `{}`", raw.trim())))
 }
 
 fn target_view(state: TargetState, due: DateTime<Utc>) -> TargetView {
@@ -351,7 +319,7 @@ impl Incidents<'_> {
                     respond: respond_view(&i, now),
                     recover: recover_view(&i, now),
                     severity: i.severity.code().to_owned(),
-                    kind: type_code(i.kind).to_owned(),
+                    kind: i.kind.code().to_owned(),
                     stage: i.stage.code().to_owned(),
                     opened_at: i.opened_at,
                     commander: i.roles.commander,
@@ -548,7 +516,7 @@ impl Incidents<'_> {
         let settings = self.settings().await?;
         let who = caller.name().to_owned();
         self.change(&change.id, change.revision, |i, now| {
-            let before = format!("{} {}", i.severity.code(), type_code(i.kind));
+            let before = format!("{} {}", i.severity.code(), i.kind.code());
             if let Some(s) = severity.filter(|s| *s != i.severity) {
                 i.set_severity(s, settings.targets_for(s))?;
             }
@@ -927,7 +895,7 @@ impl Incidents<'_> {
                 .by_type
                 .iter()
                 .map(|(t, n)| CountRow {
-                    key: type_code(*t).to_owned(),
+                    key: t.code().to_owned(),
                     count: *n,
                 })
                 .collect(),
@@ -1129,7 +1097,7 @@ impl Incidents<'_> {
         if i.is_closed() || new.severity >= i.severity {
             return Ok(());
         }
-        let before = format!("{} {}", i.severity.code(), type_code(i.kind));
+        let before = format!("{} {}", i.severity.code(), i.kind.code());
         i.set_severity(
             new.severity,
             self.settings().await?.targets_for(new.severity),
@@ -1379,7 +1347,7 @@ fn report_text(
     obligation: Obligation,
     stage: guardia_domain::incident::ReportStage,
 ) -> String {
-    let (type_ko, type_en) = type_names(i.kind);
+    let (type_ko, type_en) = i.kind.names();
     let (sev_ko, sev_en) = i.severity.names();
     let harm = i.checklist.as_ref().map_or_else(String::new, |c| {
         let harms: Vec<String> = c.harms.iter().map(|h| format!("{h:?}")).collect();

@@ -84,7 +84,7 @@ impl IncidentStore for SqliteStore {
         .bind(cause_key)
         .bind(incident.opened_at)
         .bind(incident.severity.code())
-        .bind(format!("{:?}", incident.kind))
+        .bind(incident.kind.code())
         .bind(incident.stage.code())
         .bind(encode(&incident)?)
         .execute(&mut *tx)
@@ -111,7 +111,7 @@ impl IncidentStore for SqliteStore {
              updated_at = ?6 WHERE id = ?7 AND revision = ?8",
         )
         .bind(incident.severity.code())
-        .bind(format!("{:?}", incident.kind))
+        .bind(incident.kind.code())
         .bind(incident.stage.code())
         .bind(encode(incident)?)
         .bind(i64::try_from(next).unwrap_or(i64::MAX))

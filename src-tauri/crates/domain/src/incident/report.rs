@@ -19,6 +19,29 @@ pub enum Harm {
     BreachOfLaw,
 }
 
+impl Harm {
+    pub const ALL: [Harm; 4] = [
+        Harm::DeathOrHealth,
+        Harm::FundamentalRights,
+        Harm::PropertyOrEnvironment,
+        Harm::BreachOfLaw,
+    ];
+
+    /// The wire spelling, e.g. `fundamental_rights`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Harm::DeathOrHealth => "death_or_health",
+            Harm::FundamentalRights => "fundamental_rights",
+            Harm::PropertyOrEnvironment => "property_or_environment",
+            Harm::BreachOfLaw => "breach_of_law",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| h.code() == raw.trim())
+    }
+}
+
 /// The reportability checklist, as answered by the people handling the incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checklist {

@@ -65,6 +65,36 @@ impl IncidentType {
         IncidentType::ExternalIntegration,
     ];
 
+    /// The wire spelling, e.g. `external_integration`.
+    pub fn code(self) -> &'static str {
+        match self {
+            IncidentType::Infrastructure => "infrastructure",
+            IncidentType::Application => "application",
+            IncidentType::Security => "security",
+            IncidentType::Data => "data",
+            IncidentType::Performance => "performance",
+            IncidentType::ExternalIntegration => "external_integration",
+        }
+    }
+
+    /// As typed (`External-Integration`, `external integration`).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let wanted = raw.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Self::ALL.into_iter().find(|t| t.code() == wanted)
+    }
+
+    /// (Korean, English) names.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            IncidentType::Infrastructure => ("인프라", "Infrastructure"),
+            IncidentType::Application => ("애플리케이션", "Application"),
+            IncidentType::Security => ("보안", "Security"),
+            IncidentType::Data => ("데이터", "Data"),
+            IncidentType::Performance => ("성능", "Performance"),
+            IncidentType::ExternalIntegration => ("외부 연계", "External integration"),
+        }
+    }
+
     /// The severities this type usually has (most severe first).
     pub fn usual_range(self) -> (Severity, Severity) {
         match self {
